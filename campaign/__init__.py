@@ -1,0 +1,1 @@
+"""The campaign as data: campaign file, validation, storage, settings, approvals, tracked links."""

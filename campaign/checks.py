@@ -1,0 +1,531 @@
+"""`clickable campaign check`: structure and meaning of a campaign file, with positions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from campaign.errors import CampaignFileError, Problem
+from campaign.schema import NETWORKS, CampaignFile, ChannelSpec, PostSpec
+from campaign.texts import LINK_PLACEHOLDER, TextLength, measure, render_text
+from campaign.timezones import (
+    LocalTimeKind,
+    classify,
+    format_local,
+    load_zone,
+    parse_local,
+    transition_window,
+)
+from campaign.yamlsource import Path_, YamlSource, load_yaml
+
+# Problems are sorted by priority first: the ones that hide or explain the others come first.
+STRUCTURE = 1
+REFERENCE = 2
+TIME = 3
+TEXT = 4
+
+LINK_CODE_LENGTH = 8
+SAMPLE_CODE = "X" * LINK_CODE_LENGTH
+HOURS_RANGE = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PHONE = re.compile(r"^\+?[0-9 ]{2,20}$")
+
+
+@dataclass(frozen=True)
+class VariantReport:
+    post: str
+    account: str
+    network: str
+    length: int
+    limit: int
+    ok: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "post": self.post,
+            "account": self.account,
+            "network": self.network,
+            "length": self.length,
+            "limit": self.limit,
+            "ok": self.ok,
+        }
+
+
+@dataclass
+class CheckReport:
+    """What `campaign check` found: problems (most useful first) and every variant's length."""
+
+    file: Path
+    source: YamlSource
+    campaign: CampaignFile | None
+    problems: list[Problem] = field(default_factory=list)
+    variants: list[VariantReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "errors": [problem.as_dict() for problem in sorted(self.problems)],
+            "variants": [variant.as_dict() for variant in self.variants],
+        }
+
+    def raise_for_problems(self) -> CampaignFile:
+        """The validated campaign, or CampaignFileError with every problem."""
+        if self.problems or self.campaign is None:
+            raise CampaignFileError(self.problems)
+        return self.campaign
+
+
+def sample_link(campaign: CampaignFile) -> str:
+    """A tracked link of the real length, for counting before the codes exist."""
+    return tracked_url(campaign.landing.base_url, SAMPLE_CODE)
+
+
+def tracked_url(base_url: str, code: str) -> str:
+    return f"{base_url.rstrip('/')}/r/{code}"
+
+
+def post_wants_link(post: PostSpec, text: str) -> bool:
+    return bool(post.link) or LINK_PLACEHOLDER in text
+
+
+def variant_template(post: PostSpec, network: str) -> str:
+    if post.variants and network in post.variants:
+        return post.variants[network].text
+    return post.text
+
+
+def post_territories(campaign: CampaignFile, post: PostSpec) -> list[str]:
+    """The territories a post goes to: its own list, else the campaign default, else all."""
+    if post.territories is not None:
+        return list(post.territories)
+    if campaign.campaign.default_territories is not None:
+        return list(campaign.campaign.default_territories)
+    return list(campaign.territories)
+
+
+def account_territories(campaign: CampaignFile, account: str, territories: Iterable[str]) -> list[str]:
+    """The territories among ``territories`` that ``account`` serves."""
+    spec = campaign.accounts[account]
+    return [key for key in territories if spec.territories is None or key in spec.territories]
+
+
+def check_file(path: Path, *, now: datetime | None = None) -> CheckReport:
+    """Check ``path`` completely; never raises for a bad file."""
+    source = load_yaml(path, display_name=str(path))
+    report = CheckReport(file=path, source=source, campaign=None, problems=list(source.problems))
+    if any(problem.priority == 0 for problem in source.problems):
+        return report
+    try:
+        campaign = CampaignFile.model_validate(source.data)
+    except ValidationError as error:
+        report.problems.extend(_structure_problems(source, error))
+        return report
+    report.campaign = campaign
+    _Checker(report, campaign, source, path.parent, now or datetime.now(UTC)).run()
+    report.problems.sort()
+    return report
+
+
+def _dotted(path: Iterable[str | int]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "the file"
+
+
+def _structure_problems(source: YamlSource, error: ValidationError) -> list[Problem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        loc: Path_ = tuple(part for part in item["loc"] if not (isinstance(part, str) and "[" in part))
+        kind = item["type"]
+        value = item.get("input")
+        where = _dotted(loc)
+        if kind == "missing":
+            parent = loc[:-1]
+            message = f"missing required key '{loc[-1]}' in {_dotted(parent)}"
+            problems.append(source.problem(parent, message, priority=STRUCTURE))
+            continue
+        if kind == "extra_forbidden":
+            parent = loc[:-1]
+            model = _allowed_keys(parent)
+            hint = f": expected one of {', '.join(model)}" if model else ""
+            message = f"unknown key '{loc[-1]}' in {_dotted(parent)}{hint}"
+            problems.append(source.problem(loc, message, priority=STRUCTURE, key=True))
+            continue
+        if kind in ("string_type", "str_type"):
+            message = f"{where} must be text, not {_type_name(value)}: put it in quotes"
+        elif kind == "bool_type":
+            message = f"{where} must be true or false, not {value!r}"
+        elif kind in ("dict_type", "model_type", "model_attributes_type"):
+            message = f"{where} must be a mapping of keys to values, not {_type_name(value)}"
+        elif kind == "list_type":
+            message = f"{where} must be a list (one '- item' per line), not {_type_name(value)}"
+        elif kind == "literal_error":
+            expected = item.get("ctx", {}).get("expected", "")
+            message = f"{where} is {value!r}, expected {expected}"
+        elif kind == "string_pattern_mismatch":
+            message = f"{where} {value!r} may hold only letters, digits, '-' and '_' (and start with a letter or digit)"
+        elif kind in ("too_short", "string_too_short"):
+            message = f"{where} must not be empty"
+        elif kind == "string_too_long":
+            message = f"{where} is too long ({item.get('ctx', {}).get('max_length')} characters at most)"
+        elif kind == "datetime_type" or (kind.startswith("datetime") and len(loc) and loc[-1] == "at"):
+            message = f"{where} must be a local time 'YYYY-MM-DD HH:MM'"
+        else:
+            message = f"{where}: {item['msg']}"
+        problems.append(source.problem(loc, message, priority=STRUCTURE))
+    # one problem per position is enough (unions report each member)
+    unique: dict[tuple[int, int, str], Problem] = {}
+    for problem in problems:
+        unique.setdefault((problem.line, problem.column, problem.message), problem)
+    return list(unique.values())
+
+
+def _allowed_keys(parent: Path_) -> list[str]:
+    from campaign import schema
+
+    shapes: dict[str, type[Any]] = {
+        "": schema.CampaignFile,
+        "campaign": schema.CampaignInfo,
+        "approval": schema.ApprovalPolicy,
+        "landing": schema.LandingSpec,
+    }
+    names = [part for part in parent if isinstance(part, str)]
+    if not parent:
+        model: type[Any] | None = shapes[""]
+    elif parent[0] in ("territories", "accounts", "capsules") and len(parent) == 2:
+        model = {
+            "territories": schema.TerritorySpec,
+            "accounts": schema.AccountSpec,
+            "capsules": schema.CapsuleRef,
+        }[str(parent[0])]
+    elif parent[0] == "posts" and len(parent) == 2:
+        model = schema.PostSpec
+    elif parent[0] == "posts" and len(parent) == 4 and parent[2] == "variants":
+        model = schema.VariantSpec
+    elif parent[0] == "landing" and len(parent) == 3:
+        model = schema.ChannelSpec
+    else:
+        model = shapes.get(".".join(names))
+    return list(model.model_fields) if model is not None else []
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "nothing (empty value)"
+    if isinstance(value, bool):
+        return f"a true/false value ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+class _Checker:
+    def __init__(
+        self, report: CheckReport, campaign: CampaignFile, source: YamlSource, folder: Path, now: datetime
+    ) -> None:
+        self.report = report
+        self.campaign = campaign
+        self.source = source
+        self.folder = folder
+        self.now = now
+        self.valid_zones: set[str] = set()
+
+    def add(self, path: Path_, message: str, priority: int, *, key: bool = False) -> None:
+        self.report.problems.append(self.source.problem(path, message, priority=priority, key=key))
+
+    def run(self) -> None:
+        self.check_territories()
+        self.check_accounts()
+        self.check_capsules()
+        self.check_landing()
+        self.check_approval()
+        seen: dict[str, int] = {}
+        for index, post in enumerate(self.campaign.posts):
+            if post.id in seen:
+                first = self.source.position(("posts", seen[post.id], "id"))
+                self.add(
+                    ("posts", index, "id"),
+                    f"duplicate post id '{post.id}' (first at line {first.line}): give each post its own id",
+                    REFERENCE,
+                )
+            else:
+                seen[post.id] = index
+            self.check_post(index, post)
+
+    def check_territories(self) -> None:
+        for key, territory in self.campaign.territories.items():
+            try:
+                load_zone(territory.timezone)
+            except ValueError as error:
+                self.add(("territories", key, "timezone"), str(error), REFERENCE)
+            else:
+                self.valid_zones.add(key)
+        self.check_territory_list(
+            ("campaign", "default_territories"), self.campaign.campaign.default_territories
+        )
+
+    def check_territory_list(self, path: Path_, keys: list[str] | None, *, star: bool = False) -> None:
+        if keys is None:
+            return
+        if not keys:
+            self.add(
+                path,
+                f"{_dotted(path)} is an empty list: name at least one territory or remove the key",
+                REFERENCE,
+            )
+        for index, key in enumerate(keys):
+            if star and key == "*":
+                continue
+            if key not in self.campaign.territories:
+                self.add(
+                    (*path, index),
+                    f"unknown territory '{key}': known territories are {', '.join(self.campaign.territories)}",
+                    REFERENCE,
+                )
+
+    def check_accounts(self) -> None:
+        for name, account in self.campaign.accounts.items():
+            self.check_territory_list(("accounts", name, "territories"), account.territories)
+            if not re.match(r"^[a-z0-9][a-z0-9_-]*$", name):
+                self.add(
+                    ("accounts", name),
+                    f"account name '{name}' may hold only lowercase letters, digits, '-' and '_'",
+                    STRUCTURE,
+                    key=True,
+                )
+
+    def check_capsules(self) -> None:
+        for key, capsule in self.campaign.capsules.items():
+            script = (self.folder / capsule.script).resolve()
+            if not script.is_file():
+                self.add(
+                    ("capsules", key, "script"),
+                    f"capsule script '{capsule.script}' not found (paths are relative to the campaign file)",
+                    REFERENCE,
+                )
+
+    def check_landing(self) -> None:
+        landing = self.campaign.landing
+        parts = urlsplit(landing.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            self.add(
+                ("landing", "base_url"),
+                f"landing.base_url '{landing.base_url}' must be an http(s) address without query, "
+                "e.g. https://signaler.example.org",
+                REFERENCE,
+            )
+        for key, channel in landing.channels.items():
+            self.check_channel(key, channel)
+
+    def check_channel(self, key: str, channel: ChannelSpec) -> None:
+        path: Path_ = ("landing", "channels", key)
+        if not re.match(r"^[a-z0-9][a-z0-9_-]*$", key):
+            self.add(
+                path,
+                f"channel id '{key}' may hold only lowercase letters, digits, '-' and '_'",
+                STRUCTURE,
+                key=True,
+            )
+        if not (channel.url or channel.phone or channel.sms):
+            self.add(path, f"channel '{key}' needs a url, a phone or an sms number", REFERENCE)
+        if channel.url is not None:
+            parts = urlsplit(channel.url)
+            if parts.scheme != "https" or not parts.netloc:
+                self.add((*path, "url"), f"channel '{key}' url must start with https://", REFERENCE)
+        for kind in ("phone", "sms"):
+            number = getattr(channel, kind)
+            if number is not None and not PHONE.match(number):
+                self.add(
+                    (*path, kind),
+                    f"channel '{key}' {kind} '{number}' must hold only digits and spaces",
+                    REFERENCE,
+                )
+        self.check_territory_list((*path, "territories"), channel.territories, star=True)
+        self.check_hours((*path, "hours"), channel.hours)
+
+    def check_hours(self, path: Path_, hours: object) -> None:
+        if hours is None or hours == "always":
+            return
+        usage = (
+            "hours must be 'always' or {zone: Europe/Paris, daily: ['09:00-23:00']} (or weekly: {mon: [...]})"
+        )
+        if not isinstance(hours, dict) or "zone" not in hours or not ({"daily", "weekly"} & set(hours)):
+            self.add(path, usage, STRUCTURE)
+            return
+        unknown = set(hours) - {"zone", "daily", "weekly"}
+        if unknown:
+            self.add(path, f"unknown key '{sorted(unknown)[0]}' in hours: {usage}", STRUCTURE)
+        try:
+            load_zone(str(hours["zone"]))
+        except ValueError as error:
+            self.add((*path, "zone"), str(error), REFERENCE)
+        ranges: list[tuple[Path_, object]] = []
+        if "daily" in hours:
+            ranges.append(((*path, "daily"), hours["daily"]))
+        if "weekly" in hours:
+            weekly = hours["weekly"]
+            if not isinstance(weekly, dict):
+                self.add((*path, "weekly"), usage, STRUCTURE)
+            else:
+                for day, value in weekly.items():
+                    if day not in WEEKDAYS:
+                        self.add(
+                            (*path, "weekly", str(day)),
+                            f"unknown day '{day}': use {', '.join(WEEKDAYS)}",
+                            STRUCTURE,
+                            key=True,
+                        )
+                    ranges.append(((*path, "weekly", str(day)), value))
+        for where, value in ranges:
+            if not isinstance(value, list):
+                self.add(
+                    where, "opening hours must be a list such as ['09:00-12:00', '14:00-18:00']", STRUCTURE
+                )
+                continue
+            for index, item in enumerate(value):
+                if not isinstance(item, str) or not HOURS_RANGE.match(item):
+                    self.add((*where, index), f"'{item}' is not an opening range 'HH:MM-HH:MM'", STRUCTURE)
+
+    def check_approval(self) -> None:
+        policy = self.campaign.approval
+        if policy.two_person and not policy.required:
+            self.add(("approval", "two_person"), "two_person needs required: true", STRUCTURE)
+
+    def check_post(self, index: int, post: PostSpec) -> None:
+        path: Path_ = ("posts", index)
+        known_accounts = [name for name in post.accounts if name in self.campaign.accounts]
+        for position, name in enumerate(post.accounts):
+            if name not in self.campaign.accounts:
+                self.add(
+                    (*path, "accounts", position),
+                    f"post '{post.id}': unknown account '{name}': known accounts are {', '.join(self.campaign.accounts)}",
+                    REFERENCE,
+                )
+        if len(set(post.accounts)) != len(post.accounts):
+            self.add((*path, "accounts"), f"post '{post.id}' names the same account twice", REFERENCE)
+        self.check_territory_list((*path, "territories"), post.territories)
+        territories = [
+            key for key in post_territories(self.campaign, post) if key in self.campaign.territories
+        ]
+        for name in known_accounts:
+            if territories and not account_territories(self.campaign, name, territories):
+                self.add(
+                    (*path, "accounts", post.accounts.index(name)),
+                    f"post '{post.id}': account '{name}' serves none of the post's territories",
+                    REFERENCE,
+                )
+        networks = {self.campaign.accounts[name].network for name in known_accounts}
+        if post.capsule is not None and post.capsule not in self.campaign.capsules:
+            known = ", ".join(self.campaign.capsules) or "none declared under capsules:"
+            self.add(
+                (*path, "capsule"),
+                f"post '{post.id}': unknown capsule '{post.capsule}' (known: {known})",
+                REFERENCE,
+            )
+        if "instagram" in networks and post.capsule is None:
+            account = next(
+                name for name in known_accounts if self.campaign.accounts[name].network == "instagram"
+            )
+            self.add(
+                (*path, "accounts", post.accounts.index(account)),
+                f"post '{post.id}': Instagram publishes Reels, not text: add a capsule to this post "
+                f"or remove account '{account}'",
+                REFERENCE,
+            )
+        for network in post.variants or {}:
+            if network not in networks:
+                self.add(
+                    (*path, "variants", network),
+                    f"post '{post.id}': variant for {network} but none of its accounts is on {network}",
+                    REFERENCE,
+                    key=True,
+                )
+        if self.campaign.approval.two_person and not (post.author or self.campaign.campaign.author):
+            self.add(
+                path,
+                f"post '{post.id}': two-person approval needs an author: add 'author:' to the post "
+                "or to the campaign section",
+                REFERENCE,
+            )
+        if post.at is not None:
+            self.check_time((*path, "at"), post, territories)
+        self.check_texts(path, post, known_accounts)
+
+    def check_time(self, path: Path_, post: PostSpec, territories: list[str]) -> None:
+        assert post.at is not None
+        try:
+            wall = parse_local(post.at)
+        except ValueError as error:
+            self.add(path, f"post '{post.id}': {error}", TIME)
+            return
+        for key in territories:
+            if key not in self.valid_zones:
+                continue
+            zone = self.campaign.territories[key].timezone
+            local = classify(wall, zone)
+            if local.kind is LocalTimeKind.NONEXISTENT:
+                start, end = transition_window(wall, zone)
+                self.add(
+                    path,
+                    f"post '{post.id}': {wall:%Y-%m-%d %H:%M} does not exist in {zone} (clocks jump from "
+                    f"{start:%H:%M} to {end:%H:%M}): choose a time outside that hour",
+                    TIME,
+                )
+            elif local.kind is LocalTimeKind.AMBIGUOUS:
+                start, end = transition_window(wall, zone)
+                self.add(
+                    path,
+                    f"post '{post.id}': {wall:%Y-%m-%d %H:%M} happens twice in {zone} (clocks go back from "
+                    f"{end:%H:%M} to {start:%H:%M}): choose a time outside that hour",
+                    TIME,
+                )
+            else:
+                instant = local.candidates_utc()[0]
+                if instant <= self.now:
+                    self.add(
+                        path,
+                        f"post '{post.id}': {format_local(instant, zone)} is in the past: choose a later time "
+                        "or remove 'at' to use the next free slot",
+                        TIME,
+                    )
+
+    def check_texts(self, path: Path_, post: PostSpec, accounts: list[str]) -> None:
+        link = sample_link(self.campaign)
+        reported: set[str] = set()
+        for name in accounts:
+            network = self.campaign.accounts[name].network
+            template = variant_template(post, network)
+            text_path: Path_ = (
+                (*path, "variants", network, "text")
+                if post.variants and network in post.variants
+                else (*path, "text")
+            )
+            if post.link is False and LINK_PLACEHOLDER in template:
+                self.add(text_path, f"post '{post.id}': text has {LINK_PLACEHOLDER} but link is false", TEXT)
+            text = render_text(template, link if post_wants_link(post, template) else None, append_link=True)
+            length: TextLength = measure(network, text)
+            self.report.variants.append(
+                VariantReport(post.id, name, network, length.length, length.limit, length.ok)
+            )
+            if not length.ok and network not in reported:
+                reported.add(network)
+                self.add(text_path, f"post '{post.id}' on {network}: {length.reason}", TEXT)
+
+
+__all__ = ["NETWORKS", "CheckReport", "VariantReport", "check_file"]

@@ -1,0 +1,108 @@
+"""The database: engine, sessions and Alembic migrations applied on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
+from sqlmodel import Session, create_engine
+
+from campaign import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from campaign.errors import DatabaseError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; a readable error for a malformed URL."""
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError, ValueError) as error:
+        raise DatabaseError(
+            f"cannot use database URL ({type(error).__name__}): set CLICKABLE_DATABASE_URL to "
+            "sqlite:///path/clickable.db or postgresql+psycopg://user@/dbname"
+        ) from None
+    return engine
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str | None]:
+    """Apply pending migrations; returns (revision before, revision after)."""
+    try:
+        before = current_revision(engine)
+        if before != head_revision():
+            command.upgrade(_alembic_config(engine), "head")
+        return before, current_revision(engine)
+    except (OperationalError, SQLAlchemyDatabaseError) as error:
+        reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
+        raise DatabaseError(
+            f"cannot open the database ({reason}): check CLICKABLE_DATABASE_URL and that the server runs"
+        ) from None
+
+
+class Database:
+    """One engine for the process, migrated to the latest schema on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._ready = False
+
+    def ensure_schema(self) -> None:
+        if not self._ready:
+            upgrade(self.engine)
+            self._ready = True
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose work is committed at the end of the block, or rolled back entirely."""
+        self.ensure_schema()
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"

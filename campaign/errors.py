@@ -1,0 +1,84 @@
+"""Domain errors. Each one owns its message, and the message says what to do next."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class ClickableError(Exception):
+    """An error caused by the user's input or environment: shown as one line, exit code 1."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem found in a file, with its position (1-based line and column)."""
+
+    priority: int
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "column": self.column, "message": self.message}
+
+
+class CampaignFileError(ClickableError, ValueError):
+    """The campaign file is invalid; carries every problem found, most useful first."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = sorted(problems)
+        first = self.problems[0] if self.problems else None
+        more = len(self.problems) - 1
+        text = str(first) if first else "invalid campaign file"
+        if more > 0:
+            text += f" (and {more} more problem{'s' if more > 1 else ''}: run `clickable campaign check`)"
+        super().__init__(text)
+
+
+class CampaignNotFound(ClickableError, LookupError):
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"no campaign.yaml in {where}: run `clickable init DIR` to create one, "
+            "or pass --home / set CLICKABLE_HOME to the folder that holds it"
+        )
+
+
+class CampaignNotLoaded(ClickableError, LookupError):
+    def __init__(self) -> None:
+        super().__init__("no campaign in the database yet: run `clickable campaign load` first")
+
+
+class PostNotFound(ClickableError, LookupError):
+    def __init__(self, post_id: str, known: Sequence[str]) -> None:
+        hint = f" (known posts: {', '.join(known[:10])}{'…' if len(known) > 10 else ''})" if known else ""
+        super().__init__(f"no post '{post_id}' in the loaded campaign{hint}: check `clickable post list`")
+
+
+class ApprovalRefused(ClickableError, PermissionError):
+    pass
+
+
+class PublishedPostChanged(ClickableError, ValueError):
+    def __init__(self, file: str, line: int, post_id: str) -> None:
+        super().__init__(
+            f"{file}:{line}:1: post '{post_id}' is already published and its text cannot change; "
+            "restore its text and create a new post with a new id instead"
+        )
+
+
+class WorkspaceExists(ClickableError, FileExistsError):
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path} already holds a campaign.yaml: choose another folder, or remove that file first"
+        )
+
+
+class DatabaseError(ClickableError, RuntimeError):
+    pass

@@ -1,0 +1,68 @@
+"""`clickable init`: the French example campaign, copied from the installed templates."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date, timedelta
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+
+from jinja2 import Environment, StrictUndefined
+
+from campaign.errors import ClickableError, WorkspaceExists
+from campaign.settings import CAMPAIGN_FILE_NAME
+
+TEMPLATE_SUFFIX = ".j2"
+
+
+def example_root() -> Traversable:
+    return resources.files("templates") / "example"
+
+
+def _walk(folder: Traversable, prefix: Path = Path()) -> list[tuple[Path, Traversable]]:
+    files = []
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+        if entry.name.startswith(("_", ".")):
+            continue
+        if entry.is_dir():
+            files.extend(_walk(entry, prefix / entry.name))
+        else:
+            files.append((prefix / entry.name, entry))
+    return files
+
+
+def write_example(target: Path, *, today: date) -> list[Path]:
+    """Write the example campaign into ``target``; dates are relative to ``today``."""
+    if (target / CAMPAIGN_FILE_NAME).exists():
+        raise WorkspaceExists(str(target))
+    if target.exists() and not target.is_dir():
+        raise ClickableError(f"{target} is a file, not a folder: choose a folder name for the campaign")
+    environment = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    values = {"year": today.year, "day": lambda days: (today + timedelta(days=days)).isoformat()}
+    files = _walk(example_root())
+    # write everything next to the target first, then move it in: a failure leaves nothing behind
+    target.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(dir=target, prefix=".init-") as staging:
+        for relative, entry in files:
+            name = relative.with_suffix("") if relative.suffix == TEMPLATE_SUFFIX else relative
+            destination = Path(staging) / name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            if relative.suffix == TEMPLATE_SUFFIX:
+                destination.write_text(
+                    environment.from_string(entry.read_text("utf-8")).render(values), "utf-8"
+                )
+            else:
+                destination.write_bytes(entry.read_bytes())
+            written.append(name)
+        for name in written:
+            final = target / name
+            if final.exists():
+                raise ClickableError(f"{final} already exists: choose an empty folder for `clickable init`")
+        for name in written:
+            final = target / name
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(Path(staging) / name, final)
+    return [target / name for name in written]

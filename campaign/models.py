@@ -1,0 +1,229 @@
+"""SQLModel tables. No secrets here: credentials live in the keyring or the workspace key file."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from campaign.dbtypes import UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _instant(**kwargs: Any) -> Any:
+    """A timezone-aware UTC instant column (naive values are refused by the app layer)."""
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+
+
+class PostStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    ARCHIVED = "archived"  # removed from the campaign file after some of it was published
+
+
+class DeliveryState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    PUBLISHED = "published"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+    CANCELLED = "cancelled"
+    PAUSED = "paused"
+
+
+class Campaign(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    language: str = Field(max_length=8)
+    source_path: str
+    content_hash: str = Field(max_length=64)
+    approval_required: bool = True
+    two_person: bool = False
+    utm: bool = True
+    landing_base_url: str
+    loaded_at: datetime = _instant(nullable=False)
+
+
+class Territory(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=64)
+    key: str = Field(max_length=32)
+    name: str
+    timezone: str = Field(max_length=64)
+
+
+class Account(SQLModel, table=True):
+    """A publishing account. Its credentials are never stored here (see networks/credentials)."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=64)
+    name: str = Field(max_length=64)
+    network: str = Field(max_length=16)
+    sandbox: bool = False
+    handle: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    needs_reauth: bool = False
+    token_expires_at: datetime | None = _instant(nullable=True)
+
+
+class Capsule(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=64)
+    key: str = Field(max_length=64)
+    script_path: str
+    title: str | None = None
+    render_hash: str | None = Field(default=None, max_length=64)
+    rendered_at: datetime | None = _instant(nullable=True)
+    outputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PostBase(SQLModel):
+    key: str = Field(max_length=64)
+    text: str
+    author: str | None = None
+    at_local: str | None = Field(default=None, max_length=32)
+    link: bool = False
+    capsule_key: str | None = Field(default=None, max_length=64)
+    territories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    accounts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=PostStatus.DRAFT, max_length=16)  # a PostStatus value
+    position: int = 0
+    source_line: int = 0
+
+
+class Post(PostBase, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=64)
+    content_hash: str = Field(max_length=64)
+    updated_at: datetime = _instant(nullable=False)
+
+
+class PostPublic(PostBase):
+    """A post as listed by `clickable post list --json`."""
+
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+
+
+class Variant(SQLModel, table=True):
+    """A post's text for one network, with ``{link}`` still unsubstituted."""
+
+    __table_args__ = (UniqueConstraint("post_id", "network"),)
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    network: str = Field(max_length=16)
+    text: str
+
+
+class Link(SQLModel, table=True):
+    """A tracked short code: /r/<code> on the landing page, one per (post, account, territory)."""
+
+    __table_args__ = (UniqueConstraint("post_id", "account_id", "territory_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True, index=True)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=64)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    account_id: int = Field(foreign_key="account.id")
+    territory_id: int = Field(foreign_key="territory.id")
+    network: str = Field(max_length=16)
+    created_at: datetime = _instant(nullable=False)
+
+
+class Delivery(SQLModel, table=True):
+    """One publication: a variant on one account for one territory, with its state and due instant."""
+
+    __table_args__ = (UniqueConstraint("variant_id", "account_id", "territory_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    variant_id: int = Field(foreign_key="variant.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    territory_id: int = Field(foreign_key="territory.id")
+    link_id: int | None = Field(default=None, foreign_key="link.id")
+    state: str = Field(default=DeliveryState.QUEUED, max_length=16, index=True)  # a DeliveryState value
+    due_utc: datetime | None = _instant(nullable=True, index=True)
+    zone: str = Field(max_length=64)
+    text: str | None = None
+    fingerprint: str | None = Field(default=None, max_length=64)
+    remote_id: str | None = None
+    remote_url: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = _instant(nullable=True)
+    published_at: datetime | None = _instant(nullable=True)
+    updated_at: datetime = _instant(nullable=False)
+
+
+class DeliveryEvent(SQLModel, table=True):
+    """A delivery's state transition, with its time and reason (`clickable delivery history`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="delivery.id", index=True)
+    at: datetime = _instant(nullable=False)
+    from_state: str | None = Field(default=None, max_length=16)
+    to_state: str = Field(max_length=16)
+    reason: str | None = None
+
+
+class ApprovalBase(SQLModel):
+    approved_by: str = Field(max_length=128)
+    approved_at: datetime = _instant(nullable=False)
+    content_hash: str = Field(max_length=64)
+
+
+class Approval(ApprovalBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+
+
+class MetricSnapshot(SQLModel, table=True):
+    """Engagement numbers of one delivery at one moment; history is never overwritten."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="delivery.id", index=True)
+    collected_at: datetime = _instant(nullable=False)
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ClickCounter(SQLModel, table=True):
+    """A daily aggregate from the landing page: visits or channel clicks. Nothing about visitors."""
+
+    __table_args__ = (UniqueConstraint("day", "campaign_id", "code", "territory", "event"),)
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    campaign_id: str = Field(max_length=64)
+    code: str = Field(default="", max_length=16)  # tracked link code, "" for direct visits
+    territory: str = Field(max_length=32)
+    event: str = Field(max_length=64)  # "visit" or "click:<channel>"
+    count: int = 0
+
+
+__all__ = [
+    "Account",
+    "Approval",
+    "Campaign",
+    "Capsule",
+    "ClickCounter",
+    "Delivery",
+    "DeliveryEvent",
+    "DeliveryState",
+    "Link",
+    "MetricSnapshot",
+    "Post",
+    "PostPublic",
+    "PostStatus",
+    "Territory",
+    "Variant",
+    "utcnow",
+]

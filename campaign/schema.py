@@ -1,0 +1,93 @@
+"""The shape of campaign.yaml, as pydantic models (structure only; meaning is checked in checks.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Network = Literal["x", "facebook", "instagram"]
+NETWORKS: tuple[str, ...] = ("x", "facebook", "instagram")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class CampaignInfo(_Strict):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1)
+    language: str = Field(min_length=2, max_length=8)
+    author: str | None = None
+    default_territories: list[str] | None = None
+    utm: bool = True
+
+
+class ApprovalPolicy(_Strict):
+    required: bool = True
+    two_person: bool = False
+
+
+class TerritorySpec(_Strict):
+    name: str = Field(min_length=1)
+    timezone: str = Field(min_length=1)
+
+
+class AccountSpec(_Strict):
+    network: Network
+    sandbox: bool = False
+    handle: str | None = None
+    page_id: str | None = None
+    ig_user_id: str | None = None
+    territories: list[str] | None = None
+    slots: list[str] | None = None
+
+
+class CapsuleRef(_Strict):
+    script: str = Field(min_length=1)
+
+
+class ChannelSpec(_Strict):
+    name: str = Field(min_length=1)
+    url: str | None = None
+    phone: str | None = None
+    sms: str | None = None
+    description: str | None = None
+    territories: list[str] | None = None
+    audiences: list[Literal["child", "parent", "pro"]] | None = None
+    hours: Any = None
+    source: str | None = None
+    checked: Any = None
+
+
+class LandingSpec(_Strict):
+    base_url: str = Field(min_length=1)
+    neutral_url: str = "https://www.google.fr/search?q=m%C3%A9t%C3%A9o"
+    channels: dict[str, ChannelSpec] = Field(min_length=1)
+
+
+class VariantSpec(_Strict):
+    text: str
+
+
+class PostSpec(_Strict):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+    text: str
+    accounts: list[str] = Field(min_length=1)
+    territories: list[str] | None = None
+    at: str | datetime | None = None
+    capsule: str | None = None
+    link: bool | None = None
+    author: str | None = None
+    variants: dict[Network, VariantSpec] | None = None
+
+
+class CampaignFile(_Strict):
+    campaign: CampaignInfo
+    approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+    territories: dict[str, TerritorySpec] = Field(min_length=1)
+    accounts: dict[str, AccountSpec] = Field(min_length=1)
+    capsules: dict[str, CapsuleRef] = Field(default_factory=dict)
+    landing: LandingSpec
+    posts: list[PostSpec] = Field(default_factory=list)

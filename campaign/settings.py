@@ -1,0 +1,50 @@
+"""Settings from the environment (CLICKABLE_ prefix), built once and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from campaign.errors import CampaignNotFound
+
+CAMPAIGN_FILE_NAME = "campaign.yaml"
+DATABASE_FILE_NAME = "clickable.db"
+
+
+class Settings(BaseSettings):
+    """Where the workspace is and how to reach the database.
+
+    The workspace is the folder holding ``campaign.yaml``: ``CLICKABLE_HOME`` when set, else the
+    current folder or its nearest parent with a ``campaign.yaml``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CLICKABLE_", extra="ignore")
+
+    home: Path | None = Field(default=None, description="workspace folder (holds campaign.yaml)")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite file")
+    emulator_url: str = Field(default="http://127.0.0.1:8765", description="network emulator")
+
+    def workspace(self) -> Path:
+        """The workspace folder; raises CampaignNotFound when there is none."""
+        if self.home is not None:
+            return self.home.expanduser().resolve()
+        start = Path.cwd().resolve()
+        for folder in (start, *start.parents):
+            if (folder / CAMPAIGN_FILE_NAME).is_file():
+                return folder
+        raise CampaignNotFound(str(start))
+
+    def campaign_file(self) -> Path:
+        path = self.workspace() / CAMPAIGN_FILE_NAME
+        if not path.is_file():
+            raise CampaignNotFound(str(path.parent))
+        return path
+
+    def resolved_database_url(self, workspace: Path | None = None) -> str:
+        """The database URL: CLICKABLE_DATABASE_URL, else a SQLite file in the workspace."""
+        if self.database_url:
+            return self.database_url
+        folder = workspace if workspace is not None else self.workspace()
+        return f"sqlite:///{folder / DATABASE_FILE_NAME}"

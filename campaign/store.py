@@ -1,0 +1,477 @@
+"""Storing the campaign: idempotent load, approvals, tracked links, queries. Sessions are passed in."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session, col, delete, select
+
+from campaign.checks import (
+    LINK_CODE_LENGTH,
+    account_territories,
+    post_territories,
+    tracked_url,
+    variant_template,
+)
+from campaign.errors import ApprovalRefused, CampaignNotLoaded, PostNotFound, PublishedPostChanged
+from campaign.models import (
+    Account,
+    Approval,
+    Campaign,
+    Capsule,
+    Delivery,
+    DeliveryState,
+    Link,
+    Post,
+    PostPublic,
+    PostStatus,
+    Territory,
+    Variant,
+)
+from campaign.schema import CampaignFile, PostSpec
+from campaign.texts import LINK_PLACEHOLDER, TextLength, measure, render_text
+
+CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read aloud and typed
+# Deliveries in these states hold the old text on a network, or may: the text can no longer change.
+LOCKED_STATES = (DeliveryState.PUBLISHED, DeliveryState.SENDING, DeliveryState.UNCONFIRMED)
+
+
+@dataclass
+class LoadSummary:
+    campaign_id: str
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)
+    approvals_withdrawn: list[str] = field(default_factory=list)
+    links_created: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "campaign": self.campaign_id,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "archived": self.archived,
+            "approvals_withdrawn": self.approvals_withdrawn,
+            "links_created": self.links_created,
+        }
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _post_content(campaign: CampaignFile, post: PostSpec) -> dict[str, object]:
+    return {
+        "texts": _variant_texts(campaign, post),
+        "accounts": post.accounts,
+        "territories": post_territories(campaign, post),
+        "at": str(post.at) if post.at is not None else None,
+        "capsule": post.capsule,
+        "link": post.link,
+    }
+
+
+def _variant_texts(campaign: CampaignFile, post: PostSpec) -> dict[str, str]:
+    networks = dict.fromkeys(campaign.accounts[name].network for name in post.accounts)
+    return {network: variant_template(post, network) for network in networks}
+
+
+def new_code(session: Session, taken: set[str]) -> str:
+    """A fresh random tracked-link code, unique in the database."""
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(LINK_CODE_LENGTH))
+        if code not in taken and session.exec(select(Link.id).where(Link.code == code)).first() is None:
+            taken.add(code)
+            return code
+
+
+def load_campaign(
+    session: Session,
+    campaign: CampaignFile,
+    *,
+    source_path: Path,
+    source_text: str,
+    lines: dict[str, int],
+    now: datetime,
+) -> LoadSummary:
+    """Upsert the campaign into the database; the caller's transaction makes it all or nothing.
+
+    ``lines`` maps post ids to their line in the file, for error messages.
+    """
+    info = campaign.campaign
+    summary = LoadSummary(info.id)
+    row = session.get(Campaign, info.id)
+    file_hash = hashlib.sha256(source_text.encode()).hexdigest()
+    if row is None:
+        row = Campaign(
+            id=info.id,
+            name=info.name,
+            language=info.language,
+            source_path=str(source_path),
+            content_hash=file_hash,
+            landing_base_url=campaign.landing.base_url,
+            loaded_at=now,
+        )
+    if row.content_hash != file_hash or row.name != info.name:
+        row.loaded_at = now
+    row.name = info.name
+    row.language = info.language
+    row.source_path = str(source_path)
+    row.content_hash = file_hash
+    row.approval_required = campaign.approval.required
+    row.two_person = campaign.approval.two_person
+    row.utm = info.utm
+    row.landing_base_url = campaign.landing.base_url
+    session.add(row)
+    session.flush()
+
+    territories = _upsert_territories(session, campaign)
+    accounts = _upsert_accounts(session, campaign)
+    _upsert_capsules(session, campaign, source_path.parent)
+    existing = {post.key: post for post in session.exec(select(Post).where(Post.campaign_id == info.id))}
+    taken: set[str] = set()
+    for position, spec in enumerate(campaign.posts):
+        content = _post_content(campaign, spec)
+        content_hash = _digest(content)
+        post = existing.pop(spec.id, None)
+        if post is None:
+            post = Post(
+                campaign_id=info.id, key=spec.id, text=spec.text, content_hash=content_hash, updated_at=now
+            )
+            summary.created.append(spec.id)
+        elif post.content_hash == content_hash and post.status != PostStatus.ARCHIVED:
+            summary.unchanged.append(spec.id)
+        else:
+            _guard_text_change(
+                session, post, _variant_texts(campaign, spec), source_path, lines.get(spec.id, 1)
+            )
+            _drop_pending_deliveries(session, post)
+            if post.status == PostStatus.APPROVED or post.status == PostStatus.ARCHIVED:
+                if post.status == PostStatus.APPROVED:
+                    summary.approvals_withdrawn.append(spec.id)
+                post.status = PostStatus.DRAFT
+            post.content_hash = content_hash
+            post.updated_at = now
+            summary.updated.append(spec.id)
+        post.text = spec.text
+        post.author = spec.author or info.author
+        post.at_local = str(spec.at)[:16] if spec.at is not None else None
+        post.link = bool(spec.link)
+        post.capsule_key = spec.capsule
+        post.territories = post_territories(campaign, spec)
+        post.accounts = list(spec.accounts)
+        post.position = position
+        post.source_line = lines.get(spec.id, 0)
+        session.add(post)
+        session.flush()
+        _upsert_variants(session, post, _variant_texts(campaign, spec))
+        summary.links_created += _ensure_links(
+            session, campaign, spec, post, accounts, territories, taken, now
+        )
+    for key, post in existing.items():
+        if post.status == PostStatus.ARCHIVED:
+            continue
+        if _has_locked_deliveries(session, post):
+            _drop_pending_deliveries(session, post)
+            post.status = PostStatus.ARCHIVED
+            session.add(post)
+            summary.archived.append(key)
+        else:
+            _delete_post(session, post)
+            summary.removed.append(key)
+    session.flush()
+    return summary
+
+
+def _upsert_territories(session: Session, campaign: CampaignFile) -> dict[str, Territory]:
+    rows = {
+        row.key: row
+        for row in session.exec(select(Territory).where(Territory.campaign_id == campaign.campaign.id))
+    }
+    for key, spec in campaign.territories.items():
+        row = rows.get(key) or Territory(
+            campaign_id=campaign.campaign.id, key=key, name=spec.name, timezone=spec.timezone
+        )
+        row.name, row.timezone = spec.name, spec.timezone
+        session.add(row)
+        rows[key] = row
+    session.flush()
+    return rows
+
+
+def _upsert_accounts(session: Session, campaign: CampaignFile) -> dict[str, Account]:
+    rows = {
+        row.name: row
+        for row in session.exec(select(Account).where(Account.campaign_id == campaign.campaign.id))
+    }
+    for name, spec in campaign.accounts.items():
+        row = rows.get(name) or Account(campaign_id=campaign.campaign.id, name=name, network=spec.network)
+        row.network = spec.network
+        row.sandbox = spec.sandbox
+        row.handle = spec.handle
+        row.settings = spec.model_dump(exclude={"network", "sandbox", "handle"}, exclude_none=True)
+        session.add(row)
+        rows[name] = row
+    session.flush()
+    return rows
+
+
+def _upsert_capsules(session: Session, campaign: CampaignFile, folder: Path) -> None:
+    rows = {
+        row.key: row
+        for row in session.exec(select(Capsule).where(Capsule.campaign_id == campaign.campaign.id))
+    }
+    for key, spec in campaign.capsules.items():
+        row = rows.get(key) or Capsule(campaign_id=campaign.campaign.id, key=key, script_path=spec.script)
+        row.script_path = str((folder / spec.script).resolve())
+        session.add(row)
+    session.flush()
+
+
+def _upsert_variants(session: Session, post: Post, texts: dict[str, str]) -> None:
+    rows = {row.network: row for row in session.exec(select(Variant).where(Variant.post_id == post.id))}
+    for network, text in texts.items():
+        row = rows.pop(network, None) or Variant(post_id=post.id, network=network, text=text)  # type: ignore[arg-type]
+        row.text = text
+        session.add(row)
+    for row in rows.values():  # networks the post no longer uses: their pending deliveries are gone
+        session.exec(delete(Delivery).where(col(Delivery.variant_id) == row.id))
+        session.delete(row)
+    session.flush()
+
+
+def _ensure_links(
+    session: Session,
+    campaign: CampaignFile,
+    spec: PostSpec,
+    post: Post,
+    accounts: dict[str, Account],
+    territories: dict[str, Territory],
+    taken: set[str],
+    now: datetime,
+) -> int:
+    existing = {
+        (link.account_id, link.territory_id)
+        for link in session.exec(select(Link).where(Link.post_id == post.id))
+    }
+    created = 0
+    for name in spec.accounts:
+        account = accounts[name]
+        for key in account_territories(campaign, name, post_territories(campaign, spec)):
+            territory = territories[key]
+            if (account.id, territory.id) in existing:
+                continue
+            session.add(
+                Link(
+                    code=new_code(session, taken),
+                    campaign_id=campaign.campaign.id,
+                    post_id=post.id,  # type: ignore[arg-type]
+                    account_id=account.id,  # type: ignore[arg-type]
+                    territory_id=territory.id,  # type: ignore[arg-type]
+                    network=account.network,
+                    created_at=now,
+                )
+            )
+            created += 1
+    session.flush()
+    return created
+
+
+def _post_deliveries(session: Session, post: Post) -> Sequence[Delivery]:
+    return session.exec(
+        select(Delivery)
+        .join(Variant, col(Variant.id) == Delivery.variant_id)
+        .where(Variant.post_id == post.id)
+    ).all()
+
+
+def _has_locked_deliveries(session: Session, post: Post) -> bool:
+    return any(delivery.state in LOCKED_STATES for delivery in _post_deliveries(session, post))
+
+
+def _guard_text_change(session: Session, post: Post, texts: dict[str, str], file: Path, line: int) -> None:
+    variants = {
+        row.network: row.text for row in session.exec(select(Variant).where(Variant.post_id == post.id))
+    }
+    locked = {
+        network
+        for network, text in variants.items()
+        if texts.get(network) != text
+        and any(
+            delivery.state in LOCKED_STATES
+            for delivery in _post_deliveries(session, post)
+            if session.get(Variant, delivery.variant_id).network == network  # type: ignore[union-attr]
+        )
+    }
+    if locked:
+        raise PublishedPostChanged(str(file), line, post.key)
+
+
+def _drop_pending_deliveries(session: Session, post: Post) -> None:
+    for delivery in _post_deliveries(session, post):
+        if delivery.state not in LOCKED_STATES:
+            session.delete(delivery)
+    session.flush()
+
+
+def _delete_post(session: Session, post: Post) -> None:
+    _drop_pending_deliveries(session, post)
+    session.exec(delete(Approval).where(col(Approval.post_id) == post.id))
+    session.exec(delete(Link).where(col(Link.post_id) == post.id))
+    session.exec(delete(Variant).where(col(Variant.post_id) == post.id))
+    session.delete(post)
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+def get_campaign(session: Session, campaign_id: str | None) -> Campaign:
+    """The campaign ``campaign_id``, or the only one stored when ``campaign_id`` is None."""
+    if campaign_id is not None:
+        row = session.get(Campaign, campaign_id)
+        if row is not None:
+            return row
+    rows = session.exec(select(Campaign)).all()
+    if len(rows) == 1 and campaign_id is None:
+        return rows[0]
+    raise CampaignNotLoaded()
+
+
+def list_posts(session: Session, campaign_id: str) -> list[PostPublic]:
+    posts = session.exec(
+        select(Post).where(Post.campaign_id == campaign_id).order_by(col(Post.position))
+    ).all()
+    result = []
+    for post in posts:
+        approval = current_approval(session, post)
+        public = PostPublic.model_validate(
+            post,
+            update={
+                "approved_by": approval.approved_by if approval else None,
+                "approved_at": approval.approved_at if approval else None,
+            },
+        )
+        result.append(public)
+    return result
+
+
+def get_post(session: Session, campaign_id: str, key: str) -> Post:
+    post = session.exec(select(Post).where(Post.campaign_id == campaign_id, Post.key == key)).first()
+    if post is None:
+        known = session.exec(
+            select(Post.key).where(Post.campaign_id == campaign_id).order_by(col(Post.position))
+        ).all()
+        raise PostNotFound(key, list(known))
+    return post
+
+
+def current_approval(session: Session, post: Post) -> Approval | None:
+    """The approval that covers the post's current content, if any."""
+    if post.status != PostStatus.APPROVED:
+        return None
+    return session.exec(
+        select(Approval)
+        .where(Approval.post_id == post.id, Approval.content_hash == post.content_hash)
+        .order_by(col(Approval.approved_at).desc())
+    ).first()
+
+
+def approve_post(session: Session, campaign: Campaign, key: str, *, by: str, now: datetime) -> Approval:
+    """Record ``by``'s approval of the post's current content (two-person rule enforced)."""
+    approver = by.strip()
+    if not approver:
+        raise ApprovalRefused("--by must name the person who approves, e.g. --by 'Alex Martin'")
+    post = get_post(session, campaign.id, key)
+    if post.status == PostStatus.ARCHIVED:
+        raise ApprovalRefused(
+            f"post '{key}' is archived (removed from the campaign file): nothing to approve"
+        )
+    if campaign.two_person and post.author and post.author.strip().casefold() == approver.casefold():
+        raise ApprovalRefused(
+            f"post '{key}' was written by {post.author}: with two-person approval, "
+            "someone else must approve it (ask a colleague to run `clickable post approve`)"
+        )
+    existing = current_approval(session, post)
+    if existing is not None:
+        return existing  # approving the same content twice changes nothing
+    assert post.id is not None
+    approval = Approval(
+        post_id=post.id, approved_by=approver, approved_at=now, content_hash=post.content_hash
+    )
+    post.status = PostStatus.APPROVED
+    session.add(approval)
+    session.add(post)
+    session.flush()
+    return approval
+
+
+@dataclass(frozen=True)
+class RenderedVariant:
+    """A variant exactly as it will be published on one account for one territory."""
+
+    network: str
+    account: str
+    territory: str
+    code: str | None
+    url: str | None
+    text: str
+    length: TextLength
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "network": self.network,
+            "account": self.account,
+            "territory": self.territory,
+            "link": self.url,
+            "text": self.text,
+            "length": self.length.length,
+            "limit": self.length.limit,
+            "ok": self.length.ok,
+        }
+
+
+def render_post(session: Session, campaign: Campaign, post: Post) -> list[RenderedVariant]:
+    """Every (account, territory) text of ``post``, tracked link substituted, measured."""
+    variants = {row.network: row for row in session.exec(select(Variant).where(Variant.post_id == post.id))}
+    accounts = {
+        row.id: row for row in session.exec(select(Account).where(Account.campaign_id == campaign.id))
+    }
+    territories = {
+        row.id: row for row in session.exec(select(Territory).where(Territory.campaign_id == campaign.id))
+    }
+    order = {name: index for index, name in enumerate(post.accounts)}
+    territory_order = {key: index for index, key in enumerate(post.territories)}
+    links = session.exec(select(Link).where(Link.post_id == post.id)).all()
+    result = []
+    for link in links:
+        account = accounts[link.account_id]
+        territory = territories[link.territory_id]
+        if account.name not in order or territory.key not in territory_order:
+            continue  # a link kept from an earlier version of the post
+        variant = variants[account.network]
+        wants = post.link or LINK_PLACEHOLDER in variant.text
+        url = tracked_url(campaign.landing_base_url, link.code) if wants else None
+        text = render_text(variant.text, url, append_link=True)
+        result.append(
+            RenderedVariant(
+                account.network,
+                account.name,
+                territory.key,
+                link.code if wants else None,
+                url,
+                text,
+                measure(account.network, text),
+            )
+        )
+    result.sort(key=lambda item: (order[item.account], territory_order[item.territory]))
+    return result

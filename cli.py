@@ -1,0 +1,67 @@
+"""The `clickable` command: mounts one sub-app per room and turns domain errors into exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+from typer.core import TyperGroup
+
+from campaign import cli as campaign_cli
+from campaign.context import AppState
+from campaign.errors import ClickableError
+from campaign.settings import Settings
+
+
+class ClickableGroup(TyperGroup):
+    """The one error boundary: a ClickableError becomes one red line on stderr and its exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ClickableError as error:
+            Console(stderr=True, highlight=False, soft_wrap=True).print(
+                Text("error: ", style="bold red") + Text(str(error))
+            )
+            raise SystemExit(error.exit_code) from None
+
+
+app = typer.Typer(
+    name="clickable",
+    cls=ClickableGroup,
+    help="Click@ble campaign tool: capsules, scheduled posts, landing page and statistics.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            envvar="CLICKABLE_HOME",
+            help="Workspace folder holding campaign.yaml (default: this folder or its nearest parent with one).",
+        ),
+    ] = None,
+) -> None:
+    """Click@ble campaign tool."""
+    settings = Settings(home=home) if home is not None else Settings()
+    ctx.obj = AppState(settings)
+    ctx.call_on_close(ctx.obj.close)
+
+
+app.command("init")(campaign_cli.init_command)
+app.add_typer(campaign_cli.app, name="campaign")
+app.add_typer(campaign_cli.post_app, name="post")
+app.add_typer(campaign_cli.db_app, name="db")
+
+
+def main() -> None:
+    app(prog_name="clickable")
