@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import ValidationError
 
@@ -147,16 +147,16 @@ def _dotted(path: Iterable[str | int]) -> str:
 def _structure_problems(source: YamlSource, error: ValidationError) -> list[Problem]:
     problems = []
     for item in error.errors(include_url=False):
-        loc: Path_ = tuple(part for part in item["loc"] if not (isinstance(part, str) and "[" in part))
         kind = item["type"]
+        loc = _source_loc(source, tuple(item["loc"]), keep_last=kind == "missing")
         value = item.get("input")
         where = _dotted(loc)
-        if kind == "missing":
+        if kind == "missing" and loc:
             parent = loc[:-1]
             message = f"missing required key '{loc[-1]}' in {_dotted(parent)}"
-            problems.append(source.problem(parent, message, priority=STRUCTURE))
+            problems.append(source.problem(parent, message, priority=STRUCTURE, key=bool(parent)))
             continue
-        if kind == "extra_forbidden":
+        if kind == "extra_forbidden" and loc:
             parent = loc[:-1]
             model = _allowed_keys(parent)
             hint = f": expected one of {', '.join(model)}" if model else ""
@@ -190,6 +190,26 @@ def _structure_problems(source: YamlSource, error: ValidationError) -> list[Prob
     for problem in problems:
         unique.setdefault((problem.line, problem.column, problem.message), problem)
     return list(unique.values())
+
+
+def _split_url(url: str) -> SplitResult | None:
+    try:
+        return urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return None
+
+
+def _source_loc(source: YamlSource, loc: Path_, *, keep_last: bool) -> Path_:
+    """Pydantic's error location reduced to the parts that name places in the file.
+
+    Pydantic adds union member tags ('str', 'datetime') and '[key]' to locations: they are dropped.
+    """
+    kept: Path_ = ()
+    for index, part in enumerate(loc):
+        candidate = (*kept, part)
+        if candidate in source.values or (keep_last and index == len(loc) - 1):
+            kept = candidate
+    return kept
 
 
 def _allowed_keys(parent: Path_) -> list[str]:
@@ -322,8 +342,14 @@ class _Checker:
 
     def check_landing(self) -> None:
         landing = self.campaign.landing
-        parts = urlsplit(landing.base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        parts = _split_url(landing.base_url)
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.query
+            or parts.fragment
+        ):
             self.add(
                 ("landing", "base_url"),
                 f"landing.base_url '{landing.base_url}' must be an http(s) address without query, "
@@ -345,8 +371,8 @@ class _Checker:
         if not (channel.url or channel.phone or channel.sms):
             self.add(path, f"channel '{key}' needs a url, a phone or an sms number", REFERENCE)
         if channel.url is not None:
-            parts = urlsplit(channel.url)
-            if parts.scheme != "https" or not parts.netloc:
+            parts = _split_url(channel.url)
+            if parts is None or parts.scheme != "https" or not parts.netloc:
                 self.add((*path, "url"), f"channel '{key}' url must start with https://", REFERENCE)
         for kind in ("phone", "sms"):
             number = getattr(channel, kind)

@@ -35,7 +35,7 @@ class TextLength:
 def render_text(template: str, link_url: str | None, *, append_link: bool) -> str:
     """The text exactly as published: ``{link}`` replaced, or the link appended when asked."""
     if link_url is None:
-        return template.replace(LINK_PLACEHOLDER, "").strip()
+        return template.replace(LINK_PLACEHOLDER, "").strip() if LINK_PLACEHOLDER in template else template
     if LINK_PLACEHOLDER in template:
         return template.replace(LINK_PLACEHOLDER, link_url)
     if append_link:

@@ -117,15 +117,15 @@ def load_yaml(path: Path, *, display_name: str | None = None) -> YamlSource:
 def parse_yaml(text: str, name: str) -> YamlSource:
     """Parse YAML text; see :func:`load_yaml`."""
     source = YamlSource(file=name, data=None)
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         if node is None:
             source.problems.append(
                 Problem(SYNTAX, name, 1, 1, "the file is empty: start from `clickable init`")
             )
             return source
-        # flatten "<<" merge keys the way the constructor will, so that positions follow the data
         walker = _Walker(source, loader)
         walker.walk(node, (), frozenset())
         source.data = loader.construct_document(node)
@@ -138,14 +138,27 @@ def parse_yaml(text: str, name: str) -> YamlSource:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = error.problem or error.context or "invalid YAML"
         source.problems.append(Problem(SYNTAX, name, line, column, f"YAML syntax error: {what}"))
+    except yaml.reader.ReaderError as error:
+        line, column = _offset_position(text, error.position)
+        source.problems.append(
+            Problem(
+                SYNTAX, name, line, column, f"character {error.character!r} is not allowed in YAML: remove it"
+            )
+        )
     except yaml.YAMLError as error:
         source.problems.append(Problem(SYNTAX, name, 1, 1, f"YAML error: {error}"))
     except (ValueError, TypeError, OverflowError, RecursionError) as error:
         # the safe constructor raises these on values such as a timestamp out of range
         source.problems.append(Problem(SYNTAX, name, 1, 1, f"YAML value error: {error}"))
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return source
+
+
+def _offset_position(text: str, offset: int) -> tuple[int, int]:
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
 def _failed(name: str, message: str) -> YamlSource:

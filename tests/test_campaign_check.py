@@ -1,0 +1,350 @@
+"""`clickable campaign check`: every kind of bad input gives FILE:LINE:COL errors and exit 1."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from campaign.checks import check_file
+from cli import app
+
+MINIMAL = """\
+campaign:
+  id: test-campaign
+  name: Test
+  language: fr
+  author: Camille
+approval:
+  required: true
+  two_person: true
+territories:
+  fr: {name: France, timezone: Europe/Paris}
+  nc: {name: Nouvelle-Calédonie, timezone: Pacific/Noumea}
+accounts:
+  x-main: {network: x, sandbox: true}
+  fb-main: {network: facebook, sandbox: true}
+  ig-main: {network: instagram, sandbox: true}
+capsules:
+  clip: {script: clip.yaml}
+landing:
+  base_url: https://signaler.example.org
+  channels:
+    tel-119: {name: "119", phone: "119", territories: [fr]}
+posts:
+  - id: p1
+    text: "Bonjour {link}"
+    accounts: [x-main, fb-main]
+    at: "2099-06-01 18:30"
+  - id: p2
+    text: "Reel"
+    accounts: [ig-main]
+    capsule: clip
+"""
+
+
+def last_sunday(year: int, month: int) -> date:
+    day = date(year, month + 1, 1) - timedelta(days=1)
+    return day - timedelta(days=(day.weekday() - 6) % 7)
+
+
+NEXT_YEAR = date.today().year + 1
+SPRING_GAP = f"{last_sunday(NEXT_YEAR, 3)} 02:30"
+AUTUMN_FOLD = f"{last_sunday(NEXT_YEAR, 10)} 02:30"
+
+
+def write(tmp_path: Path, content: str | bytes) -> Path:
+    (tmp_path / "clip.yaml").write_text("capsule: {id: clip}\n", "utf-8")
+    path = tmp_path / "campaign.yaml"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, "utf-8")
+    return path
+
+
+def line_of(content: str, marker: str) -> int:
+    return content[: content.index(marker)].count("\n") + 1
+
+
+def test_minimal_campaign_is_valid(tmp_path: Path) -> None:
+    report = check_file(write(tmp_path, MINIMAL))
+    assert report.problems == []
+    assert [(v.post, v.network) for v in report.variants] == [
+        ("p1", "x"),
+        ("p1", "facebook"),
+        ("p2", "instagram"),
+    ]
+
+
+# (name, text to replace, replacement, expected message fragment, marker whose line the error names)
+CASES = [
+    ("unclosed quote", '"Bonjour {link}"', '"Bonjour {link}', "YAML syntax error", None),
+    ("tab indentation", "  name: Test\n", "\tname: Test\n", "YAML syntax error", None),
+    (
+        "unknown key",
+        "    capsule: clip\n",
+        "    capsule: clip\n    acounts: [x-main]\n",
+        "unknown key 'acounts'",
+        "acounts",
+    ),
+    (
+        "missing required key",
+        "  id: test-campaign\n",
+        "",
+        "missing required key 'id' in campaign",
+        "campaign:",
+    ),
+    ("wrong boolean", "two_person: true", "two_person: maybe", "must be true or false", "two_person"),
+    ("number instead of text", "- id: p1", "- id: 12", "must be text", "- id: 12"),
+    (
+        "unknown network",
+        "{network: x, sandbox",
+        "{network: tiktok, sandbox",
+        "expected 'x', 'facebook' or 'instagram'",
+        "tiktok",
+    ),
+    (
+        "unknown account",
+        "[x-main, fb-main]",
+        "[x-main, fb-typo]",
+        "unknown account 'fb-typo'",
+        "[x-main, fb-typo]",
+    ),
+    (
+        "unknown territory",
+        "    accounts: [ig-main]\n",
+        "    accounts: [ig-main]\n    territories: [xx]\n",
+        "unknown territory 'xx'",
+        "territories: [xx]",
+    ),
+    ("unknown capsule", "capsule: clip\n", "capsule: clap\n", "unknown capsule 'clap'", "capsule: clap"),
+    (
+        "missing capsule script",
+        "{script: clip.yaml}",
+        "{script: nowhere.yaml}",
+        "capsule script 'nowhere.yaml' not found",
+        "nowhere.yaml",
+    ),
+    (
+        "invalid time zone",
+        "timezone: Europe/Paris}",
+        "timezone: Europe/Pariss}",
+        "unknown time zone 'Europe/Pariss'",
+        "Europe/Pariss",
+    ),
+    ("nonexistent local time", "2099-06-01 18:30", SPRING_GAP, "does not exist in Europe/Paris", SPRING_GAP),
+    ("ambiguous local time", "2099-06-01 18:30", AUTUMN_FOLD, "happens twice in Europe/Paris", AUTUMN_FOLD),
+    ("time in the past", "2099-06-01 18:30", "2020-01-06 18:30", "is in the past", "2020-01-06"),
+    ("malformed time", '"2099-06-01 18:30"', '"demain 18h"', "is not a local time", "demain"),
+    ("impossible date", "2099-06-01 18:30", "2099-02-30 18:30", "is not a real date", "2099-02-30"),
+    (
+        "x text too long",
+        '"Bonjour {link}"',
+        '"' + "é" * 281 + '"',
+        "on x: 281 weighted characters, X allows 280",
+        "ééé",
+    ),
+    (
+        "x emoji weights",
+        '"Bonjour {link}"',
+        '"' + "\U0001f431" * 141 + '"',
+        "on x: 282 weighted characters",
+        "\U0001f431",
+    ),
+    (
+        "instagram without capsule",
+        "    capsule: clip\n",
+        "\n",
+        "Instagram publishes Reels, not text",
+        "[ig-main]",
+    ),
+    (
+        "instagram hashtags",
+        '"Reel"',
+        '"' + " ".join(f"#tag{i}" for i in range(31)) + '"',
+        "31 hashtags, Instagram allows 30",
+        "#tag0",
+    ),
+    ("instagram caption", '"Reel"', '"' + "a" * 2201 + '"', "2201 characters, instagram allows 2200", "aaaa"),
+    (
+        "facebook length",
+        "    accounts: [x-main, fb-main]\n",
+        "    accounts: [fb-main]\n    variants: {facebook: {text: '" + "b" * 63207 + "'}}\n",
+        "63207 characters, facebook allows 63206",
+        "bbbb",
+    ),
+    ("duplicate post id", "- id: p2", "- id: p1", "duplicate post id 'p1'", '- id: p1\n    text: "Reel'),
+    (
+        "duplicate mapping key",
+        "  name: Test\n",
+        "  name: Test\n  name: Other\n",
+        "duplicate key 'name'",
+        "name: Other",
+    ),
+    (
+        "bad base url",
+        "https://signaler.example.org",
+        "signaler.example.org",
+        "must be an http(s) address",
+        "signaler.example.org",
+    ),
+    (
+        "channel without contact",
+        '{name: "119", phone: "119", territories: [fr]}',
+        '{name: "119", territories: [fr]}',
+        "needs a url, a phone or an sms number",
+        'name: "119"',
+    ),
+    (
+        "two-person without author",
+        "  author: Camille\n",
+        "",
+        "two-person approval needs an author",
+        "- id: p1",
+    ),
+    ("empty account list", "[x-main, fb-main]", "[]", "posts[0].accounts must not be empty", "accounts: []"),
+    (
+        "variant for unused network",
+        "    accounts: [x-main, fb-main]\n",
+        "    accounts: [x-main, fb-main]\n    variants: {instagram: {text: hi}}\n",
+        "variant for instagram but none",
+        "instagram: {text",
+    ),
+    (
+        "link placeholder with link false",
+        "    accounts: [x-main, fb-main]\n",
+        "    accounts: [x-main, fb-main]\n    link: false\n",
+        "has {link} but link is false",
+        "Bonjour",
+    ),
+    (
+        "account outside territories",
+        "ig-main: {network: instagram, sandbox: true}",
+        "ig-main: {network: instagram, sandbox: true, territories: [nc]}\n  fr-only: {network: x, territories: [fr]}",
+        "serves none",
+        "[ig-main]",
+    ),
+    ("top-level list", None, "- just\n- a list\n", "the file must be a mapping", None),
+    (
+        "bad opening hours",
+        "territories: [fr]}",
+        "territories: [fr], hours: {zone: Europe/Paris, daily: ['9h-23h']}}",
+        "is not an opening range",
+        "9h-23h",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "old", "new", "fragment", "marker"), CASES, ids=[case[0] for case in CASES])
+def test_bad_input_is_reported_with_position(
+    tmp_path: Path, name: str, old: str | None, new: str, fragment: str, marker: str | None
+) -> None:
+    if old is None:
+        content = new
+    else:
+        assert old in MINIMAL, name
+        content = MINIMAL.replace(old, new, 1)
+    if name == "account outside territories":
+        content = content.replace(
+            "[ig-main]\n    capsule", "[ig-main, fr-only]\n    territories: [nc]\n    capsule"
+        )
+        fragment, marker = "account 'fr-only' serves none", "fr-only]"
+    if name == "top-level list":
+        fragment = "must be a mapping"
+    path = write(tmp_path, content)
+    result = CliRunner().invoke(app, ["campaign", "check", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stdout.splitlines() if line.startswith(str(path))]
+    matching = [line for line in lines if fragment in line]
+    assert matching, f"{fragment!r} not in {lines}"
+    file_part, line_number, column, _ = matching[0].split(":", 3)
+    assert file_part == str(path)
+    assert int(column) >= 1
+    if marker is not None:
+        assert int(line_number) == line_of(content, marker), matching[0]
+
+
+def test_several_problems_are_reported_at_once_most_useful_first(tmp_path: Path) -> None:
+    content = (
+        MINIMAL.replace("[x-main, fb-main]", "[x-main, nobody]")
+        .replace("timezone: Pacific/Noumea", "timezone: Mars/Olympus")
+        .replace('"Bonjour {link}"', '"' + "x" * 300 + '"')
+    )
+    path = write(tmp_path, content)
+    report = check_file(path)
+    messages = [problem.message for problem in report.problems]
+    assert len(messages) == 3
+    assert "unknown time zone" in messages[0] or "unknown account" in messages[0]
+    assert "weighted characters" in messages[-1]
+
+
+def test_json_output_shape(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL.replace('"Bonjour {link}"', '"' + "x" * 300 + '"'))
+    result = CliRunner().invoke(app, ["campaign", "check", str(path), "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    assert set(data["errors"][0]) == {"file", "line", "column", "message"}
+    assert data["errors"][0]["line"] == line_of(MINIMAL, '"Bonjour')
+    x_variant = next(variant for variant in data["variants"] if variant["network"] == "x")
+    assert x_variant == {
+        "post": "p1",
+        "account": "x-main",
+        "network": "x",
+        "length": 300,
+        "limit": 280,
+        "ok": False,
+    }
+
+
+def test_counted_length_includes_the_tracked_link(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["campaign", "check", str(write(tmp_path, MINIMAL)), "--json"])
+    data = json.loads(result.stdout)
+    lengths = {variant["network"]: variant["length"] for variant in data["variants"]}
+    assert lengths["x"] == len("Bonjour ") + 23  # every URL counts 23 on X
+    assert lengths["facebook"] == len("Bonjour https://signaler.example.org/r/XXXXXXXX")
+
+
+def test_not_utf8_and_missing_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "campaign:\n  name: caf\xe9\n".encode("latin-1"))
+    result = CliRunner().invoke(app, ["campaign", "check", str(path)])
+    assert result.exit_code == 1 and "not UTF-8" in result.stdout
+    result = CliRunner().invoke(app, ["campaign", "check", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 1 and "file not found" in result.stdout
+
+
+def test_past_time_is_judged_against_now_in_each_territory(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL)
+    # 18:30 in Nouméa (UTC+11) is 07:30 UTC; 18:30 in Paris (summer, UTC+2) is 16:30 UTC
+    assert check_file(path, now=datetime.fromisoformat("2099-06-01T07:29+00:00")).ok
+    late = check_file(path, now=datetime.fromisoformat("2099-06-01T07:31+00:00"))
+    assert [problem.message for problem in late.problems] == [
+        "post 'p1': 2099-06-01 18:30 Pacific/Noumea is in the past: choose a later time "
+        "or remove 'at' to use the next free slot"
+    ]
+    later = check_file(path, now=datetime.fromisoformat("2099-06-01T16:31+00:00"))
+    assert len(later.problems) == 2
+
+
+def test_installed_command_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
+    path = write(tmp_path, "campaign: [\n")
+    command = [sys.executable, "-c", "from cli import main; main()", "campaign", "load", str(path)]
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env={"CLICKABLE_HOME": str(tmp_path), "PATH": ""},
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("error: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert f"{path}:2:1: YAML syntax error" in result.stderr

@@ -1,0 +1,93 @@
+"""Random YAML never crashes `campaign check`: every outcome is a report, never an exception."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from campaign.checks import check_file
+from campaign.yamlsource import parse_yaml
+
+from .test_campaign_check import MINIMAL
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(["x", "facebook", "instagram", "fr", "Europe/Paris", "2099-06-01 18:30", "{link}", "*"]),
+)
+keys = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(
+        ["campaign", "id", "posts", "accounts", "territories", "landing", "channels", "text", "at", "network"]
+    ),
+)
+documents = st.recursive(
+    scalars,
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=4)),
+    max_leaves=25,
+)
+
+FUZZ = settings(
+    max_examples=int(os.environ.get("CLICKABLE_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+@FUZZ
+@given(documents)
+def test_random_documents_never_crash(tmp_path: Path, document: object) -> None:
+    path = tmp_path / "campaign.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), "utf-8")
+    report = check_file(path)
+    assert report.ok is (not report.problems)
+
+
+@FUZZ
+@given(st.text(max_size=200))
+def test_random_text_never_crashes(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "campaign.yaml"
+    path.write_text(text, "utf-8", errors="surrogatepass")
+    check_file(path)
+
+
+@FUZZ
+@given(st.data())
+def test_mutated_campaign_never_crashes(tmp_path: Path, data: st.DataObject) -> None:
+    lines = MINIMAL.splitlines()
+    index = data.draw(st.integers(min_value=0, max_value=len(lines) - 1))
+    replacement = data.draw(
+        st.one_of(
+            st.just(""),
+            st.text(max_size=20),
+            st.sampled_from(["  ", "- ", ": ", "&a", "*a", "{", "[", "'", "<<: *a"]),
+        )
+    )
+    lines[index] = lines[index][: len(lines[index]) // 2] + replacement
+    (tmp_path / "clip.yaml").write_text("capsule: {id: clip}\n", "utf-8")
+    path = tmp_path / "campaign.yaml"
+    path.write_text("\n".join(lines), "utf-8", errors="surrogatepass")
+    report = check_file(path)
+    assert all(problem.line >= 1 and problem.column >= 1 for problem in report.problems)
+
+
+def test_alias_bomb_is_refused() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for level in range(1, 8):
+        bomb += f"{chr(97 + level)}: &{chr(97 + level)} [" + ", ".join([f"*{chr(96 + level)}"] * 10) + "]\n"
+    source = parse_yaml(bomb, "bomb.yaml")
+    assert source.problems and "remove aliases" in source.problems[0].message
+
+
+def test_recursive_alias_does_not_hang(tmp_path: Path) -> None:
+    path = tmp_path / "campaign.yaml"
+    path.write_text("campaign: &c {id: x, name: *c}\n", "utf-8")
+    report = check_file(path)
+    assert not report.ok

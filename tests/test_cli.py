@@ -1,0 +1,147 @@
+"""The `clickable` command as a user runs it: init, check, load, show, approve, db upgrade."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cli import app
+
+from .conftest import Cli
+
+
+def test_init_creates_a_valid_french_example(tmp_path: Path) -> None:
+    runner = CliRunner()
+    target = tmp_path / "click2026"
+    result = runner.invoke(app, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    assert (target / "campaign.yaml").is_file()
+    assert sorted(path.name for path in (target / "capsules").iterdir()) == [
+        "sextorsion.yaml",
+        "signaler.yaml",
+    ]
+    check = runner.invoke(app, ["--home", str(target), "campaign", "check", "--json"])
+    assert check.exit_code == 0, check.output
+    data = json.loads(check.stdout)
+    assert data["ok"] is True and data["errors"] == []
+    networks = {variant["network"] for variant in data["variants"]}
+    assert networks == {"x", "facebook", "instagram"}
+    assert len({variant["post"] for variant in data["variants"]}) >= 8
+
+
+def test_example_names_the_reporting_channels_and_territories(tmp_path: Path) -> None:
+    CliRunner().invoke(app, ["init", str(tmp_path / "c")])
+    text = (tmp_path / "c" / "campaign.yaml").read_text("utf-8")
+    for needle in (
+        "Pharos",
+        "Point de Contact",
+        "3018",
+        "119",
+        "05 44 44",
+        "Indian/Reunion",
+        "America/Martinique",
+        "America/Guadeloupe",
+        "America/Cayenne",
+        "Indian/Mayotte",
+        "Pacific/Noumea",
+        "Pacific/Tahiti",
+    ):
+        assert needle in text, needle
+    assert "capture" not in text.lower()  # never advise to screenshot or keep material
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(tmp_path / "c")]).exit_code == 0
+    (tmp_path / "c" / "campaign.yaml").write_text("# mine\n", "utf-8")
+    result = runner.invoke(app, ["init", str(tmp_path / "c")])
+    assert result.exit_code == 1
+    assert "already holds a campaign.yaml" in result.stderr
+    assert (tmp_path / "c" / "campaign.yaml").read_text("utf-8") == "# mine\n"
+
+
+def test_init_into_a_file_path_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x", "utf-8")
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "file")])
+    assert result.exit_code == 1 and "is a file, not a folder" in result.stderr
+
+
+def test_check_finds_the_workspace_from_a_subfolder(cli: Cli, monkeypatch: object) -> None:
+    import os
+
+    sub = cli.workspace / "capsules"
+    cwd = os.getcwd()
+    os.chdir(sub)
+    try:
+        result = CliRunner().invoke(app, ["campaign", "check"], env={"CLICKABLE_HOME": None})
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    assert str(cli.workspace / "campaign.yaml") in result.stdout
+
+
+def test_no_workspace_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["--home", str(tmp_path), "campaign", "check"])
+    assert result.exit_code == 1
+    assert "no campaign.yaml in" in result.stderr and "clickable init" in result.stderr
+
+
+def test_full_path_of_a_communication_officer(cli: Cli) -> None:
+    assert cli("campaign", "check").exit_code == 0
+    loaded = cli("campaign", "load")
+    assert loaded.exit_code == 0, loaded.output
+    assert "9 new" in loaded.stdout
+    listing = json.loads(cli("post", "list", "--json").stdout)
+    assert [post["id"] for post in listing][:3] == ["p01-lancement", "p02-sextorsion", "p03-secret"]
+    assert {post["status"] for post in listing} == {"draft"}
+    approved = cli("post", "approve", "p02-sextorsion", "--by", "Alex")
+    assert approved.exit_code == 0
+    assert (
+        json.loads(cli("post", "list", "--json", "--status", "approved").stdout)[0]["id"] == "p02-sextorsion"
+    )
+    shown = cli("post", "show", "p02-sextorsion")
+    assert shown.exit_code == 0
+    assert "Approved by Alex" in shown.stdout
+    show = json.loads(cli("campaign", "show", "--json").stdout)
+    assert show["id"].startswith("clickable-")
+    assert show["posts"] == {"approved": 1, "draft": 8}
+    assert len(show["territories"]) == 8
+    table = cli("campaign", "show")
+    assert "Pacific/Noumea" in table.stdout
+
+
+def test_post_show_gives_each_variant_as_published(cli: Cli) -> None:
+    assert cli("campaign", "load").exit_code == 0
+    shown = json.loads(cli("post", "show", "p01-lancement", "--json").stdout)
+    variants = shown["variants"]
+    assert len(variants) == 3 * 8  # three accounts, eight territories
+    instagram = [variant for variant in variants if variant["network"] == "instagram"]
+    assert all(variant["link"] is None and "lien dans la bio" in variant["text"] for variant in instagram)
+    x = [variant for variant in variants if variant["network"] == "x"]
+    assert all("{link}" not in variant["text"] and variant["link"] in variant["text"] for variant in x)
+    assert all(variant["limit"] == 280 and variant["length"] <= 280 and variant["ok"] for variant in x)
+
+
+def test_db_upgrade_is_idempotent(cli: Cli) -> None:
+    first = cli("db", "upgrade")
+    assert first.exit_code == 0 and "upgraded from empty to 0001" in first.stdout
+    assert "up to date (revision 0001)" in cli("db", "upgrade").stdout
+
+
+def test_bad_database_url_is_one_line(workspace: Path) -> None:
+    env = {"CLICKABLE_HOME": str(workspace), "CLICKABLE_DATABASE_URL": "nonsense://"}
+    result = CliRunner().invoke(app, ["campaign", "load"], env=env)
+    assert result.exit_code == 1
+    assert "CLICKABLE_DATABASE_URL" in result.stderr and "Traceback" not in result.output
+    env["CLICKABLE_DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    result = CliRunner().invoke(app, ["campaign", "load"], env=env)
+    assert result.exit_code == 1 and "cannot open the database" in result.stderr
+
+
+def test_help_lists_the_rooms() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("init", "campaign", "post", "db"):
+        assert command in result.stdout

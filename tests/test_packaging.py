@@ -1,0 +1,52 @@
+"""A built wheel carries the templates and migrations: `clickable init` works from anywhere."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_runs_init_check_and_load_outside_the_source_tree(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next(dist.glob("clickable-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "templates/example/campaign.yaml.j2" in names
+    assert "templates/example/capsules/signaler.yaml" in names
+    assert "campaign/migrations/script.py.mako" in names
+    assert any(name.startswith("campaign/migrations/versions/0001") for name in names)
+    assert "cli.py" in names
+    unpacked = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(unpacked)
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import campaign; "
+        "assert campaign.__file__.startswith(sys.argv[1]), campaign.__file__; "
+        "from cli import main; sys.argv = ['clickable', *sys.argv[2:]]; main()"
+    )
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+
+    def clickable(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", script, str(unpacked), *args],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            env={"PATH": "/usr/bin:/bin", "CLICKABLE_HOME": str(work / "c2026")},
+            check=False,
+        )
+
+    assert clickable("init", "c2026").returncode == 0
+    checked = clickable("campaign", "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    loaded = clickable("campaign", "load")
+    assert loaded.returncode == 0, loaded.stderr
+    assert (work / "c2026" / "clickable.db").is_file()

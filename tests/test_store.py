@@ -1,0 +1,174 @@
+"""Storing the campaign: idempotent load, all-or-nothing, approvals, published posts locked.
+
+Runs on SQLite, and on PostgreSQL too when CLICKABLE_TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from campaign.db import Database
+from campaign.models import Approval, Delivery, DeliveryState, Link, Post, Territory, Variant
+
+from .conftest import Cli
+
+
+def counts(database_url: str) -> dict[str, int]:
+    database = Database(database_url)
+    try:
+        with Session(database.engine) as session:
+            return {
+                model.__name__: session.exec(select(func.count()).select_from(model)).one()
+                for model in (Post, Variant, Link, Approval, Territory, Delivery)
+            }
+    finally:
+        database.dispose()
+
+
+def publish_one(database_url: str, post_key: str, network: str) -> None:
+    """Mark one delivery of a post as published, as the dispatcher will."""
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            post = session.exec(select(Post).where(Post.key == post_key)).one()
+            variant = session.exec(
+                select(Variant).where(Variant.post_id == post.id, Variant.network == network)
+            ).one()
+            link = session.exec(select(Link).where(Link.post_id == post.id, Link.network == network)).first()
+            assert link is not None
+            session.add(
+                Delivery(
+                    variant_id=variant.id,  # type: ignore[arg-type]
+                    account_id=link.account_id,
+                    territory_id=link.territory_id,
+                    link_id=link.id,
+                    state=DeliveryState.PUBLISHED,
+                    due_utc=datetime.now(UTC),
+                    zone="Europe/Paris",
+                    remote_id="123",
+                    updated_at=datetime.now(UTC),
+                )
+            )
+    finally:
+        database.dispose()
+
+
+def test_load_is_idempotent(cli: Cli, database_url: str) -> None:
+    first = cli("campaign", "load", "--json")
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.stdout)
+    assert len(summary["created"]) == 9 and summary["links_created"] > 0
+    before = counts(database_url)
+    second = cli("campaign", "load", "--json")
+    assert second.exit_code == 0
+    again = json.loads(second.stdout)
+    assert again["created"] == [] and again["updated"] == [] and len(again["unchanged"]) == 9
+    assert again["links_created"] == 0
+    assert counts(database_url) == before
+
+
+def test_one_link_per_post_account_and_territory(cli: Cli, database_url: str) -> None:
+    assert cli("campaign", "load").exit_code == 0
+    shown = json.loads(cli("post", "show", "p08-nouvelle-caledonie", "--json").stdout)
+    assert [(v["account"], v["territory"]) for v in shown["variants"]] == [
+        ("facebook-ecpat", "nc"),
+        ("x-ecpat", "nc"),
+    ]
+    codes = {variant["link"] for variant in shown["variants"]}
+    assert len(codes) == 2
+    assert all(code.startswith("https://clickable.example.org/r/") for code in codes)
+    assert all(variant["link"] in variant["text"] for variant in shown["variants"])
+
+
+def test_changing_text_withdraws_the_approval(cli: Cli) -> None:
+    assert cli("campaign", "load").exit_code == 0
+    assert cli("post", "approve", "p03-secret", "--by", "Alex").exit_code == 0
+    cli.edit("C'est un signal d'alerte.", "C'est un signal d'alarme.")
+    result = cli("campaign", "load", "--json")
+    summary = json.loads(result.stdout)
+    assert summary["updated"] == ["p03-secret"]
+    assert summary["approvals_withdrawn"] == ["p03-secret"]
+    posts = {post["id"]: post for post in json.loads(cli("post", "list", "--json").stdout)}
+    assert posts["p03-secret"]["status"] == "draft"
+    assert posts["p03-secret"]["approved_by"] is None
+
+
+def test_changing_a_published_text_is_refused_and_nothing_is_written(cli: Cli, database_url: str) -> None:
+    assert cli("campaign", "load").exit_code == 0
+    publish_one(database_url, "p03-secret", "x")
+    before = counts(database_url)
+    cli.edit("C'est un signal d'alerte.", "C'est un signal d'alarme.")
+    cli.edit("Qui voit ce que tu publies ?", "Qui lit ce que tu publies ?")  # another post changes too
+    result = cli("campaign", "load")
+    assert result.exit_code == 1
+    assert "post 'p03-secret' is already published and its text cannot change" in result.stderr
+    assert "campaign.yaml:" in result.stderr
+    assert counts(database_url) == before
+    shown = json.loads(cli("post", "show", "p05-confidentialite", "--json").stdout)
+    assert "Qui voit ce que tu publies ?" in shown["variants"][0]["text"]  # the other change was not stored
+
+
+def test_removed_posts_are_deleted_or_archived(cli: Cli, database_url: str) -> None:
+    assert cli("campaign", "load").exit_code == 0
+    publish_one(database_url, "p08-nouvelle-caledonie", "facebook")
+    data = cli.campaign_data()
+    posts = data["posts"]
+    assert isinstance(posts, list)
+    kept = [post for post in posts if post["id"] not in ("p08-nouvelle-caledonie", "p09-outre-mer")]
+    text = (cli.workspace / "campaign.yaml").read_text("utf-8")
+    start = text.index("  - id: p08-nouvelle-caledonie")
+    (cli.workspace / "campaign.yaml").write_text(text[:start], "utf-8")
+    assert len(kept) == 7
+    summary = json.loads(cli("campaign", "load", "--json").stdout)
+    assert summary["removed"] == ["p09-outre-mer"]
+    assert summary["archived"] == ["p08-nouvelle-caledonie"]
+    statuses = {post["id"]: post["status"] for post in json.loads(cli("post", "list", "--json").stdout)}
+    assert statuses["p08-nouvelle-caledonie"] == "archived"
+    assert "p09-outre-mer" not in statuses
+
+
+def test_two_person_approval(cli: Cli) -> None:
+    assert cli("campaign", "load").exit_code == 0
+    refused = cli("post", "approve", "p01-lancement", "--by", "camille (communication)")
+    assert refused.exit_code == 1
+    assert "someone else must approve it" in refused.stderr
+    approved = cli("post", "approve", "p01-lancement", "--by", "Alex Martin")
+    assert approved.exit_code == 0, approved.output
+    again = cli("post", "approve", "p01-lancement", "--by", "Sam")
+    assert again.exit_code == 0 and "approved by Alex Martin" in again.stdout  # the first approval stands
+    post = next(p for p in json.loads(cli("post", "list", "--json").stdout) if p["id"] == "p01-lancement")
+    assert post["status"] == "approved" and post["approved_by"] == "Alex Martin"
+    assert datetime.fromisoformat(post["approved_at"]).tzinfo is not None
+
+
+def test_author_may_approve_without_two_person_rule(cli: Cli) -> None:
+    cli.edit("two_person: true", "two_person: false")
+    assert cli("campaign", "load").exit_code == 0
+    assert cli("post", "approve", "p01-lancement", "--by", "Camille (communication)").exit_code == 0
+
+
+def test_approving_unknown_post_names_the_known_ones(cli: Cli) -> None:
+    assert cli("campaign", "load").exit_code == 0
+    result = cli("post", "approve", "p99", "--by", "Alex")
+    assert result.exit_code == 1
+    assert "no post 'p99'" in result.stderr and "p01-lancement" in result.stderr
+
+
+def test_commands_before_load_say_what_to_do(cli: Cli) -> None:
+    result = cli("post", "list")
+    assert result.exit_code == 1
+    assert "run `clickable campaign load` first" in result.stderr
+
+
+def test_invalid_campaign_is_not_loaded(cli: Cli, database_url: str) -> None:
+    assert cli("campaign", "load").exit_code == 0
+    before = counts(database_url)
+    cli.edit("timezone: Pacific/Noumea", "timezone: Pacific/Nowhere")
+    result = cli("campaign", "load")
+    assert result.exit_code == 1
+    assert "unknown time zone 'Pacific/Nowhere'" in result.stderr
+    assert counts(database_url) == before
