@@ -14,6 +14,7 @@ from campaign import cli as campaign_cli
 from campaign.context import AppState
 from campaign.errors import ClickableError
 from campaign.settings import Settings
+from capsules import cli as capsules_cli
 
 
 class ClickableGroup(TyperGroup):
@@ -61,6 +62,7 @@ app.command("init")(campaign_cli.init_command)
 app.add_typer(campaign_cli.app, name="campaign")
 app.add_typer(campaign_cli.post_app, name="post")
 app.add_typer(campaign_cli.db_app, name="db")
+app.add_typer(capsules_cli.app, name="capsule")
 
 
 def main() -> None:

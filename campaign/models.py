@@ -127,15 +127,20 @@ class Variant(SQLModel, table=True):
 
 
 class Link(SQLModel, table=True):
-    """A tracked short code: /r/<code> on the landing page, one per (post, account, territory)."""
+    """A tracked short code: /r/<code> on the landing page.
+
+    One per (post, account, territory) for posts; one per capsule for the QR code and short URL
+    of its end card (then post, account and territory are empty).
+    """
 
     __table_args__ = (UniqueConstraint("post_id", "account_id", "territory_id"),)
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=16, unique=True, index=True)
     campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=64)
-    post_id: int = Field(foreign_key="post.id", index=True)
-    account_id: int = Field(foreign_key="account.id")
-    territory_id: int = Field(foreign_key="territory.id")
+    post_id: int | None = Field(default=None, foreign_key="post.id", index=True)
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+    territory_id: int | None = Field(default=None, foreign_key="territory.id")
+    capsule_key: str | None = Field(default=None, max_length=64, index=True)
     network: str = Field(max_length=16)
     created_at: datetime = _instant(nullable=False)
 

@@ -275,9 +275,9 @@ def _ensure_links(
                 Link(
                     code=new_code(session, taken),
                     campaign_id=campaign.campaign.id,
-                    post_id=post.id,  # type: ignore[arg-type]
-                    account_id=account.id,  # type: ignore[arg-type]
-                    territory_id=territory.id,  # type: ignore[arg-type]
+                    post_id=post.id,
+                    account_id=account.id,
+                    territory_id=territory.id,
                     network=account.network,
                     created_at=now,
                 )
