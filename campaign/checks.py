@@ -174,6 +174,10 @@ def _structure_problems(source: YamlSource, error: ValidationError) -> list[Prob
         elif kind == "literal_error":
             expected = item.get("ctx", {}).get("expected", "")
             message = f"{where} is {value!r}, expected {expected}"
+        elif kind == "string_pattern_mismatch" and str(item.get("ctx", {}).get("pattern", "")).startswith(
+            "^#"
+        ):
+            message = f"{where} {value!r} must be a colour written #rrggbb, e.g. #1d3557"
         elif kind == "string_pattern_mismatch":
             message = f"{where} {value!r} may hold only letters, digits, '-' and '_' (and start with a letter or digit)"
         elif kind in ("too_short", "string_too_short"):

@@ -210,6 +210,7 @@ def test_voice_and_music_are_normalised_to_minus_14_lufs(tmp_path: Path) -> None
 
 def test_image_and_video_backgrounds(tmp_path: Path) -> None:
     Image.new("RGB", (400, 300), "#884422").save(tmp_path / "fond.png")
+    Image.new("RGBA", (100, 100), (0, 255, 0, 255)).save(tmp_path / "logo.png")
     from capsules.media import run_ffmpeg
 
     made = run_ffmpeg(
@@ -228,7 +229,7 @@ def test_image_and_video_backgrounds(tmp_path: Path) -> None:
     scenes = (
         "  - {duration: 2, background: {image: fond.png}}\n  - {duration: 2.5, background: {video: fond.mp4}}"
     )
-    data = render(write_script(tmp_path, scenes=scenes), tmp_path / "out")
+    data = render(write_script(tmp_path, scenes=scenes, extra="style: {logo: logo.png}"), tmp_path / "out")
     video = next(item for item in data["files"] if item["kind"] == "video")
     assert abs(video["duration"] - 4.5) < 0.1
     info = ffprobe(Path(video["path"]))
@@ -236,6 +237,8 @@ def test_image_and_video_backgrounds(tmp_path: Path) -> None:
     assert (picture["width"], picture["height"], picture["avg_frame_rate"]) == (720, 1280, "30/1")
     with Image.open(frame_at(Path(video["path"]), 1.0, tmp_path / "f.png").filename) as frame:  # type: ignore[attr-defined]
         assert frame.getpixel((20, 20))[0] > 100  # the image background, covered to the frame
+        logo = frame.getpixel((720 - 43 - 20, int(1280 * 0.14) + 20))  # top right, inside the safe zone
+        assert logo[1] > 200 and logo[0] < 80
 
 
 def test_subtitles_from_an_srt_without_trailing_blank_line(tmp_path: Path) -> None:
