@@ -1,0 +1,190 @@
+"""The adapter interface every network implements, its error classes and its registry."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from campaign.texts import TextLength, measure
+
+# Normalised metric names, the same for every network (raw names are kept beside them).
+NORMALISED_METRICS = (
+    "views",
+    "impressions",
+    "likes",
+    "comments",
+    "shares",
+    "saves",
+    "link_clicks",
+    "video_views",
+    "watch_time",
+)
+DEFAULT_BACKOFF_S = 60.0  # a 429 without any reset header: wait this long, never retry at once
+REQUEST_TIMEOUT_S = 20.0
+
+
+class NetworkError(Exception):
+    """A network refused or failed a call; subclasses say what the caller can do about it."""
+
+    def __init__(self, network: str, message: str) -> None:
+        self.network = network
+        super().__init__(f"{network}: {message}")
+
+
+class NeedsReauth(NetworkError):
+    """The credentials were refused or expired: a human must run `clickable accounts add` again."""
+
+
+class RateLimited(NetworkError):
+    """Too many calls: retry after ``retry_after`` seconds, not before."""
+
+    def __init__(self, network: str, message: str, *, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(network, f"{message} (retry in {retry_after:.0f} s)")
+
+
+class Rejected(NetworkError):
+    """The network refused this content for good (duplicate, invalid, processing failed)."""
+
+    def __init__(self, network: str, reason: str, *, duplicate: bool = False) -> None:
+        self.reason = reason
+        self.duplicate = duplicate
+        super().__init__(network, reason)
+
+
+class Transient(NetworkError):
+    """A failure worth retrying with backoff (server error, timeout while uploading or reading)."""
+
+
+class Unconfirmed(NetworkError):
+    """The create call may or may not have published: reconcile with find_published, never retry blindly."""
+
+
+@dataclass(frozen=True)
+class Content:
+    """What to publish: the text as it will appear, an optional video, and a fingerprint."""
+
+    text: str
+    video: Path | None = None
+    link: str | None = None
+    title: str | None = None
+    captions: Path | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.text)
+
+
+def fingerprint(text: str) -> str:
+    """A content fingerprint that survives the networks' whitespace and Unicode normalisation."""
+    folded = " ".join(unicodedata.normalize("NFC", text).split())
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass
+class MediaHandle:
+    """An uploaded (or uploading) video: what create needs, and how to resume."""
+
+    network: str
+    remote_id: str
+    uploaded_bytes: int = 0
+    total_bytes: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Published:
+    network: str
+    remote_id: str
+    url: str | None = None
+    processing: bool = False  # True: created, the network is still processing the video
+
+
+@dataclass(frozen=True)
+class MetricReading:
+    remote_id: str
+    normalised: dict[str, float]
+    raw: dict[str, Any]
+    missing: bool = False  # the network no longer knows this post
+
+
+class Adapter(ABC):
+    """One social network. Publishing is staged so that only ``create`` is not safe to repeat."""
+
+    network: ClassVar[str]
+
+    @abstractmethod
+    def validate(self, content: Content) -> TextLength:
+        """Check the content against the network's limits before anything is sent."""
+
+    @abstractmethod
+    def upload_media(self, content: Content, handle: MediaHandle | None = None) -> MediaHandle | None:
+        """Upload the video (idempotent, resumable from ``handle``); None when there is no video."""
+
+    @abstractmethod
+    def create(self, content: Content, media: MediaHandle | None) -> Published:
+        """Create the post. Called once: a timeout or 5xx here raises Unconfirmed."""
+
+    @abstractmethod
+    def poll(self, published: Published, *, deadline_s: float = 120.0) -> Published:
+        """Wait (read-only) until the network has processed the post's media, or raise."""
+
+    def finalize(self, published: Published) -> Published:
+        """Last step after processing (most networks need none)."""
+        return published
+
+    @abstractmethod
+    def find_published(self, content_fingerprint: str, *, limit: int = 100) -> Published | None:
+        """The post on this account whose text has ``content_fingerprint``, if there is one."""
+
+    @abstractmethod
+    def fetch_metrics(self, remote_ids: list[str]) -> list[MetricReading]:
+        """Engagement numbers, normalised plus raw; posts the network lost come back ``missing``."""
+
+    @abstractmethod
+    def check_credentials(self) -> str:
+        """A cheap authenticated call; returns who the credentials belong to."""
+
+    def publish(self, content: Content) -> Published:
+        """All stages in order (for tools and tests; the dispatcher runs them one by one)."""
+        media = self.upload_media(content)
+        published = self.create(content, media)
+        return self.finalize(self.poll(published))
+
+
+def validate_text(network: str, content: Content) -> TextLength:
+    return measure(network, content.text)
+
+
+AdapterFactory = Callable[..., Adapter]
+_REGISTRY: dict[str, AdapterFactory] = {}
+
+
+def register(name: str) -> Callable[[AdapterFactory], AdapterFactory]:
+    def decorator(factory: AdapterFactory) -> AdapterFactory:
+        _REGISTRY[name] = factory
+        return factory
+
+    return decorator
+
+
+def adapter_factory(network: str) -> AdapterFactory:
+    """The adapter class for ``network`` (x, facebook, instagram)."""
+    import networks.facebook
+    import networks.instagram
+    import networks.x  # noqa: F401  (each module registers itself)
+
+    try:
+        return _REGISTRY[network]
+    except KeyError:
+        raise KeyError(f"no adapter for network '{network}' (known: {', '.join(sorted(_REGISTRY))})") from None
+
+
+def known_networks() -> Mapping[str, AdapterFactory]:
+    adapter_factory("x")
+    return dict(_REGISTRY)

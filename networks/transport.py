@@ -1,0 +1,59 @@
+"""HTTP transport for the adapters: default timeouts, and the loopback route to the emulator."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from networks.base import REQUEST_TIMEOUT_S
+
+REAL_HOSTS = (
+    "api.twitter.com",
+    "api.x.com",
+    "upload.twitter.com",
+    "graph.facebook.com",
+    "graph-video.facebook.com",
+    "rupload.facebook.com",
+    "graph.instagram.com",
+)
+
+
+class TimeoutAdapter(HTTPAdapter):
+    """Every request gets a timeout (tweepy.Client sends none: a hung server would hang a worker)."""
+
+    def __init__(self, default_timeout: float = REQUEST_TIMEOUT_S, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.default_timeout = default_timeout
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
+        return super().send(request, **kwargs)
+
+
+class LoopbackAdapter(TimeoutAdapter):
+    """Send requests for a real https host to the plain-HTTP emulator; the client signs the real URL."""
+
+    def __init__(self, target: str, default_timeout: float = REQUEST_TIMEOUT_S, **kwargs: Any) -> None:
+        super().__init__(default_timeout, **kwargs)
+        self.target = target.rstrip("/")
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        parts = urlsplit(request.url or "")
+        request.headers["Host"] = parts.netloc  # the emulator routes, and verifies signatures, on it
+        request.url = f"{self.target}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+        kwargs["proxies"] = {}  # never hand emulator traffic to a configured proxy
+        return super().send(request, **kwargs)
+
+
+def prepare_session(session: requests.Session, *, emulator_url: str | None, timeout: float = REQUEST_TIMEOUT_S) -> requests.Session:
+    """Mount the timeout adapter, or the loopback adapter when the account is a sandbox."""
+    adapter: HTTPAdapter = LoopbackAdapter(emulator_url, timeout) if emulator_url else TimeoutAdapter(timeout)
+    for host in REAL_HOSTS:
+        session.mount(f"https://{host}/", adapter)
+    if emulator_url:
+        session.trust_env = False  # no proxy or CA bundle from the environment on the loopback route
+    return session
