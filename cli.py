@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,8 +14,10 @@ from typer.core import TyperGroup
 from campaign import cli as campaign_cli
 from campaign.context import AppState
 from campaign.errors import ClickableError
+from campaign.logs import configure_logging
 from campaign.settings import Settings
 from capsules import cli as capsules_cli
+from networks import cli as networks_cli
 
 
 class ClickableGroup(TyperGroup):
@@ -51,11 +54,18 @@ def root(
             help="Workspace folder holding campaign.yaml (default: this folder or its nearest parent with one).",
         ),
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log what happens (secrets are masked).")
+    ] = False,
 ) -> None:
     """Click@ble campaign tool."""
     settings = Settings(home=home) if home is not None else Settings()
-    ctx.obj = AppState(settings)
-    ctx.call_on_close(ctx.obj.close)
+    state = AppState(settings)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+    if verbose:
+        handler = configure_logging(state.secrets, level=logging.DEBUG)
+        ctx.call_on_close(lambda: logging.getLogger().removeHandler(handler))
 
 
 app.command("init")(campaign_cli.init_command)
@@ -63,6 +73,8 @@ app.add_typer(campaign_cli.app, name="campaign")
 app.add_typer(campaign_cli.post_app, name="post")
 app.add_typer(campaign_cli.db_app, name="db")
 app.add_typer(capsules_cli.app, name="capsule")
+app.add_typer(networks_cli.accounts_app, name="accounts")
+app.add_typer(networks_cli.emulator_app, name="emulator")
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from campaign.db import Database
+from campaign.logs import SecretRegistry
 from campaign.settings import Settings
 
 
@@ -21,6 +22,7 @@ class AppState:
     err_console: Console = field(
         default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True)
     )
+    secrets: SecretRegistry = field(default_factory=SecretRegistry)
     _database: Database | None = None
 
     def database(self) -> Database:

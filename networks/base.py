@@ -182,7 +182,9 @@ def adapter_factory(network: str) -> AdapterFactory:
     try:
         return _REGISTRY[network]
     except KeyError:
-        raise KeyError(f"no adapter for network '{network}' (known: {', '.join(sorted(_REGISTRY))})") from None
+        raise KeyError(
+            f"no adapter for network '{network}' (known: {', '.join(sorted(_REGISTRY))})"
+        ) from None
 
 
 def known_networks() -> Mapping[str, AdapterFactory]:

@@ -56,7 +56,10 @@ class Credentials:
         return [value.get_secret_value() for key, value in self.values.items() if key not in PUBLIC_FIELDS]
 
     def __repr__(self) -> str:
-        shown = {key: (value.get_secret_value() if key in PUBLIC_FIELDS else "**********") for key, value in self.values.items()}
+        shown = {
+            key: (value.get_secret_value() if key in PUBLIC_FIELDS else "**********")
+            for key, value in self.values.items()
+        }
         return f"Credentials(account={self.account!r}, network={self.network!r}, values={shown}, source={self.source!r})"
 
     __str__ = __repr__
@@ -79,7 +82,9 @@ class CredentialStore:
         prefix = env_prefix(account)
         from_env = {name: self.environ.get(prefix + name.upper()) for name in names}
         if all(from_env.values()):
-            return Credentials(account, network, {k: SecretStr(str(v)) for k, v in from_env.items()}, "environment")
+            return Credentials(
+                account, network, {k: SecretStr(str(v)) for k, v in from_env.items()}, "environment"
+            )
         stored = self._keyring_get(account) if self._keyring_works() else None
         source = "keyring"
         if stored is None:
@@ -88,7 +93,9 @@ class CredentialStore:
         if stored is None or not all(stored.get(name) for name in names):
             return None
         expires = datetime.fromisoformat(stored["expires_at"]) if stored.get("expires_at") else None
-        return Credentials(account, network, {name: SecretStr(stored[name]) for name in names}, source, expires)
+        return Credentials(
+            account, network, {name: SecretStr(stored[name]) for name in names}, source, expires
+        )
 
     def save(self, account: str, network: str, values: dict[str, str], expires_at: datetime | None) -> str:
         """Store the account's credentials; returns where ('keyring' or the file path)."""
@@ -127,11 +134,15 @@ class CredentialStore:
             return {}
         mode = stat.S_IMODE(self.file.stat().st_mode)
         if mode & 0o077:
-            raise ClickableError(f"{self.file} can be read by other users (mode {mode:o}): run `chmod 600 {self.file}`")
+            raise ClickableError(
+                f"{self.file} can be read by other users (mode {mode:o}): run `chmod 600 {self.file}`"
+            )
         try:
             return dict(json.loads(self.file.read_text("utf-8")))
         except (json.JSONDecodeError, ValueError):
-            raise ClickableError(f"{self.file} is not valid JSON: fix it or remove it and run `clickable accounts add` again") from None
+            raise ClickableError(
+                f"{self.file} is not valid JSON: fix it or remove it and run `clickable accounts add` again"
+            ) from None
 
     def _write_file(self, data: dict[str, dict[str, str]]) -> None:
         handle, name = tempfile.mkstemp(dir=self.workspace, prefix=".credentials-")

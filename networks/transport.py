@@ -49,7 +49,9 @@ class LoopbackAdapter(TimeoutAdapter):
         return super().send(request, **kwargs)
 
 
-def prepare_session(session: requests.Session, *, emulator_url: str | None, timeout: float = REQUEST_TIMEOUT_S) -> requests.Session:
+def prepare_session(
+    session: requests.Session, *, emulator_url: str | None, timeout: float = REQUEST_TIMEOUT_S
+) -> requests.Session:
     """Mount the timeout adapter, or the loopback adapter when the account is a sandbox."""
     adapter: HTTPAdapter = LoopbackAdapter(emulator_url, timeout) if emulator_url else TimeoutAdapter(timeout)
     for host in REAL_HOSTS:

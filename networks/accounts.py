@@ -1,0 +1,88 @@
+"""From an account of the campaign to a ready adapter: credentials from the store or the emulator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from pydantic import SecretStr
+
+from campaign.errors import ClickableError
+from campaign.logs import SecretRegistry
+from networks.base import Adapter, adapter_factory
+from networks.credentials import Credentials, CredentialStore, MissingCredentials
+
+
+class EmulatorUnreachable(ClickableError, ConnectionError):
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"the network emulator does not answer at {url}: start it with `clickable emulator serve` or set CLICKABLE_EMULATOR_URL"
+        )
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """What the adapters need to know of an account (no secret)."""
+
+    name: str
+    network: str
+    sandbox: bool
+    settings: dict[str, Any]
+
+
+def emulator_credentials(account: AccountRef, emulator_url: str) -> Credentials:
+    try:
+        response = requests.get(f"{emulator_url.rstrip('/')}/_emulator/credentials", timeout=5)
+        response.raise_for_status()
+        values = response.json()[account.network]
+    except (requests.RequestException, ValueError, KeyError):
+        raise EmulatorUnreachable(emulator_url) from None
+    return Credentials(
+        account.name,
+        account.network,
+        {key: SecretStr(str(value)) for key, value in values.items()},
+        "emulator",
+    )
+
+
+def load_credentials(
+    account: AccountRef, *, store: CredentialStore, emulator_url: str, registry: SecretRegistry | None = None
+) -> Credentials:
+    credentials = (
+        emulator_credentials(account, emulator_url)
+        if account.sandbox
+        else store.load(account.name, account.network)
+    )
+    if credentials is None:
+        raise MissingCredentials(account.name, account.network)
+    overrides = {
+        key: SecretStr(str(account.settings[key]))
+        for key in ("page_id", "ig_user_id")
+        if account.settings.get(key) and not account.sandbox
+    }
+    if overrides:
+        credentials = Credentials(
+            credentials.account,
+            credentials.network,
+            {**credentials.values, **overrides},
+            credentials.source,
+            credentials.expires_at,
+        )
+    if registry is not None:
+        registry.add(*credentials.secrets())
+    return credentials
+
+
+def build_adapter(
+    account: AccountRef,
+    *,
+    store: CredentialStore,
+    emulator_url: str,
+    registry: SecretRegistry | None = None,
+    **options: Any,
+) -> Adapter:
+    """The adapter for ``account``: sandbox accounts publish to the emulator, others to the network."""
+    credentials = load_credentials(account, store=store, emulator_url=emulator_url, registry=registry)
+    factory = adapter_factory(account.network)
+    return factory(credentials, emulator_url=emulator_url if account.sandbox else None, **options)

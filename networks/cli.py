@@ -1,0 +1,188 @@
+"""Commands of the networks room: `clickable accounts add|list|check` and `clickable emulator serve`."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import select
+
+from campaign.checks import check_file
+from campaign.context import AppState, print_json, state
+from campaign.errors import CampaignFileError, ClickableError
+from campaign.models import Account
+from campaign.schema import CampaignFile
+from networks.accounts import AccountRef, build_adapter, load_credentials
+from networks.base import NetworkError
+from networks.credentials import FIELDS, PUBLIC_FIELDS, CredentialStore, MissingCredentials
+
+accounts_app = typer.Typer(help="Credentials of the publishing accounts.", no_args_is_help=True)
+emulator_app = typer.Typer(help="The local emulator of the networks' APIs.", no_args_is_help=True)
+EXPIRY_WARNING = timedelta(days=7)
+
+
+class UnknownAccount(ClickableError, LookupError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(
+            f"no account '{name}' in campaign.yaml (accounts: {', '.join(known) or 'none'}): add it under accounts: first"
+        )
+
+
+def _campaign(app_state: AppState) -> CampaignFile:
+    report = check_file(app_state.settings.campaign_file(), now=app_state.now())
+    if report.campaign is None:
+        raise CampaignFileError(report.problems)
+    return report.campaign
+
+
+def account_ref(campaign: CampaignFile, name: str) -> AccountRef:
+    if name not in campaign.accounts:
+        raise UnknownAccount(name, list(campaign.accounts))
+    spec = campaign.accounts[name]
+    return AccountRef(
+        name, spec.network, spec.sandbox, spec.model_dump(exclude={"network", "sandbox"}, exclude_none=True)
+    )
+
+
+def credential_store(app_state: AppState) -> CredentialStore:
+    return CredentialStore(app_state.settings.workspace())
+
+
+@accounts_app.command("add")
+def add_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Account name from campaign.yaml.")],
+    expires: Annotated[
+        str | None, typer.Option(help="Token expiry date, YYYY-MM-DD (warned 7 days ahead).")
+    ] = None,
+) -> None:
+    """Store an account's credentials (prompted, hidden) in the OS keyring or a mode-600 file."""
+    app_state = state(ctx)
+    account = account_ref(_campaign(app_state), name)
+    expires_at = None
+    if expires:
+        try:
+            expires_at = datetime.fromisoformat(expires).replace(tzinfo=UTC)
+        except ValueError:
+            raise ClickableError(f"--expires {expires!r} is not a date: write it as YYYY-MM-DD") from None
+    values = {}
+    for field_name in FIELDS[account.network]:
+        label = field_name.replace("_", " ")
+        value = typer.prompt(label, hide_input=field_name not in PUBLIC_FIELDS).strip()
+        if not value:
+            raise ClickableError(f"{label} cannot be empty: nothing was stored")
+        values[field_name] = value
+    app_state.secrets.add(*[value for key, value in values.items() if key not in PUBLIC_FIELDS])
+    where = credential_store(app_state).save(name, account.network, values, expires_at)
+    _record_expiry(app_state, name, expires_at)
+    app_state.console.print(
+        f"Credentials for {name} ({account.network}) stored in {where}. Check them with `clickable accounts check {name}`."
+    )
+
+
+def _record_expiry(app_state: AppState, name: str, expires_at: datetime | None) -> None:
+    """The expiry date (not a secret) goes to the database too, for `doctor` and the daemon."""
+    try:
+        with app_state.database().session() as session:
+            for row in session.exec(select(Account).where(Account.name == name)):
+                row.token_expires_at = expires_at
+                row.needs_reauth = False
+                session.add(row)
+    except ClickableError:
+        return
+
+
+@accounts_app.command("list")
+def list_command(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
+    """List the accounts, where their credentials come from, and tokens that expire soon."""
+    app_state = state(ctx)
+    campaign = _campaign(app_state)
+    store = credential_store(app_state)
+    now = app_state.now()
+    rows: list[dict[str, str | bool | None]] = []
+    for name in campaign.accounts:
+        account = account_ref(campaign, name)
+        if account.sandbox:
+            source, expires_at = "emulator (sandbox)", None
+        else:
+            credentials = store.load(name, account.network)
+            source = credentials.source if credentials else "missing"
+            expires_at = credentials.expires_at if credentials else None
+        warning = None
+        if source == "missing":
+            warning = f"run `clickable accounts add {name}`"
+        elif expires_at is not None and expires_at - now <= EXPIRY_WARNING:
+            days = (expires_at - now).days
+            warning = f"token expires in {days} days" if days >= 0 else "token expired"
+        rows.append({"name": name, "network": account.network, "sandbox": account.sandbox, "credentials": source,
+                     "expires_at": expires_at.isoformat() if expires_at else None, "warning": warning})  # fmt: skip
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("account", "network", "credentials", "expires", "attention")
+    for row in rows:
+        cells = [str(row[key] or "") for key in ("name", "network", "credentials", "expires_at", "warning")]
+        cells[3] = cells[3][:10]
+        table.add_row(*cells)
+    app_state.console.print(table)
+
+
+@accounts_app.command("check")
+def check_command(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="Account name from campaign.yaml.")]
+) -> None:
+    """Make one cheap authenticated call with the account's credentials."""
+    app_state = state(ctx)
+    account = account_ref(_campaign(app_state), name)
+    try:
+        adapter = build_adapter(
+            account,
+            store=credential_store(app_state),
+            emulator_url=app_state.settings.emulator_url,
+            registry=app_state.secrets,
+        )
+        who = adapter.check_credentials()
+    except MissingCredentials:
+        raise
+    except NetworkError as error:
+        raise ClickableError(f"account {name}: {error}") from None
+    app_state.console.print(f"{name}: credentials accepted by {account.network} ({who}).")
+
+
+@emulator_app.command("serve")
+def serve_command(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    seed: Annotated[int, typer.Option(help="Seed of the engagement numbers.")] = 2026,
+) -> None:
+    """Serve the X and Graph API emulator on 127.0.0.1 until Ctrl-C."""
+    from networks.emulator.server import Emulator as EmulatorState
+    from networks.emulator.server import EmulatorServer
+
+    app_state = state(ctx)
+    try:
+        server = EmulatorServer(EmulatorState(seed), port=port)
+    except OSError as error:
+        raise ClickableError(
+            f"cannot listen on 127.0.0.1:{port} ({error.strerror}): choose another --port"
+        ) from None
+    server.start()
+    app_state.console.print(
+        f"Emulator listening on {server.url} — sandbox accounts publish here. Ctrl-C to stop."
+    )
+    app_state.console.print(f"What was published: {server.url}/_emulator/published")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+__all__ = ["accounts_app", "emulator_app", "load_credentials"]

@@ -1,0 +1,232 @@
+"""Facebook Pages: text and link posts, Reels (start → rupload → finish), videos with captions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from campaign.texts import TextLength
+from networks.base import (
+    REQUEST_TIMEOUT_S,
+    Adapter,
+    Content,
+    MediaHandle,
+    MetricReading,
+    Published,
+    Rejected,
+    Transient,
+    Unconfirmed,
+    fingerprint,
+    register,
+    validate_text,
+)
+from networks.credentials import Credentials
+from networks.graph import METRIC_UNKNOWN, GraphClient, GraphError
+from networks.metrics import metric_names, normalise
+
+POLL_INTERVAL_S = 2.0
+
+
+def read_all(path: Path) -> bytes:
+    return Path(path).read_bytes()
+
+
+def insights(client: GraphClient, node: str, edge: str, names: list[str]) -> dict[str, Any]:
+    """Ask for every configured metric; a name the network retired is dropped, the rest are kept."""
+    wanted = list(names)
+    while wanted:
+        try:
+            body = client.request("GET", f"{node}/{edge}", params={"metric": ",".join(wanted)})
+        except GraphError as error:
+            retired = next(
+                (name for name in wanted if error.code == METRIC_UNKNOWN and name in error.reason), None
+            )
+            if retired is None:
+                raise
+            wanted.remove(retired)
+            continue
+        return {item["name"]: (item.get("values") or [{}])[-1].get("value") for item in body.get("data", [])}
+    return {}
+
+
+@register("facebook")
+class FacebookAdapter(Adapter):
+    network = "facebook"
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        emulator_url: str | None = None,
+        timeout: float = REQUEST_TIMEOUT_S,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        reels: bool = True,
+    ) -> None:
+        self.credentials = credentials
+        self.page = credentials.get("page_id")
+        self.client = GraphClient(
+            "facebook", credentials.get("page_token"), emulator_url=emulator_url, timeout=timeout, clock=clock
+        )
+        self.sleep = sleep
+        self.clock = clock
+        self.reels = reels  # vertical videos go out as Reels; others through the resumable upload API
+        names = metric_names()["facebook"]
+        self.post_metrics: dict[str, str] = names["post"]
+        self.video_metrics: dict[str, str] = names["video"]
+
+    def __repr__(self) -> str:
+        return f"FacebookAdapter({self.credentials!r})"
+
+    def validate(self, content: Content) -> TextLength:
+        return validate_text("facebook", content)
+
+    def upload_media(self, content: Content, handle: MediaHandle | None = None) -> MediaHandle | None:
+        if content.video is None:
+            return None
+        data = read_all(content.video)
+        if self.reels:
+            if handle is None:
+                started = self.client.request(
+                    "POST", f"{self.page}/video_reels", data={"upload_phase": "start"}
+                )
+                handle = MediaHandle("facebook", str(started["video_id"]), 0, len(data), {"kind": "reel"})
+            if handle.uploaded_bytes < len(data):
+                self.client.request(
+                    "POST", f"video-upload/{self.client.version}/{handle.remote_id}", host="rupload",
+                    data=data[handle.uploaded_bytes :],
+                    headers={"offset": str(handle.uploaded_bytes), "file_size": str(len(data))},
+                    url=f"{self.client.base_urls['rupload']}/video-upload/{self.client.version}/{handle.remote_id}",
+                )  # fmt: skip
+                handle.uploaded_bytes = len(data)
+            return handle
+        # resumable upload API: a session, then bytes from the offset the server confirms
+        if handle is None:
+            app_id = self.credentials.values.get("app_id")
+            owner = app_id.get_secret_value() if app_id else self.page
+            session = self.client.request(
+                "POST",
+                f"{owner}/uploads",
+                params={
+                    "file_name": Path(content.video).name,
+                    "file_length": len(data),
+                    "file_type": "video/mp4",
+                },
+            )
+            handle = MediaHandle("facebook", str(session["id"]), 0, len(data), {"kind": "video"})
+        else:
+            status = self.client.request("GET", handle.remote_id)
+            handle.uploaded_bytes = int(status.get("file_offset", 0))
+        answer = self.client.request(
+            "POST",
+            handle.remote_id,
+            data=data[handle.uploaded_bytes :],
+            headers={"file_offset": str(handle.uploaded_bytes)},
+        )
+        handle.uploaded_bytes = len(data)
+        handle.extra["h"] = answer.get("h")
+        if not handle.extra["h"]:
+            raise Transient("facebook", "the upload session did not return a file handle")
+        return handle
+
+    def create(self, content: Content, media: MediaHandle | None) -> Published:
+        if media is None:
+            form = {"message": content.text}
+            if content.link:
+                form["link"] = content.link
+            body = self.client.request("POST", f"{self.page}/feed", data=form, creating=True)
+            if not body.get("id"):
+                raise Unconfirmed("facebook", "create answered without a post id: reconcile before retrying")
+            post_id = str(body["id"])
+            return Published("facebook", post_id, f"https://www.facebook.com/{post_id}")
+        if media.extra.get("kind") == "reel":
+            body = self.client.request(
+                "POST", f"{self.page}/video_reels",
+                data={"upload_phase": "finish", "video_id": media.remote_id, "video_state": "PUBLISHED", "description": content.text},
+                creating=True,
+            )  # fmt: skip
+            if not body.get("success"):
+                raise Unconfirmed(
+                    "facebook", "Reel finish answered without success: reconcile before retrying"
+                )
+            return Published(
+                "facebook",
+                media.remote_id,
+                f"https://www.facebook.com/reel/{media.remote_id}",
+                processing=True,
+            )
+        body = self.client.request(
+            "POST", f"{self.page}/videos", host="video",
+            data={"fbuploader_video_file_chunk": media.extra["h"], "title": content.title or "", "description": content.text},
+            creating=True,
+        )  # fmt: skip
+        if not body.get("id"):
+            raise Unconfirmed("facebook", "video create answered without an id: reconcile before retrying")
+        video_id = str(body["id"])
+        if content.captions is not None:
+            self._upload_captions(video_id, Path(content.captions))
+        return Published(
+            "facebook", video_id, f"https://www.facebook.com/{self.page}/videos/{video_id}", processing=True
+        )
+
+    def _upload_captions(self, video_id: str, captions: Path) -> None:
+        # the Graph API takes SubRip files named like name.fr_FR.srt
+        files = {
+            "captions_file": (f"{captions.stem}.fr_FR.srt", captions.read_bytes(), "application/x-subrip")
+        }
+        self.client.request("POST", f"{video_id}/captions", data={"locale": "fr_FR"}, files=files)
+
+    def poll(self, published: Published, *, deadline_s: float = 120.0) -> Published:
+        if not published.processing:
+            return published
+        deadline = self.clock() + deadline_s
+        while True:
+            status = (
+                self.client.request("GET", published.remote_id, params={"fields": "status"}).get("status")
+                or {}
+            ).get("video_status")
+            if status == "ready":
+                return Published(published.network, published.remote_id, published.url)
+            if status == "error":
+                raise Rejected("facebook", "the video could not be processed by Facebook")
+            if self.clock() > deadline:
+                raise Transient("facebook", f"video still processing after {deadline_s:.0f} s")
+            self.sleep(POLL_INTERVAL_S)
+
+    def find_published(self, content_fingerprint: str, *, limit: int = 100) -> Published | None:
+        posts = self.client.request(
+            "GET", f"{self.page}/posts", params={"fields": "id,message,created_time", "limit": limit}
+        )
+        for item in posts.get("data", []):
+            if fingerprint(item.get("message", "")) == content_fingerprint:
+                return Published("facebook", str(item["id"]), f"https://www.facebook.com/{item['id']}")
+        reels = self.client.request(
+            "GET", f"{self.page}/video_reels", params={"fields": "id,description", "limit": limit}
+        )
+        for item in reels.get("data", []):
+            if fingerprint(item.get("description", "")) == content_fingerprint:
+                return Published("facebook", str(item["id"]), f"https://www.facebook.com/reel/{item['id']}")
+        return None
+
+    def fetch_metrics(self, remote_ids: list[str]) -> list[MetricReading]:
+        readings = []
+        for remote_id in remote_ids:
+            is_post = "_" in remote_id
+            mapping = self.post_metrics if is_post else self.video_metrics
+            try:
+                raw = insights(
+                    self.client, remote_id, "insights" if is_post else "video_insights", list(mapping)
+                )
+            except GraphError as error:
+                if error.code == METRIC_UNKNOWN and "does not exist" in error.reason:
+                    readings.append(MetricReading(remote_id, {}, {"error": error.reason}, missing=True))
+                    continue
+                raise
+            readings.append(MetricReading(remote_id, normalise(mapping, raw), raw))
+        return readings
+
+    def check_credentials(self) -> str:
+        page = self.client.request("GET", self.page, params={"fields": "id,name"})
+        return f"{page.get('name')} ({page.get('id')})"

@@ -1,0 +1,165 @@
+"""Instagram: Reels through resumable containers, status polling with a deadline, media_publish."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from campaign.texts import TextLength
+from networks.base import (
+    REQUEST_TIMEOUT_S,
+    Adapter,
+    Content,
+    MediaHandle,
+    MetricReading,
+    Published,
+    RateLimited,
+    Rejected,
+    Transient,
+    Unconfirmed,
+    fingerprint,
+    register,
+    validate_text,
+)
+from networks.credentials import Credentials
+from networks.facebook import insights
+from networks.graph import METRIC_UNKNOWN, GraphClient, GraphError
+from networks.metrics import metric_names, normalise
+
+POLL_INTERVAL_S = 2.0
+CONTAINER_DEADLINE_S = 300.0
+
+
+@register("instagram")
+class InstagramAdapter(Adapter):
+    network = "instagram"
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        emulator_url: str | None = None,
+        timeout: float = REQUEST_TIMEOUT_S,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.credentials = credentials
+        self.user = credentials.get("ig_user_id")
+        self.client = GraphClient(
+            "instagram", credentials.get("token"), emulator_url=emulator_url, timeout=timeout, clock=clock
+        )
+        self.sleep = sleep
+        self.clock = clock
+        self.metrics: dict[str, str] = metric_names()["instagram"]
+
+    def __repr__(self) -> str:
+        return f"InstagramAdapter({self.credentials!r})"
+
+    def validate(self, content: Content) -> TextLength:
+        length = validate_text("instagram", content)
+        if content.video is None:
+            return TextLength(
+                "instagram",
+                length.length,
+                length.limit,
+                False,
+                "Instagram publishes Reels: a video is required",
+            )
+        return length
+
+    def upload_media(self, content: Content, handle: MediaHandle | None = None) -> MediaHandle | None:
+        """Container, bytes, then wait until Instagram has processed them (all retry-safe)."""
+        if content.video is None:
+            raise Rejected("instagram", "Instagram publishes Reels: a video is required")
+        data = Path(content.video).read_bytes()
+        if handle is None:
+            container = self.client.request(
+                "POST",
+                f"{self.user}/media",
+                data={
+                    "media_type": "REELS",
+                    "upload_type": "resumable",
+                    "caption": content.text,
+                    "share_to_feed": "true",
+                },
+            )
+            handle = MediaHandle("instagram", str(container["id"]), 0, len(data))
+        if handle.uploaded_bytes < len(data):
+            self.client.request(
+                "POST", "", data=data, headers={"offset": "0", "file_size": str(len(data))},
+                url=f"{self.client.base_urls['rupload']}/ig-api-upload/{self.client.version}/{handle.remote_id}",
+            )  # fmt: skip
+            handle.uploaded_bytes = len(data)
+        deadline = self.clock() + CONTAINER_DEADLINE_S
+        while True:
+            status = self.client.request("GET", handle.remote_id, params={"fields": "status_code,status"})
+            code = status.get("status_code")
+            if code in ("FINISHED", "PUBLISHED"):
+                handle.extra["status"] = code
+                return handle
+            if code in ("ERROR", "EXPIRED"):
+                raise Rejected(
+                    "instagram", f"the Reel container is {code}: {status.get('status', '')}".strip(": ")
+                )
+            if self.clock() > deadline:
+                raise Transient(
+                    "instagram", f"the Reel container is still {code} after {CONTAINER_DEADLINE_S:.0f} s"
+                )
+            self.sleep(POLL_INTERVAL_S)
+
+    def quota_left(self) -> int:
+        body = self.client.request(
+            "GET", f"{self.user}/content_publishing_limit", params={"fields": "quota_usage,config"}
+        )
+        entry = (body.get("data") or [{}])[0]
+        total = int((entry.get("config") or {}).get("quota_total", 50))
+        return total - int(entry.get("quota_usage", 0))
+
+    def create(self, content: Content, media: MediaHandle | None) -> Published:
+        if media is None:
+            raise Rejected("instagram", "Instagram publishes Reels: a video is required")
+        if self.quota_left() <= 0:
+            raise RateLimited("instagram", "50 posts in the last 24 hours", retry_after=3600)
+        try:
+            body = self.client.request(
+                "POST", f"{self.user}/media_publish", data={"creation_id": media.remote_id}, creating=True
+            )
+        except GraphError as error:
+            if error.code == 9007 and error.subcode == 2207027:
+                raise Transient("instagram", "the container is not ready yet") from None
+            raise
+        if not body.get("id"):
+            raise Unconfirmed("instagram", "media_publish answered without an id: reconcile before retrying")
+        return Published("instagram", str(body["id"]), f"https://www.instagram.com/reel/{body['id']}/")
+
+    def poll(self, published: Published, *, deadline_s: float = 120.0) -> Published:
+        return published  # the container was processed before media_publish
+
+    def find_published(self, content_fingerprint: str, *, limit: int = 100) -> Published | None:
+        media = self.client.request(
+            "GET", f"{self.user}/media", params={"fields": "id,caption,timestamp", "limit": limit}
+        )
+        for item in media.get("data", []):
+            if fingerprint(item.get("caption", "")) == content_fingerprint:
+                return Published(
+                    "instagram", str(item["id"]), f"https://www.instagram.com/reel/{item['id']}/"
+                )
+        return None
+
+    def fetch_metrics(self, remote_ids: list[str]) -> list[MetricReading]:
+        readings = []
+        for remote_id in remote_ids:
+            try:
+                raw = insights(self.client, remote_id, "insights", list(self.metrics))
+            except GraphError as error:
+                if error.code == METRIC_UNKNOWN and "does not exist" in error.reason:
+                    readings.append(MetricReading(remote_id, {}, {"error": error.reason}, missing=True))
+                    continue
+                raise
+            readings.append(MetricReading(remote_id, normalise(self.metrics, raw), raw))
+        return readings
+
+    def check_credentials(self) -> str:
+        user = self.client.request("GET", self.user, params={"fields": "id,username"})
+        return f"@{user.get('username')}"
