@@ -94,8 +94,10 @@ class XAdapter(Adapter):
         timeout: float = REQUEST_TIMEOUT_S,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        chunk_bytes: int = CHUNK_BYTES,
     ) -> None:
         self.credentials = credentials
+        self.chunk_bytes = chunk_bytes
         self.client = tweepy.Client(
             consumer_key=credentials.get("consumer_key"),
             consumer_secret=credentials.get("consumer_secret"),
@@ -158,7 +160,7 @@ class XAdapter(Adapter):
             if "id" not in data:
                 raise Transient("x", "media initialize answered without an id")
             handle = MediaHandle("x", str(data["id"]), 0, size)
-        for index, chunk in _chunks(path, CHUNK_BYTES, start=handle.uploaded_bytes):
+        for index, chunk in _chunks(path, self.chunk_bytes, start=handle.uploaded_bytes):
             self._call(
                 "POST",
                 f"{base}/{handle.remote_id}/append",

@@ -17,6 +17,9 @@ from typer.testing import CliRunner, Result
 
 from campaign.example import write_example
 from cli import app
+from networks.base import Adapter
+from networks.credentials import Credentials
+from networks.emulator.server import EmulatorServer, start
 
 POSTGRES_URL = os.environ.get("CLICKABLE_TEST_DATABASE_URL")
 
@@ -84,3 +87,72 @@ class Cli:
 @pytest.fixture
 def cli(workspace: Path, database_url: str) -> Cli:
     return Cli(workspace, database_url, CliRunner())
+
+
+# --- networks: the emulator and the real clients pointed at it -----------------------------------
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    """A fresh emulator on a free loopback port, for one test."""
+    server = start(seed=2026)
+    yield server
+    server.stop()
+
+
+def sandbox_credentials(server: EmulatorServer, network: str, account: str = "sandbox") -> Credentials:
+    from pydantic import SecretStr
+
+    values = server.emulator.credentials()[network]
+    return Credentials(account, network, {key: SecretStr(value) for key, value in values.items()}, "emulator")
+
+
+def no_sleep(_seconds: float) -> None:
+    """Polling loops in tests do not wait: the emulator advances on each poll."""
+
+
+def make_adapter(server: EmulatorServer, network: str, **options: object) -> Adapter:
+    from networks.base import adapter_factory
+
+    options.setdefault("sleep", no_sleep)
+    options.setdefault("timeout", 2.0)
+    return adapter_factory(network)(sandbox_credentials(server, network), emulator_url=server.url, **options)
+
+
+def inject(server: EmulatorServer, network: str, endpoint: str, **fault: object) -> None:
+    """Add a fault through the emulator's admin API, over HTTP like any client."""
+    import requests
+
+    response = requests.post(
+        f"{server.url}/_emulator/faults", json={"network": network, "endpoint": endpoint, **fault}, timeout=5
+    )
+    assert response.status_code == 201, response.text
+
+
+def published(server: EmulatorServer) -> list[dict[str, object]]:
+    import requests
+
+    return list(requests.get(f"{server.url}/_emulator/published", timeout=5).json())
+
+
+def requests_to(server: EmulatorServer, method: str, path_fragment: str) -> int:
+    return sum(
+        1 for item in server.emulator.requests if item["method"] == method and path_fragment in item["path"]
+    )
+
+
+@pytest.fixture(scope="session")
+def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A small valid vertical MP4 (several upload chunks of 64 KiB) and a file that is not a video."""
+    from capsules.media import run_ffmpeg
+
+    folder = tmp_path_factory.mktemp("videos")
+    good = folder / "reel.mp4"
+    made = run_ffmpeg(["-y", "-f", "lavfi", "-i", "testsrc=size=360x640:rate=30:duration=3", "-f", "lavfi", "-i",
+                       "sine=frequency=440:duration=3", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "600k",
+                       "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(good)])  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    broken = folder / "broken.mp4"
+    broken.write_bytes(b"this is not a video " * 5000)
+    (folder / "reel.srt").write_text("1\n00:00:00,500 --> 00:00:02,000\nTu peux en parler.\n", "utf-8")
+    return {"good": good, "broken": broken, "captions": folder / "reel.srt"}

@@ -837,6 +837,10 @@ class Emulator:
                 user_msg="The media is not ready for publishing, please wait for a moment",
             )
         with self.lock:
+            if any(
+                entry["network"] == "instagram" and entry["text"] == item["text"] for entry in self.published
+            ):
+                return graph_error(400, 506, "Duplicate caption: this media was already published")
             media_id = self.next_id()
             item["published"] = media_id
             self.objects[media_id] = {"network": "instagram", "kind": "media", "text": item["text"]}
@@ -877,10 +881,16 @@ class Emulator:
 
     def insights(self, request: Request, node: str) -> Reply:
         item = self.objects.get(node)
-        network = (item or {}).get("network", "facebook")
-        if (denied := self.graph_auth(request, network)) is not None:
+        if item is None:  # an unknown id: any valid token learns that it does not exist
+            if (
+                self.graph_auth(request, "facebook")
+                and (denied := self.graph_auth(request, "instagram")) is not None
+            ):
+                return denied
+            return graph_error(400, 100, f"Object with ID '{node}' does not exist")
+        if (denied := self.graph_auth(request, item["network"])) is not None:
             return denied
-        if item is None or "created" not in item:
+        if "created" not in item:
             return graph_error(400, 100, f"Object with ID '{node}' does not exist")
         numbers = self.engagement(node)
         known = {
