@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from campaign.errors import CampaignFileError, Problem
 from campaign.schema import NETWORKS, CampaignFile, ChannelSpec, PostSpec
+from campaign.slots import parse_quiet_hours, parse_slots
 from campaign.texts import LINK_PLACEHOLDER, TextLength, measure, render_text
 from campaign.timezones import (
     LocalTimeKind,
@@ -279,6 +280,7 @@ class _Checker:
         self.check_capsules()
         self.check_landing()
         self.check_approval()
+        self.check_schedule()
         seen: dict[str, int] = {}
         for index, post in enumerate(self.campaign.posts):
             if post.id in seen:
@@ -291,6 +293,38 @@ class _Checker:
             else:
                 seen[post.id] = index
             self.check_post(index, post)
+
+    def check_schedule(self) -> None:
+        def slots(path: Path_, specs: list[str] | None) -> None:
+            for index, spec in enumerate(specs or []):
+                try:
+                    parse_slots(spec)
+                except ValueError as error:
+                    self.add((*path, index), str(error), STRUCTURE)
+
+        def quiet(path: Path_, spec: str | None) -> None:
+            if spec is not None:
+                try:
+                    parse_quiet_hours(spec)
+                except ValueError as error:
+                    self.add(path, str(error), STRUCTURE)
+
+        quiet(("schedule", "quiet_hours"), self.campaign.schedule.quiet_hours)
+        for key, territory in self.campaign.territories.items():
+            slots(("territories", key, "slots"), territory.slots)
+            quiet(("territories", key, "quiet_hours"), territory.quiet_hours)
+        for name, account in self.campaign.accounts.items():
+            slots(("accounts", name, "slots"), account.slots)
+        for network, cap in self.campaign.schedule.caps.items():
+            if network not in (*NETWORKS, "facebook_reels"):
+                self.add(
+                    ("schedule", "caps", network),
+                    f"unknown network '{network}' in caps: use x, facebook, facebook_reels or instagram",
+                    STRUCTURE,
+                    key=True,
+                )
+            elif cap < 1:
+                self.add(("schedule", "caps", network), f"cap for {network} must be at least 1", STRUCTURE)
 
     def check_territories(self) -> None:
         for key, territory in self.campaign.territories.items():

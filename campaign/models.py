@@ -48,6 +48,9 @@ class Campaign(SQLModel, table=True):
     two_person: bool = False
     utm: bool = True
     landing_base_url: str
+    schedule: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     loaded_at: datetime = _instant(nullable=False)
 
 
@@ -58,6 +61,8 @@ class Territory(SQLModel, table=True):
     key: str = Field(max_length=32)
     name: str
     timezone: str = Field(max_length=64)
+    slots: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    quiet_hours: str | None = Field(default=None, max_length=16)
 
 
 class Account(SQLModel, table=True):
@@ -161,6 +166,8 @@ class Delivery(SQLModel, table=True):
     fingerprint: str | None = Field(default=None, max_length=64)
     remote_id: str | None = None
     remote_url: str | None = None
+    stage: str | None = Field(default=None, max_length=16)  # upload, create (sent: outcome unknown), poll
+    note: str | None = None  # how planning placed it (DST, quiet hours, caps)
     attempts: int = 0
     last_error: str | None = None
     claimed_by: str | None = Field(default=None, max_length=64)
@@ -191,11 +198,25 @@ class Approval(ApprovalBase, table=True):
     post_id: int = Field(foreign_key="post.id", index=True)
 
 
+class Worker(SQLModel, table=True):
+    """A running daemon: its heartbeat tells `doctor` it is alive and lets others recover its claims."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    host: str = Field(max_length=128)
+    pid: int
+    started_at: datetime = _instant(nullable=False)
+    beat_at: datetime = _instant(nullable=False)
+    stopped_at: datetime | None = _instant(nullable=True)
+
+
 class MetricSnapshot(SQLModel, table=True):
     """Engagement numbers of one delivery at one moment; history is never overwritten."""
 
     id: int | None = Field(default=None, primary_key=True)
     delivery_id: int = Field(foreign_key="delivery.id", index=True)
+    milestone: str | None = Field(
+        default=None, max_length=8
+    )  # 1h, 24h, 72h, 7d, or None when collected by hand
     collected_at: datetime = _instant(nullable=False)
     metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -230,5 +251,6 @@ __all__ = [
     "PostStatus",
     "Territory",
     "Variant",
+    "Worker",
     "utcnow",
 ]

@@ -32,6 +32,19 @@ class ApprovalPolicy(_Strict):
 class TerritorySpec(_Strict):
     name: str = Field(min_length=1)
     timezone: str = Field(min_length=1)
+    slots: list[str] | None = None  # overrides the accounts' slots in this territory
+    quiet_hours: str | None = None  # default: schedule.quiet_hours
+
+
+class ScheduleSpec(_Strict):
+    """When posts may go out: quiet hours, daily caps per network, catch-up after downtime."""
+
+    quiet_hours: str = "22:00-07:00"
+    caps: dict[str, int] = Field(
+        default_factory=lambda: {"x": 100, "instagram": 50, "facebook": 50, "facebook_reels": 30}
+    )
+    catch_up_minutes: int = Field(default=60, ge=0)
+    lead_minutes: int = Field(default=5, ge=0)
 
 
 class AccountSpec(_Strict):
@@ -90,4 +103,5 @@ class CampaignFile(_Strict):
     accounts: dict[str, AccountSpec] = Field(min_length=1)
     capsules: dict[str, CapsuleRef] = Field(default_factory=dict)
     landing: LandingSpec
+    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
     posts: list[PostSpec] = Field(default_factory=list)

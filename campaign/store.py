@@ -132,6 +132,7 @@ def load_campaign(
     row.two_person = campaign.approval.two_person
     row.utm = info.utm
     row.landing_base_url = campaign.landing.base_url
+    row.schedule = campaign.schedule.model_dump()
     session.add(row)
     session.flush()
 
@@ -203,6 +204,7 @@ def _upsert_territories(session: Session, campaign: CampaignFile) -> dict[str, T
             campaign_id=campaign.campaign.id, key=key, name=spec.name, timezone=spec.timezone
         )
         row.name, row.timezone = spec.name, spec.timezone
+        row.slots, row.quiet_hours = spec.slots, spec.quiet_hours
         session.add(row)
         rows[key] = row
     session.flush()

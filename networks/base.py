@@ -74,6 +74,7 @@ class Content:
     link: str | None = None
     title: str | None = None
     captions: Path | None = None
+    vertical: bool = True  # a 9:16 video: Reels where the network has them
 
     @property
     def fingerprint(self) -> str:

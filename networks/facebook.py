@@ -87,7 +87,7 @@ class FacebookAdapter(Adapter):
         if content.video is None:
             return None
         data = read_all(content.video)
-        if self.reels:
+        if self.reels and content.vertical:
             if handle is None:
                 started = self.client.request(
                     "POST", f"{self.page}/video_reels", data={"upload_phase": "start"}

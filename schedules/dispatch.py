@@ -1,0 +1,407 @@
+"""The dispatcher: claims due deliveries and runs the adapters' stages, so that a post goes out once."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from campaign.checks import tracked_url
+from campaign.db import Database
+from campaign.models import (
+    Account,
+    Campaign,
+    Capsule,
+    Delivery,
+    DeliveryState,
+    Link,
+    Post,
+    Territory,
+    Variant,
+)
+from networks.accounts import AccountRef
+from networks.base import (
+    Adapter,
+    Content,
+    NeedsReauth,
+    NetworkError,
+    Published,
+    RateLimited,
+    Rejected,
+    Unconfirmed,
+)
+from schedules.states import STAGE_CREATE, claim_due, release, transition
+
+log = logging.getLogger("clickable.dispatch")
+VIDEO_FORMAT = {"x": "x", "instagram": "vertical", "facebook": "vertical"}
+BACKOFF_BASE_S = 60.0
+BACKOFF_MAX_S = 1800.0
+MAX_ATTEMPTS = 5
+AdapterProvider = Callable[[AccountRef], Adapter]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class DispatchSummary:
+    published: int = 0
+    retrying: int = 0
+    failed: int = 0
+    unconfirmed: int = 0
+    paused: int = 0
+    released: int = 0
+    outcomes: dict[int, str] = field(default_factory=dict)
+
+    def count(self, delivery_id: int, state: str) -> None:
+        self.outcomes[delivery_id] = state
+        if hasattr(self, state):
+            setattr(self, state, getattr(self, state) + 1)
+
+
+@dataclass
+class Job:
+    """Everything one delivery needs, read in one short transaction."""
+
+    delivery_id: int
+    account: AccountRef
+    content: Content
+    stage: str | None
+    attempts: int
+    problem: str | None = None  # a reason to fail before calling the network
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        database: Database,
+        adapters: AdapterProvider,
+        *,
+        worker: str,
+        clock: Callable[[], datetime] = utcnow,
+        batch: int = 10,
+        backoff_base_s: float = BACKOFF_BASE_S,
+        max_attempts: int = MAX_ATTEMPTS,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.database = database
+        self.adapters = adapters
+        self.worker = worker
+        self.clock = clock
+        self.batch = batch
+        self.backoff_base_s = backoff_base_s
+        self.max_attempts = max_attempts
+        self.rng = rng or random.Random()
+        self._adapters: dict[str, Adapter] = {}
+
+    def adapter(self, account: AccountRef) -> Adapter:
+        if account.name not in self._adapters:
+            self._adapters[account.name] = self.adapters(account)
+        return self._adapters[account.name]
+
+    def run_due(self, *, stop: threading.Event | None = None, dry_run: bool = False) -> DispatchSummary:
+        """Publish everything due now, one claimed batch at a time, until nothing is due."""
+        summary = DispatchSummary()
+        self.database.ensure_schema()
+        while not (stop and stop.is_set()):
+            if dry_run:
+                return summary
+            with Session(self.database.engine) as session:
+                ids = claim_due(session, self.worker, now=self.clock(), limit=self.batch)
+            if not ids:
+                break
+            for index, delivery_id in enumerate(ids):
+                if stop is not None and stop.is_set():
+                    with Session(self.database.engine) as session:
+                        summary.released += release(
+                            session, ids[index:], self.worker, now=self.clock(), reason="daemon stopping"
+                        )
+                    break
+                summary.count(delivery_id, self.deliver(delivery_id))
+        return summary
+
+    def due(self, session: Session) -> list[Delivery]:
+        return list(
+            session.exec(
+                select(Delivery)
+                .where(
+                    col(Delivery.state).in_((DeliveryState.QUEUED, DeliveryState.RETRYING)),
+                    col(Delivery.due_utc) <= self.clock(),
+                )
+                .order_by(col(Delivery.due_utc))
+            )
+        )
+
+    def next_due(self, session: Session) -> datetime | None:
+        return session.exec(
+            select(Delivery.due_utc)
+            .where(col(Delivery.state).in_((DeliveryState.QUEUED, DeliveryState.RETRYING)))
+            .order_by(col(Delivery.due_utc))
+            .limit(1)
+        ).first()
+
+    # -- one delivery ------------------------------------------------------------------------------
+
+    def job(self, session: Session, delivery_id: int) -> Job:
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None
+        variant = session.get(Variant, delivery.variant_id)
+        account = session.get(Account, delivery.account_id)
+        assert variant is not None and account is not None
+        post = session.get(Post, variant.post_id)
+        assert post is not None
+        campaign = session.get(Campaign, post.campaign_id)
+        link = session.get(Link, delivery.link_id) if delivery.link_id else None
+        ref = AccountRef(account.name, account.network, account.sandbox, dict(account.settings or {}))
+        video = captions = None
+        problem = None
+        vertical = True
+        if post.capsule_key:
+            capsule = session.exec(
+                select(Capsule).where(
+                    Capsule.campaign_id == post.campaign_id, Capsule.key == post.capsule_key
+                )
+            ).first()
+            video, captions, vertical = _rendered(capsule, account.network)
+            if video is None:
+                problem = f"capsule '{post.capsule_key}' is not rendered: run `clickable capsule render` on its script, then `clickable delivery retry {delivery_id}`"
+        url = tracked_url(campaign.landing_base_url, link.code) if campaign and link else None
+        text = delivery.text or variant.text
+        content = Content(
+            text=text,
+            video=video,
+            link=url if url and url in text else None,
+            title=post.key,
+            captions=captions,
+            vertical=vertical,
+        )
+        return Job(delivery_id, ref, content, delivery.stage, delivery.attempts, problem)
+
+    def deliver(self, delivery_id: int) -> str:
+        """Run the stages of one claimed delivery; returns its new state. Never raises for network errors."""
+        with Session(self.database.engine) as session:
+            job = self.job(session, delivery_id)
+        if job.problem:
+            return self._finish(delivery_id, DeliveryState.FAILED, job.problem)
+        try:
+            adapter = self.adapter(job.account)
+            media = adapter.upload_media(job.content)
+            self._set_stage(
+                delivery_id, STAGE_CREATE
+            )  # committed before the call: a crash now means "unconfirmed"
+            published = adapter.create(job.content, media)
+        except NetworkError as error:
+            return self._failed_before_publish(delivery_id, job, error)
+        except Exception as error:  # a bug or an unexpected library error: never a blind retry after create
+            log.exception("delivery %s: unexpected error", delivery_id)
+            state = (
+                DeliveryState.UNCONFIRMED
+                if self._stage(delivery_id) == STAGE_CREATE
+                else DeliveryState.RETRYING
+            )
+            return self._finish(
+                delivery_id,
+                state,
+                f"unexpected error: {type(error).__name__}: {error}",
+                retry_in=self._backoff(job.attempts),
+            )
+        self._set_stage(delivery_id, "poll", remote_id=published.remote_id, remote_url=published.url)
+        note = None
+        try:
+            published = adapter.finalize(adapter.poll(published))
+        except Rejected as error:
+            return self._finish(
+                delivery_id, DeliveryState.FAILED, f"created as {published.remote_id} but {error.reason}"
+            )
+        except NetworkError as error:
+            note = f"processing not confirmed: {error}"
+        return self._published(delivery_id, published, note)
+
+    def _failed_before_publish(self, delivery_id: int, job: Job, error: NetworkError) -> str:
+        if isinstance(error, Unconfirmed):
+            return self._finish(delivery_id, DeliveryState.UNCONFIRMED, str(error))
+        if isinstance(error, RateLimited):
+            return self._finish(
+                delivery_id,
+                DeliveryState.RETRYING,
+                str(error),
+                retry_in=error.retry_after,
+                count_attempt=False,
+            )
+        if isinstance(error, NeedsReauth):
+            return self._pause_account(delivery_id, job.account.name, str(error))
+        if isinstance(error, Rejected) and error.duplicate and job.attempts > 1:
+            found = self.adapter(job.account).find_published(job.content.fingerprint)
+            if found is not None:
+                return self._published(
+                    delivery_id, found, "the network already had it (an earlier attempt landed)"
+                )
+        if isinstance(error, Rejected):
+            return self._finish(
+                delivery_id, DeliveryState.FAILED, f"rejected by {error.network}: {error.reason}"
+            )
+        if job.attempts >= self.max_attempts:
+            return self._finish(
+                delivery_id, DeliveryState.FAILED, f"gave up after {job.attempts} attempts: {error}"
+            )
+        return self._finish(
+            delivery_id, DeliveryState.RETRYING, str(error), retry_in=self._backoff(job.attempts)
+        )
+
+    def _backoff(self, attempts: int) -> float:
+        """Exponential backoff with ±20 % jitter, so that many retries do not land together."""
+        base = min(BACKOFF_MAX_S, self.backoff_base_s * 2 ** max(0, attempts - 1))
+        return base * self.rng.uniform(0.8, 1.2)
+
+    def _stage(self, delivery_id: int) -> str | None:
+        with Session(self.database.engine) as session:
+            delivery = session.get(Delivery, delivery_id)
+            return delivery.stage if delivery else None
+
+    def _set_stage(self, delivery_id: int, stage: str, **fields: object) -> None:
+        with Session(self.database.engine) as session:
+            delivery = session.get(Delivery, delivery_id)
+            assert delivery is not None
+            delivery.stage = stage
+            for name, value in fields.items():
+                setattr(delivery, name, value)
+            delivery.updated_at = self.clock()
+            session.add(delivery)
+            session.commit()
+
+    def _finish(
+        self,
+        delivery_id: int,
+        state: str,
+        reason: str,
+        *,
+        retry_in: float | None = None,
+        count_attempt: bool = True,
+    ) -> str:
+        now = self.clock()
+        with Session(self.database.engine) as session:
+            delivery = session.get(Delivery, delivery_id)
+            assert delivery is not None
+            fields: dict[str, object] = {"last_error": reason}
+            if state == DeliveryState.RETRYING:
+                fields["due_utc"] = now + timedelta(seconds=retry_in or self.backoff_base_s)
+                fields["stage"] = None
+                if not count_attempt:
+                    fields["attempts"] = max(0, delivery.attempts - 1)
+            transition(session, delivery, state, reason, now=now, **fields)
+            session.commit()
+        log.info("delivery %s → %s: %s", delivery_id, state, reason)
+        return state
+
+    def _published(self, delivery_id: int, published: Published, note: str | None) -> str:
+        now = self.clock()
+        with Session(self.database.engine) as session:
+            delivery = session.get(Delivery, delivery_id)
+            assert delivery is not None
+            transition(
+                session, delivery, DeliveryState.PUBLISHED, note or f"published as {published.remote_id}", now=now,
+                remote_id=published.remote_id, remote_url=published.url, published_at=now, stage=None, last_error=None,
+            )  # fmt: skip
+            session.commit()
+        log.info("delivery %s published as %s", delivery_id, published.remote_id)
+        return DeliveryState.PUBLISHED
+
+    def _pause_account(self, delivery_id: int, account_name: str, reason: str) -> str:
+        """The account's credentials are refused: its deliveries wait for a human (see `doctor`)."""
+        now = self.clock()
+        with Session(self.database.engine) as session:
+            delivery = session.get(Delivery, delivery_id)
+            assert delivery is not None
+            account = session.get(Account, delivery.account_id)
+            assert account is not None
+            account.needs_reauth = True
+            session.add(account)
+            transition(
+                session, delivery, DeliveryState.PAUSED, reason, now=now, stage=None, last_error=reason
+            )
+            for other in session.exec(
+                select(Delivery).where(
+                    Delivery.account_id == account.id,
+                    col(Delivery.state).in_((DeliveryState.QUEUED, DeliveryState.RETRYING)),
+                )
+            ):
+                transition(
+                    session,
+                    other,
+                    DeliveryState.PAUSED,
+                    f"account {account_name} needs re-authentication",
+                    now=now,
+                )
+            session.commit()
+        self._adapters.pop(account_name, None)
+        return DeliveryState.PAUSED
+
+    # -- reconciliation --------------------------------------------------------------------------
+
+    def reconcile(self) -> dict[int, str]:
+        """Unconfirmed deliveries: published if the network has the post, else queued again."""
+        results: dict[int, str] = {}
+        with Session(self.database.engine) as session:
+            rows = session.exec(select(Delivery).where(Delivery.state == DeliveryState.UNCONFIRMED)).all()
+            jobs = [self.job(session, row.id) for row in rows if row.id is not None]
+            fingerprints = {row.id: row.fingerprint for row in rows}
+        for job in jobs:
+            try:
+                found = self.adapter(job.account).find_published(
+                    fingerprints[job.delivery_id] or job.content.fingerprint
+                )
+            except NeedsReauth as error:
+                results[job.delivery_id] = self._pause_account(job.delivery_id, job.account.name, str(error))
+                continue
+            except NetworkError as error:
+                log.warning("delivery %s: reconciliation postponed: %s", job.delivery_id, error)
+                continue
+            if found is not None:
+                results[job.delivery_id] = self._published(
+                    job.delivery_id, found, f"found on {found.network} by reconciliation"
+                )
+            else:
+                results[job.delivery_id] = self._finish(
+                    job.delivery_id, DeliveryState.QUEUED, "not found on the network after an unconfirmed attempt: queued again",
+                )  # fmt: skip
+                with Session(self.database.engine) as session:
+                    delivery = session.get(Delivery, job.delivery_id)
+                    assert delivery is not None
+                    delivery.due_utc = self.clock()
+                    delivery.stage = None
+                    session.add(delivery)
+                    session.commit()
+        return results
+
+
+def _rendered(capsule: Capsule | None, network: str) -> tuple[Path | None, Path | None, bool]:
+    """The rendered video (and captions) of a capsule for a network: x.mp4 for X, vertical.mp4 for Reels."""
+    if capsule is None:
+        return None, None, True
+    outputs = capsule.outputs or {}
+    for name in (VIDEO_FORMAT[network], "vertical", "square", "landscape"):
+        files = (outputs.get(name) or {}).get("files") or []
+        video = next(
+            (
+                Path(item["path"])
+                for item in files
+                if item.get("kind") == "video" and Path(item["path"]).is_file()
+            ),
+            None,
+        )
+        if video is not None:
+            captions = next((Path(item["path"]) for item in files if item.get("kind") == "srt"), None)
+            return video, captions, name in ("vertical", "x")
+    return None, None, True
+
+
+def territory_zone(session: Session, delivery: Delivery) -> str:
+    territory = session.get(Territory, delivery.territory_id)
+    return territory.timezone if territory else delivery.zone

@@ -1,0 +1,143 @@
+"""The delivery state machine: recorded transitions, atomic claims, recovery of dead workers' claims."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, col, select
+
+from campaign.models import Delivery, DeliveryEvent, DeliveryState, Worker
+
+CLAIMABLE = (DeliveryState.QUEUED, DeliveryState.RETRYING)
+# a create call was sent (or may have been): the outcome is unknown until reconciled
+STAGE_CREATE = "create"
+
+
+def transition(
+    session: Session, delivery: Delivery, to_state: str, reason: str | None, *, now: datetime, **fields: Any
+) -> None:
+    """Move ``delivery`` to ``to_state`` and record the transition with its time and reason."""
+    before = delivery.state
+    delivery.state = to_state
+    delivery.updated_at = now
+    for name, value in fields.items():
+        setattr(delivery, name, value)
+    if to_state not in (DeliveryState.SENDING,):
+        delivery.claimed_by = None
+    session.add(delivery)
+    assert delivery.id is not None
+    session.add(
+        DeliveryEvent(delivery_id=delivery.id, at=now, from_state=before, to_state=to_state, reason=reason)
+    )
+
+
+def claim_due(session: Session, worker: str, *, now: datetime, limit: int) -> list[int]:
+    """Claim up to ``limit`` due deliveries for ``worker`` with one conditional UPDATE.
+
+    Two workers never get the same delivery: the UPDATE re-checks the state of each row it changes
+    (and on PostgreSQL skips rows another worker has locked).
+    """
+    candidates = (
+        select(Delivery.id)
+        .where(col(Delivery.state).in_(CLAIMABLE), col(Delivery.due_utc) <= now)
+        .order_by(col(Delivery.due_utc), col(Delivery.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    claimed = session.execute(
+        update(Delivery)
+        .where(
+            col(Delivery.id).in_(candidates.scalar_subquery()),
+            col(Delivery.state).in_(CLAIMABLE),
+            col(Delivery.due_utc) <= now,
+        )
+        .values(
+            state=DeliveryState.SENDING,
+            claimed_by=worker,
+            claimed_at=now,
+            stage="upload",
+            attempts=Delivery.attempts + 1,
+            updated_at=now,
+        )
+        .returning(col(Delivery.id))
+        .execution_options(synchronize_session=False)
+    )
+    ids = sorted(int(row[0]) for row in claimed)
+    for delivery_id in ids:
+        session.add(
+            DeliveryEvent(
+                delivery_id=delivery_id,
+                at=now,
+                from_state="due",
+                to_state=DeliveryState.SENDING,
+                reason=f"claimed by {worker}",
+            )
+        )
+    session.commit()
+    return ids
+
+
+def release(session: Session, ids: list[int], worker: str, *, now: datetime, reason: str) -> int:
+    """Give back claims that never reached the create call (clean shutdown)."""
+    released = 0
+    for delivery_id in ids:
+        delivery = session.get(Delivery, delivery_id)
+        if delivery is None or delivery.state != DeliveryState.SENDING or delivery.claimed_by != worker:
+            continue
+        if delivery.stage == STAGE_CREATE:
+            transition(
+                session,
+                delivery,
+                DeliveryState.UNCONFIRMED,
+                f"{reason} while the create call was out",
+                now=now,
+            )
+        else:
+            transition(
+                session,
+                delivery,
+                DeliveryState.QUEUED,
+                reason,
+                now=now,
+                stage=None,
+                attempts=max(0, delivery.attempts - 1),
+            )
+        released += 1
+    session.commit()
+    return released
+
+
+def recover_stale(session: Session, *, now: datetime, stale_after: timedelta) -> list[int]:
+    """Deliveries left 'sending' by a worker whose heartbeat stopped: queued again, or unconfirmed
+    when the create call may have gone out (then reconciliation looks for the post first)."""
+    alive = select(Worker.id).where(col(Worker.beat_at) > now - stale_after, col(Worker.stopped_at).is_(None))
+    stale = session.exec(
+        select(Delivery).where(
+            Delivery.state == DeliveryState.SENDING,
+            or_(col(Delivery.claimed_by).is_(None), col(Delivery.claimed_by).not_in(alive)),
+            and_(col(Delivery.claimed_at).is_not(None), col(Delivery.claimed_at) < now - stale_after),
+        )
+    ).all()
+    for delivery in stale:
+        if delivery.stage == STAGE_CREATE:
+            transition(
+                session,
+                delivery,
+                DeliveryState.UNCONFIRMED,
+                f"worker {delivery.claimed_by} stopped during the create call",
+                now=now,
+            )
+        else:
+            transition(
+                session,
+                delivery,
+                DeliveryState.QUEUED,
+                f"worker {delivery.claimed_by} stopped before publishing: queued again",
+                now=now,
+                stage=None,
+            )
+    session.commit()
+    return [delivery.id for delivery in stale if delivery.id is not None]
