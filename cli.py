@@ -18,6 +18,7 @@ from campaign.logs import configure_logging
 from campaign.settings import Settings
 from capsules import cli as capsules_cli
 from networks import cli as networks_cli
+from schedules import cli as schedules_cli
 
 
 class ClickableGroup(TyperGroup):
@@ -75,6 +76,10 @@ app.add_typer(campaign_cli.db_app, name="db")
 app.add_typer(capsules_cli.app, name="capsule")
 app.add_typer(networks_cli.accounts_app, name="accounts")
 app.add_typer(networks_cli.emulator_app, name="emulator")
+app.add_typer(schedules_cli.schedule_app, name="schedule")
+app.add_typer(schedules_cli.delivery_app, name="delivery")
+campaign_cli.post_app.command("publish")(schedules_cli.publish_command)
+app.command("doctor")(schedules_cli.doctor_command)
 
 
 def main() -> None:

@@ -92,11 +92,30 @@ def child_ffmpeg(script: Path, out: Path) -> None:
     silent_audio(audio, 30.0)
     inputs += ["-i", str(audio)]
     command = [
-        ffmpeg(), "-v", "error", "-y", *inputs, "-filter_complex", graph.rstrip(";"),
-        "-map", f"[v{len(CUES)}]", "-map", f"{len(SCENES) + len(CUES)}:a", "-t", "30",
-        "-c:v", "libx264", "-preset", X264_PRESET, "-threads", "2", *output_parameters(), "-c:a", "copy",
+        ffmpeg(),
+        "-v",
+        "error",
+        "-y",
+        *inputs,
+        "-filter_complex",
+        graph.rstrip(";"),
+        "-map",
+        f"[v{len(CUES)}]",
+        "-map",
+        f"{len(SCENES) + len(CUES)}:a",
+        "-t",
+        "30",
+        "-c:v",
+        "libx264",
+        "-preset",
+        X264_PRESET,
+        "-threads",
+        "2",
+        *output_parameters(),
+        "-c:a",
+        "copy",
         str(out / "ffmpeg.mp4"),
-    ]  # fmt: skip
+    ]
     subprocess.run(command, check=True)
 
 

@@ -88,8 +88,15 @@ def render_command(
         workspace,
     )
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                  console=app_state.err_console, disable=as_json, transient=False) as bar:  # fmt: skip
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=app_state.err_console,
+        disable=as_json,
+        transient=False,
+    ) as bar:
         tasks: dict[str, TaskID] = {}
 
         def progress(name: str, done: int, total: int) -> None:

@@ -59,15 +59,26 @@ FORMAT_NAMES = tuple(PRESETS)
 def output_parameters(*, gop_frames: int = FPS * KEYFRAME_SECONDS) -> list[str]:
     """Output options shared by every render and by the benchmark's ffmpeg baseline."""
     return [
-        "-r", str(FPS),
-        "-pix_fmt", "yuv420p",
-        "-profile:v", "high",
-        "-crf", str(X264_CRF),
-        "-g", str(gop_frames),
-        "-keyint_min", str(gop_frames),
-        "-sc_threshold", "0",
-        "-bf", "0",  # no B-frames: without an edit list, B-frame delay would start the video at 0.067 s
-        "-movflags", "+faststart",
-        "-use_editlist", "0",
-        "-avoid_negative_ts", "disabled",  # keep video timestamps on the 1/30 s grid (no shift for AAC priming)
-    ]  # fmt: skip
+        "-r",
+        str(FPS),
+        "-pix_fmt",
+        "yuv420p",
+        "-profile:v",
+        "high",
+        "-crf",
+        str(X264_CRF),
+        "-g",
+        str(gop_frames),
+        "-keyint_min",
+        str(gop_frames),
+        "-sc_threshold",
+        "0",
+        "-bf",
+        "0",  # no B-frames: without an edit list, B-frame delay would start the video at 0.067 s
+        "-movflags",
+        "+faststart",
+        "-use_editlist",
+        "0",
+        "-avoid_negative_ts",
+        "disabled",  # keep video timestamps on the 1/30 s grid (no shift for AAC priming)
+    ]

@@ -119,8 +119,16 @@ def list_command(
         elif expires_at is not None and expires_at - now <= EXPIRY_WARNING:
             days = (expires_at - now).days
             warning = f"token expires in {days} days" if days >= 0 else "token expired"
-        rows.append({"name": name, "network": account.network, "sandbox": account.sandbox, "credentials": source,
-                     "expires_at": expires_at.isoformat() if expires_at else None, "warning": warning})  # fmt: skip
+        rows.append(
+            {
+                "name": name,
+                "network": account.network,
+                "sandbox": account.sandbox,
+                "credentials": source,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+                "warning": warning,
+            }
+        )
     if as_json:
         print_json(rows)
         return

@@ -95,11 +95,13 @@ class FacebookAdapter(Adapter):
                 handle = MediaHandle("facebook", str(started["video_id"]), 0, len(data), {"kind": "reel"})
             if handle.uploaded_bytes < len(data):
                 self.client.request(
-                    "POST", f"video-upload/{self.client.version}/{handle.remote_id}", host="rupload",
+                    "POST",
+                    f"video-upload/{self.client.version}/{handle.remote_id}",
+                    host="rupload",
                     data=data[handle.uploaded_bytes :],
                     headers={"offset": str(handle.uploaded_bytes), "file_size": str(len(data))},
                     url=f"{self.client.base_urls['rupload']}/video-upload/{self.client.version}/{handle.remote_id}",
-                )  # fmt: skip
+                )
                 handle.uploaded_bytes = len(data)
             return handle
         # resumable upload API: a session, then bytes from the offset the server confirms
@@ -143,10 +145,16 @@ class FacebookAdapter(Adapter):
             return Published("facebook", post_id, f"https://www.facebook.com/{post_id}")
         if media.extra.get("kind") == "reel":
             body = self.client.request(
-                "POST", f"{self.page}/video_reels",
-                data={"upload_phase": "finish", "video_id": media.remote_id, "video_state": "PUBLISHED", "description": content.text},
+                "POST",
+                f"{self.page}/video_reels",
+                data={
+                    "upload_phase": "finish",
+                    "video_id": media.remote_id,
+                    "video_state": "PUBLISHED",
+                    "description": content.text,
+                },
                 creating=True,
-            )  # fmt: skip
+            )
             if not body.get("success"):
                 raise Unconfirmed(
                     "facebook", "Reel finish answered without success: reconcile before retrying"
@@ -158,10 +166,16 @@ class FacebookAdapter(Adapter):
                 processing=True,
             )
         body = self.client.request(
-            "POST", f"{self.page}/videos", host="video",
-            data={"fbuploader_video_file_chunk": media.extra["h"], "title": content.title or "", "description": content.text},
+            "POST",
+            f"{self.page}/videos",
+            host="video",
+            data={
+                "fbuploader_video_file_chunk": media.extra["h"],
+                "title": content.title or "",
+                "description": content.text,
+            },
             creating=True,
-        )  # fmt: skip
+        )
         if not body.get("id"):
             raise Unconfirmed("facebook", "video create answered without an id: reconcile before retrying")
         video_id = str(body["id"])

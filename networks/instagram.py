@@ -87,9 +87,12 @@ class InstagramAdapter(Adapter):
             handle = MediaHandle("instagram", str(container["id"]), 0, len(data))
         if handle.uploaded_bytes < len(data):
             self.client.request(
-                "POST", "", data=data, headers={"offset": "0", "file_size": str(len(data))},
+                "POST",
+                "",
+                data=data,
+                headers={"offset": "0", "file_size": str(len(data))},
                 url=f"{self.client.base_urls['rupload']}/ig-api-upload/{self.client.version}/{handle.remote_id}",
-            )  # fmt: skip
+            )
             handle.uploaded_bytes = len(data)
         deadline = self.clock() + CONTAINER_DEADLINE_S
         while True:

@@ -306,9 +306,17 @@ class Dispatcher:
             delivery = session.get(Delivery, delivery_id)
             assert delivery is not None
             transition(
-                session, delivery, DeliveryState.PUBLISHED, note or f"published as {published.remote_id}", now=now,
-                remote_id=published.remote_id, remote_url=published.url, published_at=now, stage=None, last_error=None,
-            )  # fmt: skip
+                session,
+                delivery,
+                DeliveryState.PUBLISHED,
+                note or f"published as {published.remote_id}",
+                now=now,
+                remote_id=published.remote_id,
+                remote_url=published.url,
+                published_at=now,
+                stage=None,
+                last_error=None,
+            )
             session.commit()
         log.info("delivery %s published as %s", delivery_id, published.remote_id)
         return DeliveryState.PUBLISHED
@@ -369,8 +377,10 @@ class Dispatcher:
                 )
             else:
                 results[job.delivery_id] = self._finish(
-                    job.delivery_id, DeliveryState.QUEUED, "not found on the network after an unconfirmed attempt: queued again",
-                )  # fmt: skip
+                    job.delivery_id,
+                    DeliveryState.QUEUED,
+                    "not found on the network after an unconfirmed attempt: queued again",
+                )
                 with Session(self.database.engine) as session:
                     delivery = session.get(Delivery, job.delivery_id)
                     assert delivery is not None

@@ -52,10 +52,15 @@ class PlannedDelivery:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "id": self.delivery_id, "post": self.post, "account": self.account, "network": self.network,
-            "territory": self.territory, "due_utc": self.due_utc.isoformat(), "due_local": format_local(self.due_utc, self.zone),
+            "id": self.delivery_id,
+            "post": self.post,
+            "account": self.account,
+            "network": self.network,
+            "territory": self.territory,
+            "due_utc": self.due_utc.isoformat(),
+            "due_local": format_local(self.due_utc, self.zone),
             "note": self.note,
-        }  # fmt: skip
+        }
 
 
 @dataclass
@@ -246,9 +251,16 @@ def plan(
 
 
 def _at_time(
-    at_local: str, territory: Territory, quiet: QuietHours, now: datetime, schedule: ScheduleSpec,
-    calendar: _Calendar, account: Account, cap: str, limit: int | None,
-) -> Resolved | None:  # fmt: skip
+    at_local: str,
+    territory: Territory,
+    quiet: QuietHours,
+    now: datetime,
+    schedule: ScheduleSpec,
+    calendar: _Calendar,
+    account: Account,
+    cap: str,
+    limit: int | None,
+) -> Resolved | None:
     wall = parse_local(at_local)
     notes: list[str] = []
     for day in range(SLOT_SEARCH_DAYS):

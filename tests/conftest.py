@@ -148,9 +148,31 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     folder = tmp_path_factory.mktemp("videos")
     good = folder / "reel.mp4"
-    made = run_ffmpeg(["-y", "-f", "lavfi", "-i", "testsrc=size=360x640:rate=30:duration=3", "-f", "lavfi", "-i",
-                       "sine=frequency=440:duration=3", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "600k",
-                       "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(good)])  # fmt: skip
+    made = run_ffmpeg(
+        [
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=360x640:rate=30:duration=3",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=3",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-b:v",
+            "600k",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(good),
+        ]
+    )
     assert made.returncode == 0, made.stderr
     broken = folder / "broken.mp4"
     broken.write_bytes(b"this is not a video " * 5000)

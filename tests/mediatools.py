@@ -17,8 +17,10 @@ from capsules.media import ffmpeg
 def ffprobe(path: Path) -> dict:  # type: ignore[type-arg]
     result = subprocess.run(
         ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
@@ -40,10 +42,24 @@ def has_edit_list(path: Path) -> bool:
 
 def keyframe_times(path: Path) -> list[float]:
     result = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries",
-         "frame=pts_time", "-of", "csv=p=0", str(path)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-skip_frame",
+            "nokey",
+            "-show_entries",
+            "frame=pts_time",
+            "-of",
+            "csv=p=0",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return [float(line.strip().rstrip(",")) for line in result.stdout.splitlines() if line.strip()]
 
 
@@ -51,8 +67,10 @@ def loudness(path: Path) -> tuple[float, float]:
     """Integrated loudness (LUFS) and true peak (dBTP) measured by ffmpeg's ebur128 filter."""
     result = subprocess.run(
         [ffmpeg(), "-nostats", "-i", str(path), "-filter_complex", "ebur128=peak=true", "-f", "null", "-"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     summary = result.stderr[result.stderr.rindex("Summary:") :]
     integrated = float(re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary).group(1))  # type: ignore[union-attr]
     peak_match = re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
@@ -62,9 +80,21 @@ def loudness(path: Path) -> tuple[float, float]:
 
 def frame_at(path: Path, seconds: float, target: Path) -> Image.Image:
     subprocess.run(
-        [ffmpeg(), "-v", "error", "-y", "-ss", f"{seconds:.3f}", "-i", str(path), "-frames:v", "1", str(target)],
+        [
+            ffmpeg(),
+            "-v",
+            "error",
+            "-y",
+            "-ss",
+            f"{seconds:.3f}",
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            str(target),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     return Image.open(target)
 
 

@@ -117,7 +117,7 @@ def test_post_show_gives_each_variant_as_published(cli: Cli) -> None:
     assert cli("campaign", "load").exit_code == 0
     shown = json.loads(cli("post", "show", "p01-lancement", "--json").stdout)
     variants = shown["variants"]
-    assert len(variants) == 3 * 8  # three accounts, eight territories
+    assert len(variants) == 2 * 8 + 1  # X and Facebook in eight territories, Instagram (national) once
     instagram = [variant for variant in variants if variant["network"] == "instagram"]
     assert all(variant["link"] is None and "lien dans la bio" in variant["text"] for variant in instagram)
     x = [variant for variant in variants if variant["network"] == "x"]

@@ -18,8 +18,12 @@ from networks.emulator.server import EmulatorServer
 
 from .conftest import Cli
 
-SECRETS = {"consumer_key": "ck-test-7Qw9", "consumer_secret": "cs-test-very-secret-1", "access_token": "at-test-2Zx8",
-           "access_token_secret": "ats-test-very-secret-2"}  # fmt: skip
+SECRETS = {
+    "consumer_key": "ck-test-7Qw9",
+    "consumer_secret": "cs-test-very-secret-1",
+    "access_token": "at-test-2Zx8",
+    "access_token_secret": "ats-test-very-secret-2",
+}
 
 
 def test_file_store_is_mode_600_and_round_trips(tmp_path: Path) -> None:
@@ -65,8 +69,12 @@ def test_accounts_add_list_and_warning(cli: Cli) -> None:
     env_home = {"CLICKABLE_KEYRING": "0"}
     soon = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
     answers = "\n".join(SECRETS.values()) + "\n"
-    result = CliRunner().invoke(app, ["accounts", "add", "x-ecpat", "--expires", soon], input=answers,
-                                env={"CLICKABLE_HOME": str(cli.workspace), "CLICKABLE_DATABASE_URL": cli.database_url, **env_home})  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        ["accounts", "add", "x-ecpat", "--expires", soon],
+        input=answers,
+        env={"CLICKABLE_HOME": str(cli.workspace), "CLICKABLE_DATABASE_URL": cli.database_url, **env_home},
+    )
     assert result.exit_code == 0, result.output
     assert not any(secret in result.output for key, secret in SECRETS.items() if "secret" in key)
     stored = json.loads((cli.workspace / ".clickable-credentials.json").read_text("utf-8"))

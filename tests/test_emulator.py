@@ -93,8 +93,10 @@ def test_emulator_serve_command(tmp_path: object) -> None:
         port = probe.getsockname()[1]
     process = subprocess.Popen(
         [sys.executable, "-c", "from cli import main; main()", "emulator", "serve", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.time() + 20
         while time.time() < deadline:

@@ -136,16 +136,40 @@ def test_any_graph_version_is_accepted(emulator: EmulatorServer) -> None:
 
 def test_throttling_with_regain_time(emulator: EmulatorServer) -> None:
     usage = '{"100000000001":[{"type":"pages","call_count":100,"total_cputime":30,"total_time":40,"estimated_time_to_regain_access":7}]}'
-    inject(emulator, "facebook", "POST /{page-id}/feed", status=429, headers={"X-Business-Use-Case-Usage": usage},
-           body={"error": {"message": "(#80001) There have been too many calls to this Page account.", "type": "OAuthException", "code": 80001}})  # fmt: skip
+    inject(
+        emulator,
+        "facebook",
+        "POST /{page-id}/feed",
+        status=429,
+        headers={"X-Business-Use-Case-Usage": usage},
+        body={
+            "error": {
+                "message": "(#80001) There have been too many calls to this Page account.",
+                "type": "OAuthException",
+                "code": 80001,
+            }
+        },
+    )
     with pytest.raises(RateLimited) as caught:
         make_adapter(emulator, "facebook").publish(Content(text="Trop d'appels"))
     assert caught.value.retry_after == 7 * 60
 
 
 def test_throttling_without_headers_does_not_spin(emulator: EmulatorServer) -> None:
-    inject(emulator, "facebook", "POST /{page-id}/feed", status=429, times=50,
-           body={"error": {"message": "(#4) Application request limit reached", "type": "OAuthException", "code": 4}})  # fmt: skip
+    inject(
+        emulator,
+        "facebook",
+        "POST /{page-id}/feed",
+        status=429,
+        times=50,
+        body={
+            "error": {
+                "message": "(#4) Application request limit reached",
+                "type": "OAuthException",
+                "code": 4,
+            }
+        },
+    )
     with pytest.raises(RateLimited) as caught:
         make_adapter(emulator, "facebook").publish(Content(text="Trop d'appels"))
     assert DEFAULT_BACKOFF_S <= caught.value.retry_after <= 5 * DEFAULT_BACKOFF_S

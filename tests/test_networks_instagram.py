@@ -55,8 +55,13 @@ def test_find_published_finds_only_that_post(emulator: EmulatorServer, videos: d
 
 
 def test_daily_publishing_limit(emulator: EmulatorServer, videos: dict[str, Path]) -> None:
-    inject(emulator, "instagram", "GET /{ig-user-id}/content_publishing_limit", status=200,
-           body={"data": [{"quota_usage": 50, "config": {"quota_total": 50, "quota_duration": 86400}}]})  # fmt: skip
+    inject(
+        emulator,
+        "instagram",
+        "GET /{ig-user-id}/content_publishing_limit",
+        status=200,
+        body={"data": [{"quota_usage": 50, "config": {"quota_total": 50, "quota_duration": 86400}}]},
+    )
     with pytest.raises(RateLimited):
         make_adapter(emulator, "instagram").publish(reel("Au-delà de 50", videos))
     assert published(emulator) == []
@@ -67,8 +72,14 @@ def test_daily_publishing_limit(emulator: EmulatorServer, videos: dict[str, Path
 
 def test_throttling_with_regain_time(emulator: EmulatorServer, videos: dict[str, Path]) -> None:
     usage = '{"17840000000001":[{"type":"instagram","call_count":100,"estimated_time_to_regain_access":3}]}'
-    inject(emulator, "instagram", "POST /{ig-user-id}/media_publish", status=429, headers={"X-Business-Use-Case-Usage": usage},
-           body={"error": {"message": "Application request limit reached", "code": 80002}})  # fmt: skip
+    inject(
+        emulator,
+        "instagram",
+        "POST /{ig-user-id}/media_publish",
+        status=429,
+        headers={"X-Business-Use-Case-Usage": usage},
+        body={"error": {"message": "Application request limit reached", "code": 80002}},
+    )
     with pytest.raises(RateLimited) as caught:
         make_adapter(emulator, "instagram").publish(reel("Trop", videos))
     assert caught.value.retry_after == 180
@@ -129,10 +140,16 @@ def test_expired_token_needs_reauth(emulator: EmulatorServer, videos: dict[str, 
 
 
 def test_duplicate_content_is_rejected(emulator: EmulatorServer, videos: dict[str, Path]) -> None:
-    adapter = make_adapter(emulator, "instagram")
-    adapter.publish(reel("Même légende", videos))
+    # Instagram documents no duplicate check; when Meta answers with its duplicate code, it is a rejection
+    inject(
+        emulator,
+        "instagram",
+        "POST /{ig-user-id}/media_publish",
+        status=400,
+        body={"error": {"message": "Duplicate status message", "type": "OAuthException", "code": 506}},
+    )
     with pytest.raises(Rejected) as caught:
-        adapter.publish(reel("Même légende", videos))
+        make_adapter(emulator, "instagram").publish(reel("Même légende", videos))
     assert caught.value.duplicate
 
 

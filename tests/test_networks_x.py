@@ -29,9 +29,15 @@ def test_text_post(emulator: EmulatorServer) -> None:
     adapter = make_adapter(emulator, "x")
     result = adapter.publish(Content(text="Ce n'est jamais ta faute. Parles-en. #Clickable"))
     assert published(emulator) == [
-        {"network": "x", "account": "ecpat_sandbox", "id": result.remote_id, "text": "Ce n'est jamais ta faute. Parles-en. #Clickable",
-         "media": [], "created_at": published(emulator)[0]["created_at"]}
-    ]  # fmt: skip
+        {
+            "network": "x",
+            "account": "ecpat_sandbox",
+            "id": result.remote_id,
+            "text": "Ce n'est jamais ta faute. Parles-en. #Clickable",
+            "media": [],
+            "created_at": published(emulator)[0]["created_at"],
+        }
+    ]
     assert result.url and result.remote_id in result.url
 
 
@@ -105,8 +111,19 @@ def test_wrong_secret_is_refused_by_signature(emulator: EmulatorServer) -> None:
 
 def test_429_with_reset_gives_the_wait(emulator: EmulatorServer) -> None:
     reset = int(time.time()) + 120
-    inject(emulator, "x", "POST /2/tweets", status=429, headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)},
-           body={"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429})  # fmt: skip
+    inject(
+        emulator,
+        "x",
+        "POST /2/tweets",
+        status=429,
+        headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)},
+        body={
+            "title": "Too Many Requests",
+            "detail": "Too Many Requests",
+            "type": "about:blank",
+            "status": 429,
+        },
+    )
     with pytest.raises(RateLimited) as caught:
         make_adapter(emulator, "x").publish(Content(text="Signaler, c'est protéger."))
     assert 110 <= caught.value.retry_after <= 121
@@ -114,10 +131,19 @@ def test_429_with_reset_gives_the_wait(emulator: EmulatorServer) -> None:
 
 def test_24_hour_cap_is_respected(emulator: EmulatorServer) -> None:
     day = int(time.time()) + 86_000
-    inject(emulator, "x", "POST /2/tweets", status=429,
-           headers={"x-rate-limit-remaining": "250", "x-rate-limit-reset": str(int(time.time()) + 60),
-                    "x-user-limit-24hour-remaining": "0", "x-user-limit-24hour-reset": str(day)},
-           body={"title": "Too Many Requests", "status": 429})  # fmt: skip
+    inject(
+        emulator,
+        "x",
+        "POST /2/tweets",
+        status=429,
+        headers={
+            "x-rate-limit-remaining": "250",
+            "x-rate-limit-reset": str(int(time.time()) + 60),
+            "x-user-limit-24hour-remaining": "0",
+            "x-user-limit-24hour-reset": str(day),
+        },
+        body={"title": "Too Many Requests", "status": 429},
+    )
     with pytest.raises(RateLimited) as caught:
         make_adapter(emulator, "x").publish(Content(text="Signaler."))
     assert caught.value.retry_after > 80_000

@@ -414,9 +414,13 @@ class Emulator:
         tweet: dict[str, Any] = {"id": tweet_id, "text": item["text"], "edit_history_tweet_ids": [tweet_id]}
         if "public_metrics" in fields:
             tweet["public_metrics"] = {
-                "retweet_count": numbers["shares"], "reply_count": numbers["comments"], "like_count": numbers["likes"],
-                "quote_count": numbers["shares"] // 4, "bookmark_count": numbers["saves"], "impression_count": numbers["views"],
-            }  # fmt: skip
+                "retweet_count": numbers["shares"],
+                "reply_count": numbers["comments"],
+                "like_count": numbers["likes"],
+                "quote_count": numbers["shares"] // 4,
+                "bookmark_count": numbers["saves"],
+                "impression_count": numbers["views"],
+            }
         if "non_public_metrics" in fields:
             tweet["non_public_metrics"] = {
                 "impression_count": numbers["views"],
@@ -441,9 +445,17 @@ class Emulator:
             if self.objects.get(tweet_id, {}).get("network") == "x":
                 data.append(self.x_tweet(tweet_id, fields))
             else:
-                errors.append({"value": tweet_id, "detail": f"Could not find tweet with ids: [{tweet_id}].", "title": "Not Found Error",
-                               "resource_type": "tweet", "parameter": "ids", "resource_id": tweet_id,
-                               "type": "https://api.twitter.com/2/problems/resource-not-found"})  # fmt: skip
+                errors.append(
+                    {
+                        "value": tweet_id,
+                        "detail": f"Could not find tweet with ids: [{tweet_id}].",
+                        "title": "Not Found Error",
+                        "resource_type": "tweet",
+                        "parameter": "ids",
+                        "resource_id": tweet_id,
+                        "type": "https://api.twitter.com/2/problems/resource-not-found",
+                    }
+                )
         body: dict[str, Any] = {"data": data} if data else {}
         if errors:
             body["errors"] = errors
@@ -520,8 +532,18 @@ class Emulator:
         if upload is None or len(upload.data) != upload.total:
             return problem(400, "Invalid Request", "File size does not match total_bytes.")
         upload.finalized, upload.polls = True, 0
-        return Reply(200, {"data": {"id": media, "media_key": f"7_{media}", "size": upload.total,
-                                    "processing_info": {"state": "pending", "check_after_secs": 1}}}, self.x_headers())  # fmt: skip
+        return Reply(
+            200,
+            {
+                "data": {
+                    "id": media,
+                    "media_key": f"7_{media}",
+                    "size": upload.total,
+                    "processing_info": {"state": "pending", "check_after_secs": 1},
+                }
+            },
+            self.x_headers(),
+        )
 
     def x_media_status(self, request: Request) -> Reply:
         if (denied := self.x_auth(request)) is not None:
@@ -837,10 +859,6 @@ class Emulator:
                 user_msg="The media is not ready for publishing, please wait for a moment",
             )
         with self.lock:
-            if any(
-                entry["network"] == "instagram" and entry["text"] == item["text"] for entry in self.published
-            ):
-                return graph_error(400, 506, "Duplicate caption: this media was already published")
             media_id = self.next_id()
             item["published"] = media_id
             self.objects[media_id] = {"network": "instagram", "kind": "media", "text": item["text"]}
@@ -894,13 +912,22 @@ class Emulator:
             return graph_error(400, 100, f"Object with ID '{node}' does not exist")
         numbers = self.engagement(node)
         known = {
-            "post_media_view": numbers["views"], "post_total_media_view_unique": numbers["reach"],
-            "post_reactions_like_total": numbers["likes"], "post_clicks": numbers["link_clicks"],
-            "total_video_views": numbers["views"], "blue_reels_play_count": numbers["views"],
-            "total_video_view_total_time": numbers["watch_time"], "post_video_likes_by_reaction_type": numbers["likes"],
-            "views": numbers["views"], "reach": numbers["reach"], "likes": numbers["likes"], "comments": numbers["comments"],
-            "shares": numbers["shares"], "saved": numbers["saves"], "ig_reels_video_view_total_time": numbers["watch_time"],
-        }  # fmt: skip
+            "post_media_view": numbers["views"],
+            "post_total_media_view_unique": numbers["reach"],
+            "post_reactions_like_total": numbers["likes"],
+            "post_clicks": numbers["link_clicks"],
+            "total_video_views": numbers["views"],
+            "blue_reels_play_count": numbers["views"],
+            "total_video_view_total_time": numbers["watch_time"],
+            "post_video_likes_by_reaction_type": numbers["likes"],
+            "views": numbers["views"],
+            "reach": numbers["reach"],
+            "likes": numbers["likes"],
+            "comments": numbers["comments"],
+            "shares": numbers["shares"],
+            "saved": numbers["saves"],
+            "ig_reels_video_view_total_time": numbers["watch_time"],
+        }
         data = []
         for name in [metric for metric in request.query.get("metric", "").split(",") if metric]:
             if name not in known:

@@ -1,0 +1,99 @@
+"""Metric collection: snapshots at milestones after each publication, never overwriting history."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from campaign.models import Account, Delivery, DeliveryState, MetricSnapshot
+from networks.accounts import AccountRef
+from networks.base import Adapter, NetworkError
+
+log = logging.getLogger("clickable.metrics")
+MILESTONES: dict[str, timedelta] = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "72h": timedelta(hours=72),
+    "7d": timedelta(days=7),
+}
+
+
+@dataclass
+class CollectSummary:
+    snapshots: int = 0
+    missing: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def due_milestone(published_at: datetime, done: set[str], now: datetime) -> str | None:
+    """The latest milestone reached and not yet collected (earlier missed ones are not invented)."""
+    reached = [name for name, delta in MILESTONES.items() if published_at + delta <= now]
+    if not reached or reached[-1] in done:
+        return None
+    return reached[-1]
+
+
+def collect(
+    session: Session,
+    adapter_for: Callable[[AccountRef], Adapter],
+    *,
+    now: datetime,
+    milestones_only: bool = True,
+) -> CollectSummary:
+    """Fetch metrics for published deliveries (only those at a milestone, unless asked for all)."""
+    summary = CollectSummary()
+    published = session.exec(
+        select(Delivery).where(
+            Delivery.state == DeliveryState.PUBLISHED, col(Delivery.remote_id).is_not(None)
+        )
+    ).all()
+    taken: dict[int, set[str]] = defaultdict(set)
+    for snapshot in session.exec(select(MetricSnapshot.delivery_id, MetricSnapshot.milestone)):
+        if snapshot[1]:
+            taken[snapshot[0]].add(snapshot[1])
+    by_account: dict[int, list[tuple[Delivery, str | None]]] = defaultdict(list)
+    for delivery in published:
+        assert delivery.id is not None
+        milestone = due_milestone(delivery.published_at or now, taken[delivery.id], now)
+        if milestone is None and milestones_only:
+            continue
+        by_account[delivery.account_id].append((delivery, milestone))
+    for account_id, items in by_account.items():
+        account = session.get(Account, account_id)
+        assert account is not None
+        ref = AccountRef(account.name, account.network, account.sandbox, dict(account.settings or {}))
+        try:
+            readings = {
+                reading.remote_id: reading
+                for reading in adapter_for(ref).fetch_metrics(
+                    [item.remote_id for item, _ in items if item.remote_id]
+                )
+            }
+        except NetworkError as error:
+            summary.errors.append(f"{account.name}: {error}")
+            log.warning("metrics for %s postponed: %s", account.name, error)
+            continue
+        for delivery, milestone in items:
+            reading = readings.get(delivery.remote_id or "")
+            if reading is None:
+                continue
+            if reading.missing:
+                summary.missing += 1
+            assert delivery.id is not None
+            session.add(
+                MetricSnapshot(
+                    delivery_id=delivery.id,
+                    collected_at=now,
+                    milestone=milestone,
+                    metrics=reading.normalised,
+                    raw={**reading.raw, **({"missing": True} if reading.missing else {})},
+                )
+            )
+            summary.snapshots += 1
+    session.commit()
+    return summary

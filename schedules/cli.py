@@ -1,0 +1,439 @@
+"""Commands of the schedules room: plan, list, calendar, the daemon, deliveries, doctor."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from icalendar import Calendar, Event
+from rich.table import Table
+from sqlmodel import Session, col, select
+
+from campaign.checks import tracked_url
+from campaign.context import AppState, print_json, state
+from campaign.errors import ClickableError
+from campaign.models import (
+    Account,
+    Delivery,
+    DeliveryEvent,
+    DeliveryState,
+    Link,
+    Post,
+    PostStatus,
+    Territory,
+    Variant,
+    Worker,
+)
+from campaign.store import get_campaign, get_post
+from campaign.timezones import format_local
+from networks.accounts import AccountRef, build_adapter
+from networks.base import Adapter
+from networks.credentials import CredentialStore
+from schedules.daemon import STALE_AFTER, Daemon, new_worker_id
+from schedules.dispatch import Dispatcher
+from schedules.plan import plan
+
+schedule_app = typer.Typer(
+    help="Plan posts in each territory's local time and run the publishing daemon.", no_args_is_help=True
+)
+delivery_app = typer.Typer(help="Inspect, retry or cancel one delivery.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+EXIT_PARTIAL = 3
+STUCK_AFTER = timedelta(minutes=15)
+
+
+class DeliveryNotFound(ClickableError, LookupError):
+    def __init__(self, delivery_id: int) -> None:
+        super().__init__(f"no delivery {delivery_id}: see `clickable schedule list`")
+
+
+def adapter_provider(app_state: AppState) -> Any:
+    store = CredentialStore(app_state.settings.workspace())
+
+    def provide(account: AccountRef) -> Adapter:
+        return build_adapter(
+            account, store=store, emulator_url=app_state.settings.emulator_url, registry=app_state.secrets
+        )
+
+    return provide
+
+
+def _campaign_id(app_state: AppState) -> str | None:
+    from campaign.cli import _current_campaign_id
+
+    return _current_campaign_id(app_state)
+
+
+def delivery_rows(
+    session: Session, campaign_id: str | None, states: list[str] | None = None
+) -> list[dict[str, Any]]:
+    campaign = get_campaign(session, campaign_id)
+    query = (
+        select(Delivery, Variant, Post, Account, Territory)  # type: ignore[call-overload]
+        .join(Variant, col(Variant.id) == Delivery.variant_id)
+        .join(Post, col(Post.id) == Variant.post_id)
+        .join(Account, col(Account.id) == Delivery.account_id)
+        .join(Territory, col(Territory.id) == Delivery.territory_id)
+        .where(Post.campaign_id == campaign.id)
+        .order_by(col(Delivery.due_utc), col(Delivery.id))
+    )
+    if states:
+        query = query.where(col(Delivery.state).in_(states))
+    links = {link.id: link.code for link in session.exec(select(Link).where(Link.campaign_id == campaign.id))}
+    rows = []
+    for delivery, variant, post, account, territory in session.exec(query):
+        code = links.get(delivery.link_id) if delivery.link_id else None
+        rows.append(
+            {
+                "id": delivery.id,
+                "post": post.key,
+                "account": account.name,
+                "network": variant.network,
+                "territory": territory.key,
+                "state": delivery.state,
+                "due_utc": delivery.due_utc.isoformat() if delivery.due_utc else None,
+                "due_local": format_local(delivery.due_utc, delivery.zone) if delivery.due_utc else None,
+                "remote_id": delivery.remote_id,
+                "link": tracked_url(campaign.landing_base_url, code) if code else None,
+                "text": delivery.text,
+                "note": delivery.note,
+                "last_error": delivery.last_error,
+            }
+        )
+    return rows
+
+
+@schedule_app.command("plan")
+def plan_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Give every approved post its deliveries: local time in each territory, or the next free slot."""
+    app_state = state(ctx)
+    campaign_id = _campaign_id(app_state)
+    with app_state.database().session() as session:
+        campaign = get_campaign(session, campaign_id)
+        report = plan(session, campaign, now=app_state.now())
+    if as_json:
+        print_json(report.as_dict())
+        return
+    table = Table("id", "post", "network", "account", "territory", "local time", "note")
+    for item in report.planned:
+        table.add_row(
+            str(item.delivery_id),
+            item.post,
+            item.network,
+            item.account,
+            item.territory,
+            format_local(item.due_utc, item.zone),
+            item.note or "",
+        )
+    app_state.console.print(table)
+    app_state.console.print(
+        f"{len(report.planned)} deliveries planned, {report.already} already planned, {len(report.missed)} not planned."
+    )
+    for missed in report.missed:
+        app_state.console.print(
+            f"  not planned: {missed['post']} on {missed['account']} in {missed['territory']}: {missed['reason']}"
+        )
+
+
+@schedule_app.command("list")
+def list_command(
+    ctx: typer.Context,
+    state_filter: Annotated[
+        list[str] | None, typer.Option("--state", help="Only deliveries in this state (repeatable).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List deliveries with their local time and zone, network, account and state."""
+    app_state = state(ctx)
+    states = [item for value in state_filter or [] for item in value.split(",")]
+    unknown = [item for item in states if item not in set(DeliveryState)]
+    if unknown:
+        raise ClickableError(f"unknown state '{unknown[0]}': use {', '.join(DeliveryState)}")
+    with app_state.database().session() as session:
+        rows = delivery_rows(session, _campaign_id(app_state), states or None)
+    if as_json:
+        print_json(
+            [
+                {
+                    key: row[key]
+                    for key in (
+                        "id",
+                        "post",
+                        "account",
+                        "network",
+                        "territory",
+                        "state",
+                        "due_utc",
+                        "due_local",
+                        "remote_id",
+                        "link",
+                    )
+                }
+                for row in rows
+            ]
+        )
+        return
+    table = Table("id", "local time", "network", "account", "territory", "post", "state")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            row["due_local"] or "",
+            row["network"],
+            row["account"],
+            row["territory"],
+            row["post"],
+            row["state"],
+        )
+    app_state.console.print(table)
+
+
+@schedule_app.command("calendar")
+def calendar_command(
+    ctx: typer.Context, ics: Annotated[Path, typer.Option("--ics", help="iCalendar file to write.")]
+) -> None:
+    """Write the plan as an iCalendar file: one event per delivery, for any calendar app."""
+    app_state = state(ctx)
+    with app_state.database().session() as session:
+        rows = delivery_rows(session, _campaign_id(app_state))
+    calendar = Calendar()
+    calendar.add("prodid", "-//ECPAT France//clickable//FR")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "Click@ble — publications")
+    for row in rows:
+        if not row["due_utc"]:
+            continue
+        event = Event()
+        start = datetime.fromisoformat(row["due_utc"])
+        event.add("uid", f"delivery-{row['id']}@clickable")
+        event.add("dtstamp", app_state.now())
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(minutes=15))
+        event.add("summary", f"[{row['network']}] {row['post']} — {row['territory']} ({row['state']})")
+        event.add("description", f"{row['text'] or ''}\n\n{row['due_local']} · {row['account']}")
+        calendar.add_component(event)
+    ics.parent.mkdir(parents=True, exist_ok=True)
+    ics.write_bytes(calendar.to_ical())
+    app_state.console.print(f"Wrote {len(rows)} events to {ics}.")
+
+
+@schedule_app.command("run")
+def run_command(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Publish what is due, then exit.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")
+    ] = False,
+    name: Annotated[str, typer.Option(help="Name of this daemon (one per machine or service).")] = "main",
+) -> None:
+    """Run the publishing daemon (APScheduler): it wakes at the next due instant."""
+    app_state = state(ctx)
+    database = app_state.database()
+    database.ensure_schema()
+    if dry_run:
+        with Session(database.engine) as session:
+            rows = [
+                row
+                for row in delivery_rows(
+                    session, _campaign_id(app_state), [DeliveryState.QUEUED, DeliveryState.RETRYING]
+                )
+                if row["due_utc"] and datetime.fromisoformat(row["due_utc"]) <= app_state.now()
+            ]
+        for row in rows:
+            app_state.console.print(
+                f"would send {row['id']} to {row['network']} ({row['account']}, {row['territory']}):"
+            )
+            app_state.console.print(f"  {row['text']}")
+        app_state.console.print(f"{len(rows)} deliveries due; nothing was sent (--dry-run).")
+        return
+    dispatcher = Dispatcher(database, adapter_provider(app_state), worker=new_worker_id(name))
+    daemon = Daemon(database, dispatcher, name=name)
+    summary = daemon.run_once() if once else daemon.run_forever()
+    app_state.console.print(
+        f"published {summary.published}, retrying {summary.retrying}, failed {summary.failed}, "
+        f"unconfirmed {summary.unconfirmed}, paused {summary.paused}"
+    )
+    if summary.failed or summary.unconfirmed or summary.paused:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def publish_command(
+    ctx: typer.Context,
+    post_id: Annotated[str, typer.Argument(metavar="ID", help="Post id from the campaign file.")],
+    now: Annotated[bool, typer.Option("--now", help="Publish now, without waiting for its time.")] = False,
+) -> None:
+    """Publish an approved post now in all its territories (its planned deliveries become due now)."""
+    app_state = state(ctx)
+    if not now:
+        raise ClickableError(
+            "say --now to publish immediately (otherwise `clickable schedule plan` gives it its time)"
+        )
+    database = app_state.database()
+    with database.session() as session:
+        campaign = get_campaign(session, _campaign_id(app_state))
+        post = get_post(session, campaign.id, post_id)
+        if campaign.approval_required and post.status != PostStatus.APPROVED:
+            raise ClickableError(
+                f"post '{post_id}' is not approved: run `clickable post approve {post_id} --by NAME` first"
+            )
+        plan(session, campaign, now=app_state.now(), post_keys=[post.key], immediately=True)
+        for delivery in session.exec(
+            select(Delivery)
+            .join(Variant, col(Variant.id) == Delivery.variant_id)
+            .where(Variant.post_id == post.id)
+        ):
+            if delivery.state in (DeliveryState.QUEUED, DeliveryState.RETRYING):
+                delivery.due_utc = app_state.now()
+                session.add(delivery)
+    dispatcher = Dispatcher(database, adapter_provider(app_state), worker=new_worker_id("publish"))
+    summary = dispatcher.run_due()
+    app_state.console.print(
+        f"{post_id}: published {summary.published}, failed {summary.failed}, unconfirmed {summary.unconfirmed}, retrying {summary.retrying}"
+    )
+    if summary.failed or summary.unconfirmed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _delivery(session: Session, delivery_id: int) -> Delivery:
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise DeliveryNotFound(delivery_id)
+    return delivery
+
+
+@delivery_app.command("history")
+def history_command(
+    ctx: typer.Context, delivery_id: Annotated[int, typer.Argument(metavar="ID")], as_json: JsonOption = False
+) -> None:
+    """Every state a delivery went through, with time and reason."""
+    app_state = state(ctx)
+    with app_state.database().session() as session:
+        delivery = _delivery(session, delivery_id)
+        events = session.exec(
+            select(DeliveryEvent)
+            .where(DeliveryEvent.delivery_id == delivery_id)
+            .order_by(col(DeliveryEvent.at), col(DeliveryEvent.id))
+        ).all()
+    items = [
+        {
+            "at": event.at.isoformat(),
+            "at_local": format_local(event.at, delivery.zone),
+            "from": event.from_state,
+            "to": event.to_state,
+            "reason": event.reason,
+        }
+        for event in events
+    ]
+    if as_json:
+        print_json(items)
+        return
+    for item in items:
+        app_state.console.print(
+            f"{item['at_local']}  {item['from'] or '—'} → {item['to']}  {item['reason'] or ''}"
+        )
+
+
+@delivery_app.command("retry")
+def retry_command(ctx: typer.Context, delivery_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+    """Queue a failed, paused or cancelled delivery again (an unconfirmed one is reconciled first)."""
+    from schedules.states import transition
+
+    app_state = state(ctx)
+    with app_state.database().session() as session:
+        delivery = _delivery(session, delivery_id)
+        if delivery.state in (DeliveryState.PUBLISHED, DeliveryState.SENDING):
+            raise ClickableError(f"delivery {delivery_id} is {delivery.state}: nothing to retry")
+        if delivery.state == DeliveryState.UNCONFIRMED:
+            raise ClickableError(
+                f"delivery {delivery_id} is unconfirmed: the daemon reconciles it first (it may already be online)"
+            )
+        account = session.get(Account, delivery.account_id)
+        if account is not None and account.needs_reauth:
+            account.needs_reauth = False
+            session.add(account)
+        transition(
+            session,
+            delivery,
+            DeliveryState.QUEUED,
+            "retry asked by a person",
+            now=app_state.now(),
+            due_utc=app_state.now(),
+            attempts=0,
+            stage=None,
+        )
+    app_state.console.print(f"Delivery {delivery_id} queued again.")
+
+
+@delivery_app.command("cancel")
+def cancel_command(ctx: typer.Context, delivery_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+    """Cancel a delivery that has not been published."""
+    from schedules.states import transition
+
+    app_state = state(ctx)
+    with app_state.database().session() as session:
+        delivery = _delivery(session, delivery_id)
+        if delivery.state in (DeliveryState.PUBLISHED, DeliveryState.SENDING, DeliveryState.UNCONFIRMED):
+            raise ClickableError(
+                f"delivery {delivery_id} is {delivery.state}: it cannot be cancelled (delete the post on the network by hand)"
+            )
+        transition(session, delivery, DeliveryState.CANCELLED, "cancelled by a person", now=app_state.now())
+    app_state.console.print(f"Delivery {delivery_id} cancelled.")
+
+
+def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Is the daemon alive? Which accounts need re-authentication, which deliveries are stuck or unconfirmed?"""
+    app_state = state(ctx)
+    now = app_state.now()
+    problems: list[str] = []
+    with app_state.database().session() as session:
+        workers = session.exec(select(Worker).where(col(Worker.stopped_at).is_(None))).all()
+        alive = [worker for worker in workers if worker.beat_at > now - STALE_AFTER]
+        pending = session.exec(
+            select(Delivery).where(col(Delivery.state).in_((DeliveryState.QUEUED, DeliveryState.RETRYING)))
+        ).all()
+        if pending and not alive:
+            problems.append(
+                f"no daemon is running and {len(pending)} deliveries wait: start `clickable schedule run`"
+            )
+        for account in session.exec(select(Account).where(Account.needs_reauth == True)):  # noqa: E712
+            problems.append(
+                f"account {account.name} needs re-authentication: run `clickable accounts add {account.name}`, then `clickable delivery retry` its paused deliveries"
+            )
+        overdue = [
+            delivery for delivery in pending if delivery.due_utc and delivery.due_utc < now - STUCK_AFTER
+        ]
+        if overdue:
+            problems.append(
+                f"{len(overdue)} deliveries are more than 15 minutes overdue (oldest: {min(d.due_utc for d in overdue if d.due_utc):%Y-%m-%d %H:%M} UTC)"
+            )
+        stuck = session.exec(
+            select(Delivery).where(
+                Delivery.state == DeliveryState.SENDING, col(Delivery.claimed_at) < now - STUCK_AFTER
+            )
+        ).all()
+        if stuck:
+            problems.append(
+                f"{len(stuck)} deliveries have been sending for more than 15 minutes: {', '.join(str(d.id) for d in stuck[:10])}"
+            )
+        unconfirmed = session.exec(select(Delivery).where(Delivery.state == DeliveryState.UNCONFIRMED)).all()
+        if unconfirmed:
+            problems.append(
+                f"{len(unconfirmed)} deliveries are unconfirmed (the daemon reconciles them): {', '.join(str(d.id) for d in unconfirmed[:10])}"
+            )
+        for account in session.exec(select(Account).where(col(Account.token_expires_at).is_not(None))):
+            if account.token_expires_at and account.token_expires_at <= now + timedelta(days=7):
+                problems.append(
+                    f"token of {account.name} expires on {account.token_expires_at:%Y-%m-%d}: run `clickable accounts add {account.name}`"
+                )
+    report = {"daemons_alive": [worker.id for worker in alive], "problems": problems, "ok": not problems}
+    if as_json:
+        print_json(report)
+    else:
+        app_state.console.print(f"daemons alive: {', '.join(report['daemons_alive']) or 'none'}")  # type: ignore[arg-type]
+        for problem in problems:
+            app_state.console.print(f"needs a human: {problem}")
+        if not problems:
+            app_state.console.print("nothing needs a human")
+    if problems:
+        raise typer.Exit(1)
