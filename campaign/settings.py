@@ -25,6 +25,16 @@ class Settings(BaseSettings):
     home: Path | None = Field(default=None, description="workspace folder (holds campaign.yaml)")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite file")
     emulator_url: str = Field(default="http://127.0.0.1:8765", description="network emulator")
+    request_timeout_s: float = Field(default=20.0, gt=0, description="timeout of every network call")
+    backoff_s: float = Field(default=60.0, gt=0, description="first retry delay after a transient error")
+    heartbeat_s: float = Field(default=10.0, gt=0, description="daemon heartbeat period")
+    stale_after_s: float = Field(
+        default=45.0, gt=0, description="a daemon silent this long is taken for dead"
+    )
+    reconcile_s: float = Field(default=60.0, gt=0, description="period of reconciliation and recovery")
+    max_sleep_s: float = Field(
+        default=60.0, gt=0, description="longest the daemon sleeps without looking for new plans"
+    )
 
     def workspace(self) -> Path:
         """The workspace folder; raises CampaignNotFound when there is none."""

@@ -247,8 +247,19 @@ def run_command(
             app_state.console.print(f"  {row['text']}")
         app_state.console.print(f"{len(rows)} deliveries due; nothing was sent (--dry-run).")
         return
-    dispatcher = Dispatcher(database, adapter_provider(app_state), worker=new_worker_id(name))
-    daemon = Daemon(database, dispatcher, name=name)
+    settings = app_state.settings
+    dispatcher = Dispatcher(
+        database, adapter_provider(app_state), worker=new_worker_id(name), backoff_base_s=settings.backoff_s
+    )
+    daemon = Daemon(
+        database,
+        dispatcher,
+        name=name,
+        heartbeat_s=settings.heartbeat_s,
+        stale_after=timedelta(seconds=settings.stale_after_s),
+        reconcile_s=settings.reconcile_s,
+        max_sleep=timedelta(seconds=settings.max_sleep_s),
+    )
     summary = daemon.run_once() if once else daemon.run_forever()
     app_state.console.print(
         f"published {summary.published}, retrying {summary.retrying}, failed {summary.failed}, "
@@ -286,7 +297,12 @@ def publish_command(
             if delivery.state in (DeliveryState.QUEUED, DeliveryState.RETRYING):
                 delivery.due_utc = app_state.now()
                 session.add(delivery)
-    dispatcher = Dispatcher(database, adapter_provider(app_state), worker=new_worker_id("publish"))
+    dispatcher = Dispatcher(
+        database,
+        adapter_provider(app_state),
+        worker=new_worker_id("publish"),
+        backoff_base_s=app_state.settings.backoff_s,
+    )
     summary = dispatcher.run_due()
     app_state.console.print(
         f"{post_id}: published {summary.published}, failed {summary.failed}, unconfirmed {summary.unconfirmed}, retrying {summary.retrying}"

@@ -69,6 +69,10 @@ class Daemon:
     dispatcher: Dispatcher
     name: str = "main"
     clock: Callable[[], datetime] = utcnow
+    heartbeat_s: float = HEARTBEAT_S
+    stale_after: timedelta = STALE_AFTER
+    reconcile_s: float = RECONCILE_S
+    max_sleep: timedelta = MAX_SLEEP
     stop_event: threading.Event = field(default_factory=threading.Event)
     scheduler: BlockingScheduler | None = None
     totals: DispatchSummary = field(default_factory=DispatchSummary)
@@ -99,7 +103,7 @@ class Daemon:
 
     def reconcile(self) -> None:
         with Session(self.database.engine) as session:
-            recovered = recover_stale(session, now=self.clock(), stale_after=STALE_AFTER)
+            recovered = recover_stale(session, now=self.clock(), stale_after=self.stale_after)
         if recovered:
             log.warning("recovered %d deliveries from stopped workers", len(recovered))
         self.dispatcher.reconcile()
@@ -136,7 +140,7 @@ class Daemon:
         now = self.clock()
         with Session(self.database.engine) as session:
             due = self.dispatcher.next_due(session)
-        wake = min(due, now + MAX_SLEEP) if due is not None else now + MAX_SLEEP
+        wake = min(due, now + self.max_sleep) if due is not None else now + self.max_sleep
         self.scheduler.add_job(
             job_dispatch,
             DateTrigger(run_date=max(wake, now)),
@@ -172,11 +176,11 @@ class Daemon:
         self.scheduler = scheduler
         common: dict[str, Any] = {"args": [self.worker], "replace_existing": True}
         scheduler.add_job(
-            job_heartbeat, IntervalTrigger(seconds=HEARTBEAT_S), id=f"heartbeat:{self.name}", **common
+            job_heartbeat, IntervalTrigger(seconds=self.heartbeat_s), id=f"heartbeat:{self.name}", **common
         )
         scheduler.add_job(
             job_reconcile,
-            IntervalTrigger(seconds=RECONCILE_S),
+            IntervalTrigger(seconds=self.reconcile_s),
             id=f"reconcile:{self.name}",
             next_run_time=self.clock(),
             **common,

@@ -35,6 +35,7 @@ GRAPH_HOSTS = {
 VERSION = re.compile(r"/v\d+\.\d+(?=/)")
 MP4_SIGNATURE = b"ftyp"
 PROCESSING_POLLS = 2  # status polls before a video is ready
+CREATE_ROUTES = {"/2/tweets", "/{page-id}/feed", "/{ig-user-id}/media_publish", "/{page-id}/videos"}
 RATE_WINDOW_S = 900
 
 
@@ -144,6 +145,8 @@ class Emulator:
             self.requests: list[dict[str, Any]] = []
             self.uploads: dict[str, Upload] = {}
             self.objects: dict[str, dict[str, Any]] = {}
+            self.chaos_rate = 0.0
+            self.chaos = random.Random(self.seed)
 
     def credentials(self) -> dict[str, dict[str, str]]:
         def token(name: str) -> str:
@@ -256,6 +259,14 @@ class Emulator:
             if method != request.method or not match:
                 continue
             owner = self.route_network(network, template, match.groupdict())
+            if self.chaos_rate and method == "POST" and template in CREATE_ROUTES:
+                with self.lock:
+                    roll = self.chaos.random()
+                if roll < self.chaos_rate / 2:  # refused before anything is created
+                    return Reply(503, "<html><body>Service Unavailable</body></html>")
+                if roll < self.chaos_rate:  # created, but the answer is lost
+                    handler(request, **match.groupdict())
+                    return Reply(502, "<html><body>Bad Gateway</body></html>")
             fault = self._take_fault(owner, f"{method} {template}")
             if fault is not None:
                 if fault.delay_s:
@@ -298,6 +309,12 @@ class Emulator:
             except (KeyError, ValueError, TypeError) as error:
                 return Reply(400, {"error": f"bad fault: {error}"})
             return Reply(201, {"network": fault.network, "endpoint": fault.endpoint, "times": fault.times})
+        if request.method == "POST" and route == "chaos":
+            body = request.json()
+            with self.lock:
+                self.chaos_rate = float(body.get("rate", 0))
+                self.chaos = random.Random(int(body.get("seed", self.seed)))
+            return Reply(200, {"rate": self.chaos_rate})
         if request.method == "POST" and route == "clock":
             with self.lock:
                 self.clock_offset += float(request.json().get("advance_s", 0))
