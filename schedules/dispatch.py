@@ -100,6 +100,7 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.rng = rng or random.Random()
         self._adapters: dict[str, Adapter] = {}
+        self._paused: set[str] = set()  # accounts whose credentials were refused during this run
 
     def adapter(self, account: AccountRef) -> Adapter:
         if account.name not in self._adapters:
@@ -190,6 +191,10 @@ class Dispatcher:
             job = self.job(session, delivery_id)
         if job.problem:
             return self._finish(delivery_id, DeliveryState.FAILED, job.problem)
+        if job.account.name in self._paused:
+            return self._finish(
+                delivery_id, DeliveryState.PAUSED, f"account {job.account.name} needs re-authentication"
+            )
         try:
             adapter = self.adapter(job.account)
             media = adapter.upload_media(job.content)
@@ -349,6 +354,7 @@ class Dispatcher:
                 )
             session.commit()
         self._adapters.pop(account_name, None)
+        self._paused.add(account_name)
         return DeliveryState.PAUSED
 
     # -- reconciliation --------------------------------------------------------------------------

@@ -45,23 +45,24 @@ def claim_due(session: Session, worker: str, *, now: datetime, limit: int) -> li
         .order_by(col(Delivery.due_utc), col(Delivery.id))
         .limit(limit)
     )
+    values = {
+        "state": DeliveryState.SENDING,
+        "claimed_by": worker,
+        "claimed_at": now,
+        "stage": "upload",
+        "attempts": Delivery.attempts + 1,
+        "updated_at": now,
+    }
     if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        # a CTE runs once; "IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)" may be re-run by the planner
+        # and then lock (and claim) more than n rows
+        claimable = candidates.with_for_update(skip_locked=True).cte("claimable")
+        statement = update(Delivery).where(col(Delivery.id) == claimable.c.id)
+    else:
+        statement = update(Delivery).where(col(Delivery.id).in_(candidates.scalar_subquery()))
     claimed = session.execute(
-        update(Delivery)
-        .where(
-            col(Delivery.id).in_(candidates.scalar_subquery()),
-            col(Delivery.state).in_(CLAIMABLE),
-            col(Delivery.due_utc) <= now,
-        )
-        .values(
-            state=DeliveryState.SENDING,
-            claimed_by=worker,
-            claimed_at=now,
-            stage="upload",
-            attempts=Delivery.attempts + 1,
-            updated_at=now,
-        )
+        statement.where(col(Delivery.state).in_(CLAIMABLE), col(Delivery.due_utc) <= now)
+        .values(**values)
         .returning(col(Delivery.id))
         .execution_options(synchronize_session=False)
     )

@@ -1,0 +1,275 @@
+"""The dispatcher against the emulator: staged publishing, retries, pauses, reconciliation, claims."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from campaign.db import Database
+from campaign.models import Account, Delivery, DeliveryEvent, DeliveryState, Worker
+from cli import app
+from networks.accounts import AccountRef, build_adapter
+from networks.base import Adapter
+from networks.credentials import CredentialStore
+from networks.emulator.server import EmulatorServer
+from schedules.dispatch import Dispatcher
+from schedules.states import claim_due, recover_stale
+
+from .conftest import inject, published
+
+
+def small_campaign(posts: int = 2) -> dict[str, object]:
+    return {
+        "campaign": {"id": "dispatch-test", "name": "Dispatch", "language": "fr"},
+        "approval": {"required": False},
+        "territories": {
+            "fr": {"name": "France", "timezone": "Europe/Paris"},
+            "nc": {"name": "NC", "timezone": "Pacific/Noumea"},
+        },
+        "accounts": {
+            "x-main": {"network": "x", "sandbox": True},
+            "fb-main": {"network": "facebook", "sandbox": True},
+        },
+        "landing": {
+            "base_url": "https://s.example.org",
+            "channels": {"tel-119": {"name": "119", "phone": "119"}},
+        },
+        "posts": [
+            {
+                "id": f"p{index}",
+                "text": f"Message {index} : parles-en. {{link}}",
+                "accounts": ["x-main", "fb-main"],
+            }
+            for index in range(posts)
+        ],
+    }
+
+
+@dataclass
+class Env:
+    workspace: Path
+    database: Database
+    emulator: EmulatorServer
+    env: dict[str, str]
+
+    def cli(self, *args: str) -> object:
+        return CliRunner().invoke(app, list(args), env=self.env)
+
+    def provider(self, **options: object) -> object:
+        store = CredentialStore(self.workspace, use_keyring=False)
+
+        def provide(account: AccountRef) -> Adapter:
+            return build_adapter(
+                account,
+                store=store,
+                emulator_url=self.emulator.url,
+                sleep=lambda _s: None,
+                timeout=2.0,
+                **options,
+            )
+
+        return provide
+
+    def dispatcher(self, worker: str = "test-worker", **options: object) -> Dispatcher:
+        return Dispatcher(self.database, self.provider(), worker=worker, backoff_base_s=30, **options)  # type: ignore[arg-type]
+
+    def deliveries(self) -> list[Delivery]:
+        with Session(self.database.engine) as session:
+            return list(session.exec(select(Delivery).order_by(Delivery.id)))  # type: ignore[arg-type]
+
+    def make_due(self) -> None:
+        with Session(self.database.engine) as session:
+            for delivery in session.exec(select(Delivery)):
+                delivery.due_utc = datetime.now(UTC) - timedelta(seconds=1)
+                session.add(delivery)
+            session.commit()
+
+
+@pytest.fixture
+def env(tmp_path: Path, emulator: EmulatorServer, database_url: str) -> Iterator[Env]:
+    (tmp_path / "campaign.yaml").write_text(yaml.safe_dump(small_campaign(), allow_unicode=True), "utf-8")
+    environment = {
+        "CLICKABLE_HOME": str(tmp_path),
+        "CLICKABLE_DATABASE_URL": database_url,
+        "CLICKABLE_EMULATOR_URL": emulator.url,
+        "CLICKABLE_KEYRING": "0",
+    }
+    database = Database(database_url)
+    result = Env(tmp_path, database, emulator, environment)
+    assert result.cli("campaign", "load").exit_code == 0  # type: ignore[attr-defined]
+    assert result.cli("schedule", "plan").exit_code == 0  # type: ignore[attr-defined]
+    result.make_due()
+    yield result
+    database.dispose()
+
+
+def test_due_deliveries_are_published_once_with_their_history(env: Env) -> None:
+    summary = env.dispatcher().run_due()
+    assert summary.published == 8
+    deliveries = env.deliveries()
+    assert {delivery.state for delivery in deliveries} == {DeliveryState.PUBLISHED}
+    records = published(env.emulator)
+    assert len(records) == 8 and len({record["text"] for record in records}) == 8
+    assert {delivery.remote_id for delivery in deliveries} == {record["id"] for record in records}
+    with Session(env.database.engine) as session:
+        events = session.exec(
+            select(DeliveryEvent).where(DeliveryEvent.delivery_id == deliveries[0].id)
+        ).all()
+    assert [event.to_state for event in events] == ["queued", "sending", "published"]
+    assert env.dispatcher().run_due().published == 0  # nothing is due any more
+
+
+def test_rate_limit_is_honoured(env: Env) -> None:
+    inject(env.emulator, "x", "POST /2/tweets", status=429, times=1, headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(datetime.now(UTC).timestamp()) + 300)},
+           body={"title": "Too Many Requests", "status": 429})  # fmt: skip
+    summary = env.dispatcher(batch=1).run_due()
+    assert summary.retrying == 1
+    waiting = next(delivery for delivery in env.deliveries() if delivery.state == DeliveryState.RETRYING)
+    assert waiting.due_utc is not None
+    assert timedelta(seconds=280) < waiting.due_utc - datetime.now(UTC) <= timedelta(seconds=301)
+    assert waiting.attempts == 0  # waiting for a rate limit is not a failed attempt
+
+
+def test_transient_errors_back_off_then_fail(env: Env) -> None:
+    inject(env.emulator, "facebook", "POST /{page-id}/feed", status=503, body="<html>down</html>", times=100)
+    dispatcher = env.dispatcher(max_attempts=2)
+    dispatcher.run_due()
+    facebook = [delivery for delivery in env.deliveries() if delivery.state != DeliveryState.PUBLISHED]
+    assert {delivery.state for delivery in facebook} == {
+        DeliveryState.UNCONFIRMED
+    }  # a 5xx on create is never retried blindly
+    reconciled = dispatcher.reconcile()
+    assert set(reconciled.values()) == {DeliveryState.QUEUED}  # not on the network: queued again
+
+
+def test_transient_upload_errors_retry_with_growing_backoff(env: Env) -> None:
+    dispatcher = env.dispatcher()
+    delays = [dispatcher._backoff(attempt) for attempt in (1, 2, 3, 4)]
+    assert 24 <= delays[0] <= 36 and 48 <= delays[1] <= 72 and delays[3] > delays[2] > delays[1]
+
+
+def test_expired_token_pauses_the_account(env: Env) -> None:
+    inject(env.emulator, "x", "POST /2/tweets", status=401, body={"title": "Unauthorized", "status": 401})
+    env.dispatcher().run_due()
+    states = {(delivery.account_id, delivery.state) for delivery in env.deliveries()}
+    with Session(env.database.engine) as session:
+        x_account = session.exec(select(Account).where(Account.name == "x-main")).one()
+    assert x_account.needs_reauth
+    assert {state for account, state in states if account == x_account.id} == {DeliveryState.PAUSED}
+    assert {state for account, state in states if account != x_account.id} == {DeliveryState.PUBLISHED}
+    doctor = env.cli("doctor")
+    assert doctor.exit_code == 1 and "account x-main needs re-authentication" in doctor.stdout  # type: ignore[attr-defined]
+
+
+def test_rejection_fails_with_the_network_reason(env: Env) -> None:
+    inject(env.emulator, "facebook", "POST /{page-id}/feed", status=400, times=100,
+           body={"error": {"message": "(#100) Invalid parameter", "code": 100, "error_user_msg": "Le message contient un lien interdit."}})  # fmt: skip
+    env.dispatcher().run_due()
+    failed = [delivery for delivery in env.deliveries() if delivery.state == DeliveryState.FAILED]
+    assert len(failed) == 4 and all(
+        "Le message contient un lien interdit." in (delivery.last_error or "") for delivery in failed
+    )
+
+
+def test_lost_answer_is_reconciled_as_published(env: Env) -> None:
+    env.emulator.emulator.chaos_rate = 0.0
+    inject(env.emulator, "x", "POST /2/tweets", delay_s=2.5)  # the post lands, the answer comes too late
+    dispatcher = Dispatcher(env.database, env.provider(), worker="w", backoff_base_s=30)  # type: ignore[arg-type]
+    dispatcher.adapters = env.provider()  # type: ignore[assignment]
+    summary = dispatcher.run_due()
+    assert summary.unconfirmed == 1
+    import time
+
+    time.sleep(2)
+    assert set(dispatcher.reconcile().values()) == {DeliveryState.PUBLISHED}
+    assert len(published(env.emulator)) == 8  # nothing was sent twice
+
+
+def test_two_claims_never_share_a_delivery(env: Env) -> None:
+    with Session(env.database.engine) as first, Session(env.database.engine) as second:
+        a = claim_due(first, "a", now=datetime.now(UTC), limit=5)
+        b = claim_due(second, "b", now=datetime.now(UTC), limit=5)
+    assert len(a) == 5 and len(b) == 3 and not set(a) & set(b)
+
+
+def test_claims_of_a_dead_worker_are_recovered(env: Env) -> None:
+    now = datetime.now(UTC)
+    with Session(env.database.engine) as session:
+        session.add(
+            Worker(
+                id="dead",
+                host="h",
+                pid=1,
+                started_at=now - timedelta(hours=1),
+                beat_at=now - timedelta(minutes=10),
+            )
+        )
+        session.commit()
+        claimed = claim_due(session, "dead", now=now, limit=2)
+        for delivery_id in claimed:
+            delivery = session.get(Delivery, delivery_id)
+            assert delivery is not None
+            delivery.claimed_at = now - timedelta(minutes=5)
+            delivery.stage = "create" if delivery_id == claimed[0] else "upload"
+            session.add(delivery)
+        session.commit()
+        recover_stale(session, now=now, stale_after=timedelta(seconds=45))
+        states = {delivery_id: session.get(Delivery, delivery_id).state for delivery_id in claimed}  # type: ignore[union-attr]
+    assert states == {claimed[0]: DeliveryState.UNCONFIRMED, claimed[1]: DeliveryState.QUEUED}
+
+
+def test_cli_list_history_retry_cancel(env: Env) -> None:
+    rows = json.loads(env.cli("schedule", "list", "--json").stdout)  # type: ignore[attr-defined]
+    assert set(rows[0]) == {
+        "id",
+        "post",
+        "account",
+        "network",
+        "territory",
+        "state",
+        "due_utc",
+        "due_local",
+        "remote_id",
+        "link",
+    }
+    assert rows[0]["link"].startswith("https://s.example.org/r/")
+    target = rows[0]["id"]
+    assert env.cli("delivery", "cancel", str(target)).exit_code == 0  # type: ignore[attr-defined]
+    assert env.cli("schedule", "run", "--once").exit_code == 0  # type: ignore[attr-defined]
+    assert len(published(env.emulator)) == 7
+    assert env.cli("delivery", "retry", str(target)).exit_code == 0  # type: ignore[attr-defined]
+    assert env.cli("schedule", "run", "--once").exit_code == 0  # type: ignore[attr-defined]
+    assert len(published(env.emulator)) == 8
+    history = json.loads(env.cli("delivery", "history", str(target), "--json").stdout)  # type: ignore[attr-defined]
+    assert [item["to"] for item in history] == ["queued", "cancelled", "queued", "sending", "published"]
+    refused = env.cli("delivery", "cancel", str(target))
+    assert refused.exit_code == 1 and "cannot be cancelled" in refused.stderr  # type: ignore[attr-defined]
+    missing = env.cli("delivery", "history", "99999")
+    assert missing.exit_code == 1 and "no delivery 99999" in missing.stderr  # type: ignore[attr-defined]
+
+
+def test_dry_run_sends_nothing(env: Env) -> None:
+    result = env.cli("schedule", "run", "--dry-run")
+    assert result.exit_code == 0 and "8 deliveries due; nothing was sent" in result.stdout  # type: ignore[attr-defined]
+    assert published(env.emulator) == []
+
+
+def test_calendar_file(env: Env, tmp_path: Path) -> None:
+    from icalendar import Calendar
+
+    target = tmp_path / "plan.ics"
+    assert env.cli("schedule", "calendar", "--ics", str(target)).exit_code == 0  # type: ignore[attr-defined]
+    events = [
+        component
+        for component in Calendar.from_ical(target.read_bytes()).walk()
+        if component.name == "VEVENT"
+    ]
+    assert len(events) == 8 and all(event.get("dtstart").dt.tzinfo is not None for event in events)
