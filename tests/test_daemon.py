@@ -1,0 +1,167 @@
+"""The daemon as a process: killed with SIGKILL and restarted, and two daemons on one PostgreSQL database."""
+
+from __future__ import annotations
+
+import collections
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from campaign.db import Database
+from campaign.models import Delivery, DeliveryEvent, DeliveryState
+from cli import app
+from networks.emulator.server import EmulatorServer
+
+from .conftest import published
+
+FAST = {
+    "CLICKABLE_REQUEST_TIMEOUT_S": "2",
+    "CLICKABLE_BACKOFF_S": "0.2",
+    "CLICKABLE_STALE_AFTER_S": "2",
+    "CLICKABLE_RECONCILE_S": "1",
+    "CLICKABLE_HEARTBEAT_S": "0.5",
+    "CLICKABLE_MAX_SLEEP_S": "1",
+    "CLICKABLE_KEYRING": "0",
+}
+
+
+def campaign_with(posts: int) -> dict[str, object]:
+    return {
+        "campaign": {"id": "load-test", "name": "Charge", "language": "fr"},
+        "approval": {"required": False},
+        "territories": {key: {"name": key, "timezone": zone} for key, zone in
+                        (("fr", "Europe/Paris"), ("re", "Indian/Reunion"), ("nc", "Pacific/Noumea"), ("mq", "America/Martinique"))},
+        "accounts": {"x-main": {"network": "x", "sandbox": True}, "fb-main": {"network": "facebook", "sandbox": True}},
+        "landing": {"base_url": "https://s.example.org", "channels": {"tel-119": {"name": "119", "phone": "119"}}},
+        "posts": [{"id": f"p{index:03d}", "text": f"Message {index} : parles-en. {{link}}", "accounts": ["x-main", "fb-main"]} for index in range(posts)],
+    }  # fmt: skip
+
+
+def prepare(folder: Path, database_url: str, emulator: EmulatorServer, posts: int) -> dict[str, str]:
+    (folder / "campaign.yaml").write_text(yaml.safe_dump(campaign_with(posts), allow_unicode=True), "utf-8")
+    env = {
+        **FAST,
+        "CLICKABLE_HOME": str(folder),
+        "CLICKABLE_DATABASE_URL": database_url,
+        "CLICKABLE_EMULATOR_URL": emulator.url,
+    }
+    for command in (["campaign", "load"], ["schedule", "plan"]):
+        result = CliRunner().invoke(app, command, env=env)
+        assert result.exit_code == 0, result.output
+    database = Database(database_url)
+    with Session(database.engine) as session:
+        for delivery in session.exec(select(Delivery)):
+            delivery.due_utc = datetime.now(UTC) - timedelta(seconds=1)
+            session.add(delivery)
+        session.commit()
+    database.dispose()
+    return env
+
+
+def daemon(env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", "from cli import main; main()", "schedule", "run", "--name", name],
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def states(database_url: str) -> list[Delivery]:
+    database = Database(database_url)
+    try:
+        with Session(database.engine) as session:
+            return list(session.exec(select(Delivery)))
+    finally:
+        database.dispose()
+
+
+def wait_until_settled(database_url: str, timeout_s: float) -> list[Delivery]:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        rows = states(database_url)
+        if all(row.state in (DeliveryState.PUBLISHED, DeliveryState.FAILED) for row in rows):
+            return rows
+        time.sleep(0.5)
+    left = collections.Counter(row.state for row in states(database_url))
+    raise AssertionError(f"deliveries not settled after {timeout_s} s: {dict(left)}")
+
+
+def assert_exactly_once(emulator: EmulatorServer, rows: list[Delivery]) -> None:
+    texts = collections.Counter(str(record["text"]) for record in published(emulator))
+    assert [text for text, count in texts.items() if count > 1] == []
+    for row in rows:
+        if row.state == DeliveryState.PUBLISHED:
+            assert texts[row.text or ""] == 1, row.id
+        else:
+            assert row.last_error, row.id
+            assert texts[row.text or ""] == 0, row.id
+    assert sum(1 for row in rows if row.state == DeliveryState.PUBLISHED) == len(published(emulator))
+
+
+def test_sigkill_at_random_moments_never_publishes_twice(tmp_path: Path, emulator: EmulatorServer) -> None:
+    database_url = f"sqlite:///{tmp_path / 'crash.db'}"
+    env = prepare(tmp_path, database_url, emulator, posts=25)
+    assert len(states(database_url)) == 200
+    emulator.emulator.chaos_rate = 0.10  # one create call in ten fails, half of them after the post landed
+    chance = random.Random(7)
+    kills = 0
+    for _ in range(5):
+        process = daemon(env, "crash")
+        time.sleep(chance.uniform(1.5, 3.5))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        kills += 1
+    progress = collections.Counter(row.state for row in states(database_url))
+    assert progress[DeliveryState.PUBLISHED] > 0  # the killed daemons did work
+    process = daemon(env, "crash")
+    try:
+        rows = wait_until_settled(database_url, timeout_s=120)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=30)
+    assert process.returncode in (0, 3), errors.decode()
+    assert kills == 5
+    assert_exactly_once(emulator, rows)
+    assert sum(1 for row in rows if row.state == DeliveryState.PUBLISHED) >= 190
+
+
+def test_two_daemons_on_postgresql_publish_500_without_duplicates(
+    tmp_path: Path, emulator: EmulatorServer, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("two daemons share one database on PostgreSQL")
+    env = prepare(tmp_path, database_url, emulator, posts=63)
+    assert len(states(database_url)) == 504
+    first, second = daemon(env, "one"), daemon(env, "two")
+    try:
+        rows = wait_until_settled(database_url, timeout_s=180)
+    finally:
+        for process in (first, second):
+            process.send_signal(signal.SIGTERM)
+        for process in (first, second):
+            process.communicate(timeout=30)
+    assert {row.state for row in rows} == {DeliveryState.PUBLISHED}
+    assert_exactly_once(emulator, rows)
+    assert len(published(emulator)) == 504
+    database = Database(database_url)
+    with Session(database.engine) as session:
+        claims = [
+            event.reason or ""
+            for event in session.exec(
+                select(DeliveryEvent).where(DeliveryEvent.to_state == DeliveryState.SENDING)
+            )
+        ]
+    database.dispose()
+    by_daemon = collections.Counter(reason.removeprefix("claimed by ").split("@")[0] for reason in claims)
+    assert (
+        by_daemon["one"] > 0 and by_daemon["two"] > 0
+    )  # both daemons worked, and no delivery went out twice
