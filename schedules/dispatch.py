@@ -6,10 +6,12 @@ import logging
 import random
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from campaign.checks import tracked_url
@@ -19,6 +21,7 @@ from campaign.models import (
     Campaign,
     Capsule,
     Delivery,
+    DeliveryEvent,
     DeliveryState,
     Link,
     Post,
@@ -87,6 +90,7 @@ class Dispatcher:
         worker: str,
         clock: Callable[[], datetime] = utcnow,
         batch: int = 10,
+        concurrency: int = 4,
         backoff_base_s: float = BACKOFF_BASE_S,
         max_attempts: int = MAX_ATTEMPTS,
         rng: random.Random | None = None,
@@ -96,6 +100,8 @@ class Dispatcher:
         self.worker = worker
         self.clock = clock
         self.batch = batch
+        self.concurrency = concurrency  # deliveries in flight at once: network waits overlap
+        self._lock = threading.Lock()
         self.backoff_base_s = backoff_base_s
         self.max_attempts = max_attempts
         self.rng = rng or random.Random()
@@ -103,9 +109,10 @@ class Dispatcher:
         self._paused: set[str] = set()  # accounts whose credentials were refused during this run
 
     def adapter(self, account: AccountRef) -> Adapter:
-        if account.name not in self._adapters:
-            self._adapters[account.name] = self.adapters(account)
-        return self._adapters[account.name]
+        with self._lock:
+            if account.name not in self._adapters:
+                self._adapters[account.name] = self.adapters(account)
+            return self._adapters[account.name]
 
     def run_due(self, *, stop: threading.Event | None = None, dry_run: bool = False) -> DispatchSummary:
         """Publish everything due now, one claimed batch at a time, until nothing is due."""
@@ -118,15 +125,24 @@ class Dispatcher:
                 ids = claim_due(session, self.worker, now=self.clock(), limit=self.batch)
             if not ids:
                 break
-            for index, delivery_id in enumerate(ids):
-                if stop is not None and stop.is_set():
-                    with Session(self.database.engine) as session:
-                        summary.released += release(
-                            session, ids[index:], self.worker, now=self.clock(), reason="daemon stopping"
-                        )
-                    break
-                summary.count(delivery_id, self.deliver(delivery_id))
+            with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="dispatch") as pool:
+                outcomes = list(
+                    pool.map(lambda delivery_id: self._deliver_unless_stopping(delivery_id, stop), ids)
+                )
+            for delivery_id, outcome in zip(ids, outcomes, strict=True):
+                if outcome is None:
+                    summary.released += 1
+                else:
+                    summary.count(delivery_id, outcome)
         return summary
+
+    def _deliver_unless_stopping(self, delivery_id: int, stop: threading.Event | None) -> str | None:
+        """Deliver, or give the claim back when the daemon is stopping (None)."""
+        if stop is not None and stop.is_set():
+            with Session(self.database.engine) as session:
+                release(session, [delivery_id], self.worker, now=self.clock(), reason="daemon stopping")
+            return None
+        return self.deliver(delivery_id)
 
     def due(self, session: Session) -> list[Delivery]:
         return list(
@@ -151,15 +167,17 @@ class Dispatcher:
     # -- one delivery ------------------------------------------------------------------------------
 
     def job(self, session: Session, delivery_id: int) -> Job:
-        delivery = session.get(Delivery, delivery_id)
-        assert delivery is not None
-        variant = session.get(Variant, delivery.variant_id)
-        account = session.get(Account, delivery.account_id)
-        assert variant is not None and account is not None
-        post = session.get(Post, variant.post_id)
-        assert post is not None
-        campaign = session.get(Campaign, post.campaign_id)
-        link = session.get(Link, delivery.link_id) if delivery.link_id else None
+        """One query for everything a delivery needs (this runs once per publication: keep it cheap)."""
+        row = session.exec(
+            select(Delivery, Variant, Post, Account, Campaign, Link)  # type: ignore[call-overload]
+            .join(Variant, col(Variant.id) == Delivery.variant_id)
+            .join(Post, col(Post.id) == Variant.post_id)
+            .join(Account, col(Account.id) == Delivery.account_id)
+            .join(Campaign, col(Campaign.id) == Post.campaign_id)
+            .outerjoin(Link, col(Link.id) == Delivery.link_id)
+            .where(Delivery.id == delivery_id)
+        ).one()
+        delivery, variant, post, account, campaign, link = row
         ref = AccountRef(account.name, account.network, account.sandbox, dict(account.settings or {}))
         video = captions = None
         problem = None
@@ -173,7 +191,7 @@ class Dispatcher:
             video, captions, vertical = _rendered(capsule, account.network)
             if video is None:
                 problem = f"capsule '{post.capsule_key}' is not rendered: run `clickable capsule render` on its script, then `clickable delivery retry {delivery_id}`"
-        url = tracked_url(campaign.landing_base_url, link.code) if campaign and link else None
+        url = tracked_url(campaign.landing_base_url, link.code) if link else None
         text = delivery.text or variant.text
         content = Content(
             text=text,
@@ -217,6 +235,8 @@ class Dispatcher:
                 f"unexpected error: {type(error).__name__}: {error}",
                 retry_in=self._backoff(job.attempts),
             )
+        if not published.processing:  # nothing to wait for: record it in the same commit as "published"
+            return self._published(delivery_id, published, None)
         self._set_stage(delivery_id, "poll", remote_id=published.remote_id, remote_url=published.url)
         note = None
         try:
@@ -272,13 +292,11 @@ class Dispatcher:
 
     def _set_stage(self, delivery_id: int, stage: str, **fields: object) -> None:
         with Session(self.database.engine) as session:
-            delivery = session.get(Delivery, delivery_id)
-            assert delivery is not None
-            delivery.stage = stage
-            for name, value in fields.items():
-                setattr(delivery, name, value)
-            delivery.updated_at = self.clock()
-            session.add(delivery)
+            session.execute(
+                update(Delivery)
+                .where(col(Delivery.id) == delivery_id)
+                .values(stage=stage, updated_at=self.clock(), **fields)
+            )
             session.commit()
 
     def _finish(
@@ -306,21 +324,32 @@ class Dispatcher:
         return state
 
     def _published(self, delivery_id: int, published: Published, note: str | None) -> str:
+        """Record a publication: one UPDATE and one event row, in one commit (the hot path)."""
         now = self.clock()
         with Session(self.database.engine) as session:
-            delivery = session.get(Delivery, delivery_id)
-            assert delivery is not None
-            transition(
-                session,
-                delivery,
-                DeliveryState.PUBLISHED,
-                note or f"published as {published.remote_id}",
-                now=now,
-                remote_id=published.remote_id,
-                remote_url=published.url,
-                published_at=now,
-                stage=None,
-                last_error=None,
+            before = session.execute(select(Delivery.state).where(Delivery.id == delivery_id)).scalar_one()
+            session.execute(
+                update(Delivery)
+                .where(col(Delivery.id) == delivery_id)
+                .values(
+                    state=DeliveryState.PUBLISHED,
+                    remote_id=published.remote_id,
+                    remote_url=published.url,
+                    published_at=now,
+                    stage=None,
+                    last_error=None,
+                    claimed_by=None,
+                    updated_at=now,
+                )
+            )
+            session.execute(
+                insert(DeliveryEvent).values(
+                    delivery_id=delivery_id,
+                    at=now,
+                    from_state=before,
+                    to_state=DeliveryState.PUBLISHED,
+                    reason=note or f"published as {published.remote_id}",
+                )
             )
             session.commit()
         log.info("delivery %s published as %s", delivery_id, published.remote_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import os
 import random
 import signal
@@ -18,11 +19,11 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from campaign.db import Database
-from campaign.models import Delivery, DeliveryEvent, DeliveryState
+from campaign.models import Delivery, DeliveryEvent, DeliveryState, Worker
 from cli import app
 from networks.emulator.server import EmulatorServer
 
-from .conftest import published
+from .conftest import inject, published
 
 FAST = {
     "CLICKABLE_REQUEST_TIMEOUT_S": "2",
@@ -165,3 +166,41 @@ def test_two_daemons_on_postgresql_publish_500_without_duplicates(
     assert (
         by_daemon["one"] > 0 and by_daemon["two"] > 0
     )  # both daemons worked, and no delivery went out twice
+
+
+def test_sigterm_stops_cleanly_and_leaves_nothing_claimed(tmp_path: Path, emulator: EmulatorServer) -> None:
+    database_url = f"sqlite:///{tmp_path / 'term.db'}"
+    env = prepare(tmp_path, database_url, emulator, posts=25)
+    inject(
+        emulator, "x", "POST /2/tweets", delay_s=0.05, times=1000
+    )  # slow the network so that SIGTERM lands mid-run
+    process = daemon(env, "term")
+    deadline = time.time() + 30
+    while time.time() < deadline and not published(emulator):
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)
+    assert process.returncode in (0, 3)
+    rows = states(database_url)
+    assert not [row.id for row in rows if row.state == DeliveryState.SENDING]
+    assert 0 < sum(1 for row in rows if row.state == DeliveryState.PUBLISHED) < 200
+    database = Database(database_url)
+    with Session(database.engine) as session:
+        workers = session.exec(select(Worker)).all()
+    database.dispose()
+    assert workers and all(worker.stopped_at is not None for worker in workers)
+
+
+def test_doctor_sees_a_live_daemon(tmp_path: Path, emulator: EmulatorServer) -> None:
+    database_url = f"sqlite:///{tmp_path / 'doctor.db'}"
+    env = prepare(tmp_path, database_url, emulator, posts=1)
+    process = daemon(env, "doc")
+    try:
+        rows = wait_until_settled(database_url, timeout_s=60)
+        assert {row.state for row in rows} == {DeliveryState.PUBLISHED}
+        result = CliRunner().invoke(app, ["doctor", "--json"], env=env)
+        report = json.loads(result.stdout)
+        assert result.exit_code == 0 and report["ok"] and report["daemons_alive"][0].startswith("doc@")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)

@@ -273,3 +273,24 @@ def test_calendar_file(env: Env, tmp_path: Path) -> None:
         if component.name == "VEVENT"
     ]
     assert len(events) == 8 and all(event.get("dtstart").dt.tzinfo is not None for event in events)
+
+
+def test_metrics_at_milestones_keep_their_history(env: Env) -> None:
+    from campaign.models import MetricSnapshot
+    from networks.collect import collect
+
+    dispatcher = env.dispatcher()
+    assert dispatcher.run_due().published == 8
+    start = datetime.now(UTC)
+    with Session(env.database.engine) as session:
+        assert collect(session, dispatcher.adapter, now=start).snapshots == 0  # no milestone reached yet
+        env.emulator.emulator.clock_offset += 2 * 3600
+        first = collect(session, dispatcher.adapter, now=start + timedelta(hours=2))
+        again = collect(session, dispatcher.adapter, now=start + timedelta(hours=2, minutes=5))
+        env.emulator.emulator.clock_offset += 23 * 3600
+        later = collect(session, dispatcher.adapter, now=start + timedelta(hours=25))
+        snapshots = session.exec(select(MetricSnapshot).order_by(MetricSnapshot.id)).all()  # type: ignore[arg-type]
+    assert (first.snapshots, again.snapshots, later.snapshots) == (8, 0, 8)
+    assert [snapshot.milestone for snapshot in snapshots] == ["1h"] * 8 + ["24h"] * 8
+    one = [snapshot for snapshot in snapshots if snapshot.delivery_id == snapshots[0].delivery_id]
+    assert one[1].metrics["views"] >= one[0].metrics["views"] > 0  # numbers grow; the first reading is kept
