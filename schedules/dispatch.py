@@ -89,7 +89,7 @@ class Dispatcher:
         *,
         worker: str,
         clock: Callable[[], datetime] = utcnow,
-        batch: int = 10,
+        batch: int = 25,
         concurrency: int = 4,
         backoff_base_s: float = BACKOFF_BASE_S,
         max_attempts: int = MAX_ATTEMPTS,
@@ -115,7 +115,12 @@ class Dispatcher:
             return self._adapters[account.name]
 
     def run_due(self, *, stop: threading.Event | None = None, dry_run: bool = False) -> DispatchSummary:
-        """Publish everything due now, one claimed batch at a time, until nothing is due."""
+        """Publish everything due now, one claimed batch at a time, until nothing is due.
+
+        Per batch: one claim, one commit marking the text posts as "create sent" (before any call),
+        the network calls (a few at once), then one commit recording what was published. A crash in
+        between leaves the batch "unconfirmed": reconciliation looks for each post before any retry.
+        """
         summary = DispatchSummary()
         self.database.ensure_schema()
         while not (stop and stop.is_set()):
@@ -123,12 +128,33 @@ class Dispatcher:
                 return summary
             with Session(self.database.engine) as session:
                 ids = claim_due(session, self.worker, now=self.clock(), limit=self.batch)
-            if not ids:
-                break
+                if not ids:
+                    break
+                jobs = {job.delivery_id: job for job in self.jobs(session, ids)}
+                marked = {
+                    delivery_id
+                    for delivery_id, job in jobs.items()
+                    if job.content.video is None and not job.problem
+                }
+                if marked:
+                    session.execute(
+                        update(Delivery)
+                        .where(col(Delivery.id).in_(marked))
+                        .values(stage=STAGE_CREATE, updated_at=self.clock())
+                    )
+                session.commit()
+            published: list[tuple[int, Published]] = []
             with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="dispatch") as pool:
                 outcomes = list(
-                    pool.map(lambda delivery_id: self._deliver_unless_stopping(delivery_id, stop), ids)
+                    pool.map(
+                        self._run_job,
+                        [jobs[delivery_id] for delivery_id in ids],
+                        [stop] * len(ids),
+                        [delivery_id in marked for delivery_id in ids],
+                        [published] * len(ids),
+                    )
                 )
+            self._record_published(published)
             for delivery_id, outcome in zip(ids, outcomes, strict=True):
                 if outcome is None:
                     summary.released += 1
@@ -136,13 +162,61 @@ class Dispatcher:
                     summary.count(delivery_id, outcome)
         return summary
 
-    def _deliver_unless_stopping(self, delivery_id: int, stop: threading.Event | None) -> str | None:
-        """Deliver, or give the claim back when the daemon is stopping (None)."""
+    def _run_job(
+        self, job: Job, stop: threading.Event | None, marked: bool, published: list[tuple[int, Published]]
+    ) -> str | None:
+        """Deliver one job, or give its claim back when the daemon is stopping (None)."""
         if stop is not None and stop.is_set():
             with Session(self.database.engine) as session:
-                release(session, [delivery_id], self.worker, now=self.clock(), reason="daemon stopping")
+                release(
+                    session,
+                    [job.delivery_id],
+                    self.worker,
+                    now=self.clock(),
+                    reason="daemon stopping",
+                    never_sent=True,
+                )
             return None
-        return self.deliver(delivery_id)
+        return self.deliver(job.delivery_id, job=job, create_marked=marked, sink=published)
+
+    def _record_published(self, items: list[tuple[int, Published]]) -> None:
+        """Record many publications in one transaction (the hot path of a busy daemon)."""
+        if not items:
+            return
+        now = self.clock()
+        with Session(self.database.engine) as session:
+            session.execute(
+                update(Delivery),
+                [
+                    {
+                        "id": delivery_id,
+                        "state": DeliveryState.PUBLISHED,
+                        "remote_id": item.remote_id,
+                        "remote_url": item.url,
+                        "published_at": now,
+                        "stage": None,
+                        "last_error": None,
+                        "claimed_by": None,
+                        "updated_at": now,
+                    }
+                    for delivery_id, item in items
+                ],
+            )
+            session.execute(
+                insert(DeliveryEvent),
+                [
+                    {
+                        "delivery_id": delivery_id,
+                        "at": now,
+                        "from_state": DeliveryState.SENDING,
+                        "to_state": DeliveryState.PUBLISHED,
+                        "reason": f"published as {item.remote_id}",
+                    }
+                    for delivery_id, item in items
+                ],
+            )
+            session.commit()
+        log.info("%d deliveries published", len(items))
 
     def due(self, session: Session) -> list[Delivery]:
         return list(
@@ -167,46 +241,67 @@ class Dispatcher:
     # -- one delivery ------------------------------------------------------------------------------
 
     def job(self, session: Session, delivery_id: int) -> Job:
-        """One query for everything a delivery needs (this runs once per publication: keep it cheap)."""
-        row = session.exec(
+        return self.jobs(session, [delivery_id])[0]
+
+    def jobs(self, session: Session, ids: list[int]) -> list[Job]:
+        """One query for everything a batch of deliveries needs (in the order of ``ids``)."""
+        rows = session.exec(
             select(Delivery, Variant, Post, Account, Campaign, Link)  # type: ignore[call-overload]
             .join(Variant, col(Variant.id) == Delivery.variant_id)
             .join(Post, col(Post.id) == Variant.post_id)
             .join(Account, col(Account.id) == Delivery.account_id)
             .join(Campaign, col(Campaign.id) == Post.campaign_id)
             .outerjoin(Link, col(Link.id) == Delivery.link_id)
-            .where(Delivery.id == delivery_id)
-        ).one()
-        delivery, variant, post, account, campaign, link = row
-        ref = AccountRef(account.name, account.network, account.sandbox, dict(account.settings or {}))
-        video = captions = None
-        problem = None
-        vertical = True
-        if post.capsule_key:
-            capsule = session.exec(
-                select(Capsule).where(
-                    Capsule.campaign_id == post.campaign_id, Capsule.key == post.capsule_key
-                )
-            ).first()
-            video, captions, vertical = _rendered(capsule, account.network)
-            if video is None:
-                problem = f"capsule '{post.capsule_key}' is not rendered: run `clickable capsule render` on its script, then `clickable delivery retry {delivery_id}`"
-        url = tracked_url(campaign.landing_base_url, link.code) if link else None
-        text = delivery.text or variant.text
-        content = Content(
-            text=text,
-            video=video,
-            link=url if url and url in text else None,
-            title=post.key,
-            captions=captions,
-            vertical=vertical,
-        )
-        return Job(delivery_id, ref, content, delivery.stage, delivery.attempts, problem)
+            .where(col(Delivery.id).in_(ids))
+        ).all()
+        capsules: dict[tuple[str, str], Capsule | None] = {}
+        jobs: dict[int, Job] = {}
+        for delivery, variant, post, account, campaign, link in rows:
+            ref = AccountRef(account.name, account.network, account.sandbox, dict(account.settings or {}))
+            video = captions = None
+            problem = None
+            vertical = True
+            if post.capsule_key:
+                key = (post.campaign_id, post.capsule_key)
+                if key not in capsules:
+                    capsules[key] = session.exec(
+                        select(Capsule).where(Capsule.campaign_id == key[0], Capsule.key == key[1])
+                    ).first()
+                video, captions, vertical = _rendered(capsules[key], account.network)
+                if video is None:
+                    problem = (
+                        f"capsule '{post.capsule_key}' is not rendered: run `clickable capsule render` on its script, "
+                        f"then `clickable delivery retry {delivery.id}`"
+                    )
+            url = tracked_url(campaign.landing_base_url, link.code) if link else None
+            text = delivery.text or variant.text
+            content = Content(
+                text=text,
+                video=video,
+                link=url if url and url in text else None,
+                title=post.key,
+                captions=captions,
+                vertical=vertical,
+            )
+            jobs[delivery.id] = Job(delivery.id, ref, content, delivery.stage, delivery.attempts, problem)
+        return [jobs[delivery_id] for delivery_id in ids]
 
-    def deliver(self, delivery_id: int) -> str:
-        """Run the stages of one claimed delivery; returns its new state. Never raises for network errors."""
-        with Session(self.database.engine) as session:
-            job = self.job(session, delivery_id)
+    def deliver(
+        self,
+        delivery_id: int,
+        *,
+        job: Job | None = None,
+        create_marked: bool = False,
+        sink: list[tuple[int, Published]] | None = None,
+    ) -> str:
+        """Run the stages of one claimed delivery; returns its new state. Never raises for network errors.
+
+        With ``sink``, a publication that needs no processing is appended there and recorded by the
+        caller together with others (the create marker was committed before: see ``run_due``).
+        """
+        if job is None:
+            with Session(self.database.engine) as session:
+                job = self.job(session, delivery_id)
         if job.problem:
             return self._finish(delivery_id, DeliveryState.FAILED, job.problem)
         if job.account.name in self._paused:
@@ -216,9 +311,10 @@ class Dispatcher:
         try:
             adapter = self.adapter(job.account)
             media = adapter.upload_media(job.content)
-            self._set_stage(
-                delivery_id, STAGE_CREATE
-            )  # committed before the call: a crash now means "unconfirmed"
+            if not create_marked:
+                self._set_stage(
+                    delivery_id, STAGE_CREATE
+                )  # committed before the call: a crash now means "unconfirmed"
             published = adapter.create(job.content, media)
         except NetworkError as error:
             return self._failed_before_publish(delivery_id, job, error)
@@ -235,7 +331,11 @@ class Dispatcher:
                 f"unexpected error: {type(error).__name__}: {error}",
                 retry_in=self._backoff(job.attempts),
             )
-        if not published.processing:  # nothing to wait for: record it in the same commit as "published"
+        if not published.processing:  # nothing to wait for
+            if sink is not None:
+                with self._lock:
+                    sink.append((delivery_id, published))
+                return DeliveryState.PUBLISHED
             return self._published(delivery_id, published, None)
         self._set_stage(delivery_id, "poll", remote_id=published.remote_id, remote_url=published.url)
         note = None
@@ -393,7 +493,7 @@ class Dispatcher:
         results: dict[int, str] = {}
         with Session(self.database.engine) as session:
             rows = session.exec(select(Delivery).where(Delivery.state == DeliveryState.UNCONFIRMED)).all()
-            jobs = [self.job(session, row.id) for row in rows if row.id is not None]
+            jobs = self.jobs(session, [row.id for row in rows if row.id is not None])
             fingerprints = {row.id: row.fingerprint for row in rows}
         for job in jobs:
             try:

@@ -81,8 +81,10 @@ def claim_due(session: Session, worker: str, *, now: datetime, limit: int) -> li
     return ids
 
 
-def release(session: Session, ids: list[int], worker: str, *, now: datetime, reason: str) -> int:
-    """Give back claims that never reached the create call (clean shutdown)."""
+def release(
+    session: Session, ids: list[int], worker: str, *, now: datetime, reason: str, never_sent: bool = False
+) -> int:
+    """Give back claims (clean shutdown). With ``never_sent`` the caller knows no create call went out."""
     released = 0
     for delivery_id in ids:
         delivery = session.get(Delivery, delivery_id)

@@ -76,6 +76,21 @@ def daemon(env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
+def wait_for_start(database_url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    """Until the daemon has registered itself (its signal handlers are then in place)."""
+    database = Database(database_url)
+    deadline = time.time() + timeout_s
+    try:
+        while time.time() < deadline:
+            with Session(database.engine) as session:
+                if any(worker.pid == process.pid for worker in session.exec(select(Worker))):
+                    return
+            time.sleep(0.2)
+    finally:
+        database.dispose()
+    raise AssertionError("the daemon did not start")
+
+
 def states(database_url: str) -> list[Delivery]:
     database = Database(database_url)
     try:
@@ -125,6 +140,7 @@ def test_sigkill_at_random_moments_never_publishes_twice(tmp_path: Path, emulato
     assert progress[DeliveryState.PUBLISHED] > 0  # the killed daemons did work
     process = daemon(env, "crash")
     try:
+        wait_for_start(database_url, process)
         rows = wait_until_settled(database_url, timeout_s=120)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -144,6 +160,8 @@ def test_two_daemons_on_postgresql_publish_500_without_duplicates(
     assert len(states(database_url)) == 504
     first, second = daemon(env, "one"), daemon(env, "two")
     try:
+        wait_for_start(database_url, first)
+        wait_for_start(database_url, second)
         rows = wait_until_settled(database_url, timeout_s=180)
     finally:
         for process in (first, second):
@@ -196,6 +214,7 @@ def test_doctor_sees_a_live_daemon(tmp_path: Path, emulator: EmulatorServer) -> 
     env = prepare(tmp_path, database_url, emulator, posts=1)
     process = daemon(env, "doc")
     try:
+        wait_for_start(database_url, process)
         rows = wait_until_settled(database_url, timeout_s=60)
         assert {row.state for row in rows} == {DeliveryState.PUBLISHED}
         result = CliRunner().invoke(app, ["doctor", "--json"], env=env)

@@ -157,7 +157,14 @@ def test_transient_upload_errors_retry_with_growing_backoff(env: Env) -> None:
 
 
 def test_expired_token_pauses_the_account(env: Env) -> None:
-    inject(env.emulator, "x", "POST /2/tweets", status=401, body={"title": "Unauthorized", "status": 401})
+    inject(
+        env.emulator,
+        "x",
+        "POST /2/tweets",
+        status=401,
+        body={"title": "Unauthorized", "status": 401},
+        times=100,
+    )
     env.dispatcher().run_due()
     states = {(delivery.account_id, delivery.state) for delivery in env.deliveries()}
     with Session(env.database.engine) as session:
