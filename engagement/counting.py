@@ -1,0 +1,76 @@
+"""Daily aggregate counters for the landing page: counted in memory, written in batches. Nothing about visitors."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from campaign.db import Database
+from campaign.models import ClickCounter
+
+REPORTING_ZONE = ZoneInfo("Europe/Paris")  # days are bucketed in Paris time for reporting
+Key = tuple[date, str, str, str]  # day, code, territory, event
+COUNTERS: Table = ClickCounter.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class Counters:
+    """Counts waiting to be written; ``flush`` adds them to the daily rows in one transaction."""
+
+    database: Database
+    campaign_id: str
+    pending: Counter[Key] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    written: int = 0
+
+    def count(self, *, code: str, territory: str, event: str, now: datetime) -> None:
+        with self.lock:
+            self.pending[(now.astimezone(REPORTING_ZONE).date(), code, territory, event)] += 1
+
+    def flush(self) -> int:
+        with self.lock:
+            batch, self.pending = self.pending, Counter()
+        if not batch:
+            return 0
+        dialect = self.database.engine.dialect.name
+        build = pg_insert if dialect == "postgresql" else sqlite_insert
+        rows = [
+            {
+                "day": day,
+                "campaign_id": self.campaign_id,
+                "code": code,
+                "territory": territory,
+                "event": event,
+                "count": count,
+            }
+            for (day, code, territory, event), count in batch.items()
+        ]
+        statement = build(ClickCounter).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=["day", "campaign_id", "code", "territory", "event"],
+            set_={"count": COUNTERS.c.count + statement.excluded.count},
+        )
+        try:
+            with self.database.engine.begin() as connection:
+                connection.execute(statement)
+        except Exception:
+            with self.lock:  # nothing is lost: the batch goes back to the queue
+                self.pending.update(batch)
+            raise
+        total = sum(batch.values())
+        self.written += total
+        return total
+
+    def total(self, event_prefix: str = "") -> int:
+        with self.database.engine.connect() as connection:
+            statement = select(func.coalesce(func.sum(COUNTERS.c.count), 0)).where(
+                COUNTERS.c.event.startswith(event_prefix)
+            )
+            return int(connection.execute(statement).scalar_one())

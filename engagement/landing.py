@@ -1,0 +1,298 @@
+"""The "report it" landing page: a page per territory, tracked links, channel clicks. No visitor data."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlmodel import Session, col, select
+from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from campaign.db import Database
+from campaign.models import Link, Post, Territory
+from campaign.schema import CampaignFile, ChannelSpec
+from campaign.timezones import load_zone
+from engagement.counting import Counters
+from engagement.hours import opening
+
+CODE = re.compile(r"^[a-z0-9]{4,16}$")
+CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+FLUSH_EVERY_S = 1.0
+BOT = re.compile(
+    r"bot|crawl|spider|slurp|preview|facebookexternalhit|embedly|whatsapp|telegram|discord|skype|headless|curl/|wget/|python-requests|httpx",
+    re.I,
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Permissions-Policy": "geolocation=(), camera=(), microphone=(), interest-cohort=()",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+URGENT_NUMBERS = {"17", "112", "15", "18"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a tracked code leads: its territory, network and post (loaded from the database)."""
+
+    code: str
+    territory: str
+    network: str
+    post: str
+
+
+def _digits(number: str) -> str:
+    return re.sub(r"[^0-9+]", "", number)
+
+
+def not_counted(request: Request) -> bool:
+    """Bots, link previews and prefetches are not visits; Do-Not-Track and GPC opt out of counting."""
+    headers = request.headers
+    if request.method == "HEAD" or headers.get("dnt") == "1" or headers.get("sec-gpc") == "1":
+        return True
+    purpose = (headers.get("sec-purpose") or headers.get("purpose") or headers.get("x-moz") or "").lower()
+    if "prefetch" in purpose or "prerender" in purpose:
+        return True
+    return bool(BOT.search(headers.get("user-agent", "")))  # read in memory for this decision, never stored
+
+
+class LandingSite:
+    def __init__(
+        self, campaign: CampaignFile, database: Database, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.campaign = campaign
+        self.database = database
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.counters = Counters(database, campaign.campaign.id)
+        self.targets: dict[str, Target] = {}
+        self.unknown: set[str] = set()
+        templates = Path(str(resources.files("templates")))
+        self.environment = Environment(
+            loader=FileSystemLoader(str(templates)), autoescape=select_autoescape(["html"])
+        )
+        self.static = templates / "landing" / "static"
+
+    def load_targets(self) -> None:
+        with Session(self.database.engine) as session:
+            rows = session.exec(
+                select(Link, Territory, Post)
+                .outerjoin(Territory, col(Territory.id) == Link.territory_id)
+                .outerjoin(Post, col(Post.id) == Link.post_id)
+                .where(Link.campaign_id == self.campaign.campaign.id)
+            ).all()
+        for link, territory, post in rows:
+            self.targets[link.code] = Target(
+                link.code,
+                territory.key if territory else "",
+                link.network,
+                post.key if post else (link.capsule_key or ""),
+            )
+
+    def target(self, code: str) -> Target | None:
+        if not CODE.match(code) or code in self.unknown:
+            return None
+        if code not in self.targets:
+            self.load_targets()  # links created since start-up
+            if code not in self.targets:
+                if len(self.unknown) < 10_000:
+                    self.unknown.add(code)
+                return None
+        return self.targets[code]
+
+    # -- pages -----------------------------------------------------------------------------------
+
+    def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        body = self.environment.get_template(template).render(
+            neutral_url=self.campaign.landing.neutral_url, **values
+        )
+        return HTMLResponse(body, status_code=status)
+
+    async def index(self, request: Request) -> Response:
+        territories = [{"key": key, "name": spec.name} for key, spec in self.campaign.territories.items()]
+        return self.render("landing/index.html", territories=territories)
+
+    def channels_for(self, territory: str, code: str | None) -> list[dict[str, Any]]:
+        zone = self.campaign.territories[territory].timezone
+        now = self.clock()
+        result = []
+        for key, channel in self.campaign.landing.channels.items():
+            if (
+                channel.territories is not None
+                and "*" not in channel.territories
+                and territory not in channel.territories
+            ):
+                continue
+            hours = opening(channel.hours, zone, now)
+            go = f"/go/{key}" + (
+                f"?{urlencode({'from': code})}" if code else f"?{urlencode({'t': territory})}"
+            )
+            result.append(
+                {
+                    "key": key,
+                    "name": channel.name,
+                    "description": channel.description,
+                    "url": channel.url,
+                    "phone": channel.phone,
+                    "phone_digits": _digits(channel.phone or ""),
+                    "sms": channel.sms,
+                    "sms_digits": _digits(channel.sms or ""),
+                    "always": hours.always,
+                    "open_now": hours.open_now,
+                    "hours": hours.text,
+                    "go": go,
+                    "kind": _kind(channel),
+                }
+            )
+        return result
+
+    async def territory(self, request: Request) -> Response:
+        key = request.path_params["territory"]
+        if key not in self.campaign.territories:
+            return self.render(
+                "landing/index.html",
+                status=404,
+                territories=[{"key": k, "name": s.name} for k, s in self.campaign.territories.items()],
+            )
+        ref = request.query_params.get("ref")
+        code = (
+            ref
+            if ref and (target := self.target(ref)) is not None and target.territory in (key, "")
+            else None
+        )
+        channels = self.channels_for(key, code)
+        zone = self.campaign.territories[key].timezone
+        return self.render(
+            "landing/territory.html",
+            territory={"key": key, "name": self.campaign.territories[key].name},
+            local_time=f"{self.clock().astimezone(load_zone(zone)):%H:%M}",
+            urgent=[c for c in channels if c["kind"] == "urgent"],
+            talk=[c for c in channels if c["kind"] == "talk"],
+            report=[c for c in channels if c["kind"] == "report"],
+            adults=[
+                c
+                for c in channels
+                if c["kind"] == "talk" and (c["phone"] or "").replace(" ", "") not in ("3018",)
+            ],
+        )
+
+    async def tracked(self, request: Request) -> Response:
+        target = self.target(request.path_params["code"])
+        if target is None:
+            return PlainTextResponse("Lien inconnu. Page d'accueil : /", status_code=404)
+        if not not_counted(request):
+            self.counters.count(code=target.code, territory=target.territory, event="visit", now=self.clock())
+        destination = f"/t/{target.territory}" if target.territory else "/"
+        query = {"ref": target.code}
+        if self.campaign.campaign.utm:
+            query = {"utm_source": target.network, "utm_medium": "social", "utm_campaign": self.campaign.campaign.id,
+                     "utm_content": target.post, **query}  # fmt: skip
+        return RedirectResponse(f"{destination}?{urlencode(query)}", status_code=302)
+
+    async def go(self, request: Request) -> Response:
+        """Count a channel click and redirect to that channel only: anything else is a 404."""
+        key = request.path_params["channel"]
+        channel = self.campaign.landing.channels.get(key) if CHANNEL.match(key) else None
+        if channel is None:
+            return PlainTextResponse("Inconnu.", status_code=404)
+        code = request.query_params.get("from", "")
+        target = self.target(code) if code else None
+        territory = target.territory if target else request.query_params.get("t", "")
+        if territory not in self.campaign.territories and territory != "":
+            territory = ""
+        if not not_counted(request):
+            self.counters.count(
+                code=target.code if target else "",
+                territory=territory,
+                event=f"click:{key}",
+                now=self.clock(),
+            )
+        if request.method == "POST":  # a beacon from a tel:/sms: button: counted, nothing to follow
+            return Response(status_code=204)
+        destination = channel.url or (
+            f"tel:{_digits(channel.phone)}" if channel.phone else f"sms:{_digits(channel.sms or '')}"
+        )
+        return RedirectResponse(destination, status_code=302)
+
+    # -- application -----------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        self.load_targets()
+        task = asyncio.create_task(self._flush_forever())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await asyncio.to_thread(self.counters.flush)
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY_S)
+            await asyncio.to_thread(self.counters.flush)
+
+    def app(self) -> Starlette:
+        routes = [
+            Route("/", self.index),
+            Route("/t/{territory}", self.territory),
+            Route("/r/{code}", self.tracked, methods=["GET", "HEAD"]),
+            Route("/go/{channel}", self.go, methods=["GET", "HEAD", "POST"]),
+            Mount("/static", StaticFiles(directory=str(self.static)), name="static"),
+        ]
+        application = Starlette(
+            routes=routes, lifespan=self.lifespan, middleware=[Middleware(SecurityHeaders)]
+        )
+        application.router.redirect_slashes = False  # no redirect is ever built from a requested path
+        return application
+
+
+class SecurityHeaders:
+    """Strict headers on every answer (pages, redirects, static files, errors); never a cookie."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                if "set-cookie" in headers:
+                    del headers["set-cookie"]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _kind(channel: ChannelSpec) -> str:
+    phone = _digits(channel.phone or "")
+    if channel.sms or phone in URGENT_NUMBERS:
+        return "urgent"
+    if phone:
+        return "talk"
+    return "report"
