@@ -82,6 +82,7 @@ app.add_typer(schedules_cli.delivery_app, name="delivery")
 campaign_cli.post_app.command("publish")(schedules_cli.publish_command)
 app.command("doctor")(schedules_cli.doctor_command)
 app.add_typer(engagement_cli.landing_app, name="landing")
+app.add_typer(engagement_cli.stats_app, name="stats")
 
 
 def main() -> None:

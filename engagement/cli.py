@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -43,3 +44,101 @@ def serve_command(
         date_header=False,
         log_level="warning",
     )
+
+
+stats_app = typer.Typer(help="Metrics, exports and the HTML report.", no_args_is_help=True)
+
+
+@stats_app.command("collect")
+def collect_command(
+    ctx: typer.Context,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every published delivery now, not only those at a milestone.")
+    ] = False,
+) -> None:
+    """Store a metric snapshot for published deliveries (history is never overwritten)."""
+    from networks.accounts import AccountRef, build_adapter
+    from networks.base import Adapter
+    from networks.collect import collect
+    from networks.credentials import CredentialStore
+
+    app_state = state(ctx)
+    store = CredentialStore(app_state.settings.workspace())
+    adapters: dict[str, Adapter] = {}
+
+    def provide(account: AccountRef) -> Adapter:
+        if account.name not in adapters:
+            adapters[account.name] = build_adapter(
+                account, store=store, emulator_url=app_state.settings.emulator_url, registry=app_state.secrets
+            )
+        return adapters[account.name]
+
+    with app_state.database().session() as session:
+        summary = collect(session, provide, now=app_state.now(), milestones_only=not all_)
+    app_state.console.print(
+        f"{summary.snapshots} snapshots stored ({summary.missing} posts no longer on their network)."
+    )
+    for error in summary.errors:
+        app_state.err_console.print(f"postponed: {error}")
+    if summary.errors:
+        raise typer.Exit(3)
+
+
+@stats_app.command("export")
+def export_command(
+    ctx: typer.Context,
+    format_: Annotated[str, typer.Option("--format", help="csv, xlsx or json.")] = "csv",
+    by: Annotated[str, typer.Option(help="post, capsule, network, territory or day.")] = "post",
+    out: Annotated[
+        Path | None, typer.Option(help="File to write (default: standard output; required for xlsx).")
+    ] = None,
+    suppress_below: Annotated[
+        int, typer.Option(help="Show counts below this number as '<N' (small territories).")
+    ] = 0,
+) -> None:
+    """Views, engagement, landing visits, channel clicks and their ratios, by one dimension."""
+    from campaign.cli import _current_campaign_id
+    from campaign.errors import ClickableError
+    from campaign.store import get_campaign
+    from engagement.stats import DIMENSIONS, aggregate, to_csv, to_json, to_xlsx
+
+    app_state = state(ctx)
+    if format_ not in ("csv", "xlsx", "json"):
+        raise ClickableError(f"unknown format '{format_}': use csv, xlsx or json")
+    if by not in DIMENSIONS:
+        raise ClickableError(f"unknown dimension '{by}': use {', '.join(DIMENSIONS)}")
+    if format_ == "xlsx" and out is None:
+        raise ClickableError("an xlsx export needs --out FILE")
+    with app_state.database().session() as session:
+        campaign = get_campaign(session, _current_campaign_id(app_state))
+        rows = aggregate(session, campaign.id, by)
+    if format_ == "xlsx":
+        data: bytes = to_xlsx(rows, by, suppress_below)
+    else:
+        data = (to_csv if format_ == "csv" else to_json)(rows, by, suppress_below).encode("utf-8")
+    if out is None:
+        typer.echo(data.decode("utf-8"), nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    app_state.console.print(f"Wrote {len(rows)} rows by {by} to {out}.")
+
+
+@stats_app.command("report")
+def report_command(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+    suppress_below: Annotated[int, typer.Option(help="Show counts below this number as '<N'.")] = 0,
+) -> None:
+    """A self-contained HTML report with charts and a plain-language summary."""
+    from campaign.cli import _current_campaign_id
+    from campaign.store import get_campaign
+    from engagement.report import build_report
+
+    app_state = state(ctx)
+    with app_state.database().session() as session:
+        campaign = get_campaign(session, _current_campaign_id(app_state))
+        html = build_report(session, campaign, suppress_below=suppress_below)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, "utf-8")
+    app_state.console.print(f"Wrote {out} ({len(html) / 1024:.0f} KB).")

@@ -203,8 +203,13 @@ class LandingSite:
         destination = f"/t/{target.territory}" if target.territory else "/"
         query = {"ref": target.code}
         if self.campaign.campaign.utm:
-            query = {"utm_source": target.network, "utm_medium": "social", "utm_campaign": self.campaign.campaign.id,
-                     "utm_content": target.post, **query}  # fmt: skip
+            query = {
+                "utm_source": target.network,
+                "utm_medium": "social",
+                "utm_campaign": self.campaign.campaign.id,
+                "utm_content": target.post,
+                **query,
+            }
         return RedirectResponse(f"{destination}?{urlencode(query)}", status_code=302)
 
     async def go(self, request: Request) -> Response:

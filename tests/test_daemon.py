@@ -40,12 +40,32 @@ def campaign_with(posts: int) -> dict[str, object]:
     return {
         "campaign": {"id": "load-test", "name": "Charge", "language": "fr"},
         "approval": {"required": False},
-        "territories": {key: {"name": key, "timezone": zone} for key, zone in
-                        (("fr", "Europe/Paris"), ("re", "Indian/Reunion"), ("nc", "Pacific/Noumea"), ("mq", "America/Martinique"))},
-        "accounts": {"x-main": {"network": "x", "sandbox": True}, "fb-main": {"network": "facebook", "sandbox": True}},
-        "landing": {"base_url": "https://s.example.org", "channels": {"tel-119": {"name": "119", "phone": "119"}}},
-        "posts": [{"id": f"p{index:03d}", "text": f"Message {index} : parles-en. {{link}}", "accounts": ["x-main", "fb-main"]} for index in range(posts)],
-    }  # fmt: skip
+        "territories": {
+            key: {"name": key, "timezone": zone}
+            for key, zone in (
+                ("fr", "Europe/Paris"),
+                ("re", "Indian/Reunion"),
+                ("nc", "Pacific/Noumea"),
+                ("mq", "America/Martinique"),
+            )
+        },
+        "accounts": {
+            "x-main": {"network": "x", "sandbox": True},
+            "fb-main": {"network": "facebook", "sandbox": True},
+        },
+        "landing": {
+            "base_url": "https://s.example.org",
+            "channels": {"tel-119": {"name": "119", "phone": "119"}},
+        },
+        "posts": [
+            {
+                "id": f"p{index:03d}",
+                "text": f"Message {index} : parles-en. {{link}}",
+                "accounts": ["x-main", "fb-main"],
+            }
+            for index in range(posts)
+        ],
+    }
 
 
 def prepare(folder: Path, database_url: str, emulator: EmulatorServer, posts: int) -> dict[str, str]:
@@ -72,8 +92,10 @@ def prepare(folder: Path, database_url: str, emulator: EmulatorServer, posts: in
 def daemon(env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-c", "from cli import main; main()", "schedule", "run", "--name", name],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def wait_for_start(database_url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:

@@ -128,8 +128,18 @@ def test_due_deliveries_are_published_once_with_their_history(env: Env) -> None:
 
 
 def test_rate_limit_is_honoured(env: Env) -> None:
-    inject(env.emulator, "x", "POST /2/tweets", status=429, times=1, headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(datetime.now(UTC).timestamp()) + 300)},
-           body={"title": "Too Many Requests", "status": 429})  # fmt: skip
+    inject(
+        env.emulator,
+        "x",
+        "POST /2/tweets",
+        status=429,
+        times=1,
+        headers={
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(int(datetime.now(UTC).timestamp()) + 300),
+        },
+        body={"title": "Too Many Requests", "status": 429},
+    )
     summary = env.dispatcher(batch=1).run_due()
     assert summary.retrying == 1
     waiting = next(delivery for delivery in env.deliveries() if delivery.state == DeliveryState.RETRYING)
@@ -177,8 +187,20 @@ def test_expired_token_pauses_the_account(env: Env) -> None:
 
 
 def test_rejection_fails_with_the_network_reason(env: Env) -> None:
-    inject(env.emulator, "facebook", "POST /{page-id}/feed", status=400, times=100,
-           body={"error": {"message": "(#100) Invalid parameter", "code": 100, "error_user_msg": "Le message contient un lien interdit."}})  # fmt: skip
+    inject(
+        env.emulator,
+        "facebook",
+        "POST /{page-id}/feed",
+        status=400,
+        times=100,
+        body={
+            "error": {
+                "message": "(#100) Invalid parameter",
+                "code": 100,
+                "error_user_msg": "Le message contient un lien interdit.",
+            }
+        },
+    )
     env.dispatcher().run_due()
     failed = [delivery for delivery in env.deliveries() if delivery.state == DeliveryState.FAILED]
     assert len(failed) == 4 and all(

@@ -51,9 +51,19 @@ def asgi_get(site: LandingSite, path: str) -> tuple[int, dict[str, str]]:
 
     messages: list[dict[str, object]] = []
     raw_path, _, query = path.partition("?")
-    scope = {"type": "http", "method": "GET", "path": raw_path, "raw_path": raw_path.encode(), "query_string": query.encode(),
-             "headers": [(b"user-agent", BROWSER.encode())], "http_version": "1.1", "scheme": "http", "server": ("test", 80),
-             "client": None, "root_path": ""}  # fmt: skip
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": raw_path,
+        "raw_path": raw_path.encode(),
+        "query_string": query.encode(),
+        "headers": [(b"user-agent", BROWSER.encode())],
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("test", 80),
+        "client": None,
+        "root_path": "",
+    }
 
     async def receive() -> dict[str, object]:
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -171,9 +181,15 @@ def test_no_cookie_and_strict_headers_everywhere(client: TestClient, site: Landi
 
 @pytest.mark.parametrize(
     "headers",
-    [{"User-Agent": "facebookexternalhit/1.1"}, {"User-Agent": "Twitterbot/1.0"}, {"Sec-Purpose": "prefetch"}, {"Purpose": "prefetch"},
-     {"DNT": "1"}, {"Sec-GPC": "1"}],
-)  # fmt: skip
+    [
+        {"User-Agent": "facebookexternalhit/1.1"},
+        {"User-Agent": "Twitterbot/1.0"},
+        {"Sec-Purpose": "prefetch"},
+        {"Purpose": "prefetch"},
+        {"DNT": "1"},
+        {"Sec-GPC": "1"},
+    ],
+)
 def test_bots_prefetches_and_opt_outs_are_not_counted(
     client: TestClient, site: LandingSite, headers: dict[str, str]
 ) -> None:
@@ -246,8 +262,10 @@ def test_landing_serve_command(workspace: Path, tmp_path: Path) -> None:
 
     process = subprocess.Popen(
         [sys.executable, "-c", "from cli import main; main()", "landing", "serve", "--port", str(port)],
-        env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.time() + 30
         while True:

@@ -22,8 +22,14 @@ TERRITORIES = {
 }
 
 
-def campaign(posts: list[dict[str, object]], *, slots: list[str] | None = None, schedule: dict[str, object] | None = None,
-             approval: bool = False, territory_extra: dict[str, dict[str, object]] | None = None) -> dict[str, object]:  # fmt: skip
+def campaign(
+    posts: list[dict[str, object]],
+    *,
+    slots: list[str] | None = None,
+    schedule: dict[str, object] | None = None,
+    approval: bool = False,
+    territory_extra: dict[str, dict[str, object]] | None = None,
+) -> dict[str, object]:
     territories = {
         key: {**value, **(territory_extra or {}).get(key, {})} for key, value in TERRITORIES.items()
     }
@@ -63,8 +69,10 @@ def by_territory(report: dict[str, object]) -> dict[str, list[dict[str, str]]]:
 
 @time_machine.travel("2026-10-20 08:00 +0000", tick=False)
 def test_one_local_time_in_every_territory_across_the_october_change(tmp_path: Path) -> None:
-    posts = [{"id": "before", "text": "Avant", "accounts": ["x-main"], "at": "2026-10-24 18:30"},
-             {"id": "after", "text": "Après", "accounts": ["x-main"], "at": "2026-10-26 18:30"}]  # fmt: skip
+    posts = [
+        {"id": "before", "text": "Avant", "accounts": ["x-main"], "at": "2026-10-24 18:30"},
+        {"id": "after", "text": "Après", "accounts": ["x-main"], "at": "2026-10-26 18:30"},
+    ]
     report = plan_json(tmp_path, campaign(posts))
     due = {(item["post"], item["territory"]): item["due_utc"] for item in report["planned"]}  # type: ignore[attr-defined]
     assert due[("before", "fr")] == "2026-10-24T16:30:00+00:00"  # CEST, UTC+2
@@ -90,7 +98,10 @@ def test_slot_in_the_autumn_fold_takes_the_first_occurrence(tmp_path: Path) -> N
     )
     planned = report["planned"]
     assert [item["due_local"] for item in planned] == [  # type: ignore[index]
-        "2026-10-25 02:30 Europe/Paris", "2026-10-26 02:30 Europe/Paris", "2026-10-27 02:30 Europe/Paris"]  # fmt: skip
+        "2026-10-25 02:30 Europe/Paris",
+        "2026-10-26 02:30 Europe/Paris",
+        "2026-10-27 02:30 Europe/Paris",
+    ]
     assert planned[0]["due_utc"] == "2026-10-25T00:30:00+00:00"  # type: ignore[index]
     assert "happens twice" in planned[0]["note"]  # type: ignore[index]
     assert planned[1]["due_utc"] == "2026-10-26T01:30:00+00:00" and planned[1]["note"] is None  # type: ignore[index]
@@ -121,8 +132,16 @@ def test_slot_in_the_spring_gap_moves_to_the_end_of_the_gap(tmp_path: Path) -> N
 
 @time_machine.travel("2026-11-02 08:00 +0000", tick=False)
 def test_quiet_hours_move_posts_to_the_morning(tmp_path: Path) -> None:
-    posts = [{"id": "late", "text": "Tard", "accounts": ["x-main"], "territories": ["fr", "re"], "at": "2026-11-02 23:30"},
-             {"id": "slotted", "text": "Créneau", "accounts": ["x-main"], "territories": ["fr"]}]  # fmt: skip
+    posts = [
+        {
+            "id": "late",
+            "text": "Tard",
+            "accounts": ["x-main"],
+            "territories": ["fr", "re"],
+            "at": "2026-11-02 23:30",
+        },
+        {"id": "slotted", "text": "Créneau", "accounts": ["x-main"], "territories": ["fr"]},
+    ]
     report = plan_json(
         tmp_path,
         campaign(posts, slots=["daily 06:00, 19:00"], territory_extra={"re": {"quiet_hours": "21:00-08:00"}}),
@@ -178,8 +197,10 @@ def test_daily_cap_moves_a_fixed_time_to_the_next_day(tmp_path: Path) -> None:
 
 @time_machine.travel("2026-11-02 08:00 +0000", tick=False)
 def test_only_approved_posts_are_planned_and_planning_is_idempotent(tmp_path: Path) -> None:
-    posts = [{"id": "ok", "text": "Approuvé", "accounts": ["x-main"], "territories": ["fr"]},
-             {"id": "draft", "text": "Brouillon", "accounts": ["x-main"], "territories": ["fr"]}]  # fmt: skip
+    posts = [
+        {"id": "ok", "text": "Approuvé", "accounts": ["x-main"], "territories": ["fr"]},
+        {"id": "draft", "text": "Brouillon", "accounts": ["x-main"], "territories": ["fr"]},
+    ]
     report = plan_json(tmp_path, campaign(posts, approval=True), ["post", "approve", "ok", "--by", "Alex"])
     assert [item["post"] for item in report["planned"]] == ["ok"]  # type: ignore[attr-defined]
     again = CliRunner().invoke(
@@ -212,9 +233,14 @@ def test_a_time_that_passed_long_ago_is_not_planned(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("spec", "days", "times"),
-    [("mon-fri 12:15, 18:30", {0, 1, 2, 3, 4}, ["12:15", "18:30"]), ("sat 11:00", {5}, ["11:00"]),
-     ("fri-mon 9:00", {4, 5, 6, 0}, ["09:00"]), ("daily 07:05", set(range(7)), ["07:05"]), ("wed,sat 17:00", {2, 5}, ["17:00"])],
-)  # fmt: skip
+    [
+        ("mon-fri 12:15, 18:30", {0, 1, 2, 3, 4}, ["12:15", "18:30"]),
+        ("sat 11:00", {5}, ["11:00"]),
+        ("fri-mon 9:00", {4, 5, 6, 0}, ["09:00"]),
+        ("daily 07:05", set(range(7)), ["07:05"]),
+        ("wed,sat 17:00", {2, 5}, ["17:00"]),
+    ],
+)
 def test_slot_syntax(spec: str, days: set[int], times: list[str]) -> None:
     slots = parse_slots(spec)
     assert slots.days == days and [moment.strftime("%H:%M") for moment in slots.times] == times

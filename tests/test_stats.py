@@ -1,0 +1,197 @@
+"""Statistics: collection, exports by every dimension, the HTML report, large generated campaigns."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import insert
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
+
+from campaign.checks import check_file
+from campaign.db import Database
+from campaign.models import ClickCounter, Delivery, Link, MetricSnapshot
+from cli import app
+from engagement.landing import LandingSite
+from engagement.stats import aggregate
+from networks.emulator.server import EmulatorServer
+
+from .conftest import published
+
+
+@pytest.fixture
+def run(workspace: Path, database_url: str, emulator: EmulatorServer) -> dict[str, str]:
+    """The example campaign with approval off, published to the emulator, metrics collected."""
+    text = (
+        (workspace / "campaign.yaml")
+        .read_text("utf-8")
+        .replace("required: true", "required: false")
+        .replace("two_person: true", "two_person: false")
+    )
+    (workspace / "campaign.yaml").write_text(text, "utf-8")
+    env = {"CLICKABLE_HOME": str(workspace), "CLICKABLE_DATABASE_URL": database_url, "CLICKABLE_EMULATOR_URL": emulator.url,
+           "CLICKABLE_KEYRING": "0"}  # fmt: skip
+    runner = CliRunner()
+    for command in (
+        ["campaign", "load"],
+        ["post", "publish", "p03-secret", "--now"],
+        ["post", "publish", "p08-nouvelle-caledonie", "--now"],
+    ):
+        result = runner.invoke(app, command, env=env)
+        assert result.exit_code == 0, result.output
+    frozen = emulator.emulator.now() + 6 * 3600  # six hours later, and the numbers stop growing
+    emulator.emulator.now = lambda: frozen  # type: ignore[method-assign]
+    result = runner.invoke(app, ["stats", "collect", "--all"], env=env)
+    assert result.exit_code == 0 and "snapshots stored" in result.stdout
+    return env
+
+
+def visit(workspace: Path, database_url: str, count: int) -> dict[str, int]:
+    """Visits and channel clicks through the real landing app; returns visits per territory."""
+    report = check_file(workspace / "campaign.yaml")
+    database = Database(database_url)
+    site = LandingSite(report.campaign, database)  # type: ignore[arg-type]
+    per_territory: dict[str, int] = {}
+    with TestClient(site.app(), headers={"User-Agent": "Mozilla/5.0"}, follow_redirects=False) as client:
+        with Session(database.engine) as session:
+            delivered = session.exec(select(Delivery).where(Delivery.state == "published")).all()
+            codes = [session.get(Link, delivery.link_id).code for delivery in delivered]  # type: ignore[union-attr]
+        for index in range(count):
+            code = codes[index % len(codes)]
+            assert client.get(f"/r/{code}").status_code == 302
+            assert client.get(f"/go/pharos?from={code}").status_code == 302
+            territory = site.targets[code].territory
+            per_territory[territory] = per_territory.get(territory, 0) + 1
+    database.dispose()
+    return per_territory
+
+
+def test_exports_match_the_emulator_and_the_counters(
+    run: dict[str, str], emulator: EmulatorServer, workspace: Path, database_url: str
+) -> None:
+    per_territory = visit(workspace, database_url, 40)
+    runner = CliRunner()
+    by_network = list(
+        csv.DictReader(
+            io.StringIO(runner.invoke(app, ["stats", "export", "--by", "network"], env=run).stdout)
+        )
+    )
+    published_count = len(published(emulator))
+    assert sum(int(row["deliveries"]) for row in by_network) >= published_count
+    assert sum(int(row["landing_visits"]) for row in by_network) == 40
+    assert sum(int(row["channel_clicks"]) for row in by_network) == 40
+    expected_views = sum(
+        emulator.emulator.engagement(str(item["id"]))["views"] for item in published(emulator)
+    )
+    assert sum(int(row["views"]) for row in by_network) == expected_views
+    territories = json.loads(
+        runner.invoke(app, ["stats", "export", "--by", "territory", "--format", "json"], env=run).stdout
+    )
+    assert {
+        row["territory"]: row["landing_visits"] for row in territories if row["landing_visits"]
+    } == per_territory
+    for dimension in ("post", "capsule", "day"):
+        result = runner.invoke(app, ["stats", "export", "--by", dimension, "--format", "json"], env=run)
+        assert result.exit_code == 0
+        assert (
+            sum(
+                row["landing_visits"]
+                for row in json.loads(result.stdout)
+                if isinstance(row["landing_visits"], int)
+            )
+            == 40
+        )
+    target = workspace / "stats.xlsx"
+    assert (
+        runner.invoke(
+            app, ["stats", "export", "--by", "post", "--format", "xlsx", "--out", str(target)], env=run
+        ).exit_code
+        == 0
+    )
+    sheet = load_workbook(target).active
+    header = [cell.value for cell in next(sheet.iter_rows(max_row=1))]  # type: ignore[union-attr]
+    assert header[:3] == ["post", "deliveries", "views"]
+
+
+def test_small_counts_can_be_suppressed(run: dict[str, str], workspace: Path, database_url: str) -> None:
+    visit(workspace, database_url, 3)
+    rows = json.loads(
+        CliRunner()
+        .invoke(
+            app,
+            ["stats", "export", "--by", "territory", "--format", "json", "--suppress-below", "10"],
+            env=run,
+        )
+        .stdout
+    )
+    assert {row["landing_visits"] for row in rows if row["landing_visits"] != 0} == {"<10"}
+
+
+def test_report_is_self_contained_with_charts(
+    run: dict[str, str], workspace: Path, database_url: str
+) -> None:
+    visit(workspace, database_url, 12)
+    target = workspace / "report.html"
+    assert CliRunner().invoke(app, ["stats", "report", "--out", str(target)], env=run).exit_code == 0
+    html = target.read_text("utf-8")
+    assert html.count("data:image/png;base64,") >= 3
+    assert "En bref" in html and "12 visites sont arrivées" in html
+    assert "http://" not in html and "https://" not in html  # nothing to fetch: it opens offline
+
+
+def test_collecting_again_keeps_history(run: dict[str, str], database_url: str) -> None:
+    assert CliRunner().invoke(app, ["stats", "collect", "--all"], env=run).exit_code == 0
+    database = Database(database_url)
+    with Session(database.engine) as session:
+        snapshots = session.exec(select(MetricSnapshot)).all()
+    database.dispose()
+    per_delivery: dict[int, int] = {}
+    for snapshot in snapshots:
+        per_delivery[snapshot.delivery_id] = per_delivery.get(snapshot.delivery_id, 0) + 1
+    assert set(per_delivery.values()) == {2}
+
+
+def test_bad_export_options(run: dict[str, str]) -> None:
+    runner = CliRunner()
+    assert (
+        "unknown format 'pdf'" in runner.invoke(app, ["stats", "export", "--format", "pdf"], env=run).stderr
+    )
+    assert (
+        "unknown dimension 'planet'"
+        in runner.invoke(app, ["stats", "export", "--by", "planet"], env=run).stderr
+    )
+    assert "needs --out" in runner.invoke(app, ["stats", "export", "--format", "xlsx"], env=run).stderr
+
+
+def test_large_generated_campaign(run: dict[str, str], database_url: str) -> None:
+    """Thousands of deliveries' worth of counters (200,000 rows): the totals come out exact."""
+    database = Database(database_url)
+    chance = random.Random(3)
+    with Session(database.engine) as session:
+        links = session.exec(select(Link).where(Link.post_id != None)).all()  # noqa: E711
+        campaign_id = links[0].campaign_id
+    rows, expected = [], 0
+    start = date(2026, 1, 1)
+    for index in range(200_000):
+        link = links[index % len(links)]
+        count = chance.randint(1, 5)
+        expected += count
+        rows.append({"day": start + timedelta(days=index // len(links)), "campaign_id": campaign_id, "code": link.code,
+                     "territory": "fr", "event": "visit" if index % 3 else "click:pharos", "count": count})  # fmt: skip
+    with database.engine.begin() as connection:
+        for offset in range(0, len(rows), 20_000):
+            connection.execute(insert(ClickCounter), rows[offset : offset + 20_000])
+    with Session(database.engine) as session:
+        for dimension in ("post", "network", "day"):
+            result = aggregate(session, campaign_id, dimension)
+            assert sum(row.landing_visits + row.channel_clicks for row in result) == expected
+    database.dispose()
+    assert datetime.now(UTC)
