@@ -17,6 +17,7 @@ from campaign.errors import ClickableError
 from campaign.logs import configure_logging
 from campaign.settings import Settings
 from capsules import cli as capsules_cli
+from demo import cli as demo_cli
 from engagement import cli as engagement_cli
 from networks import cli as networks_cli
 from schedules import cli as schedules_cli
@@ -83,6 +84,7 @@ campaign_cli.post_app.command("publish")(schedules_cli.publish_command)
 app.command("doctor")(schedules_cli.doctor_command)
 app.add_typer(engagement_cli.landing_app, name="landing")
 app.add_typer(engagement_cli.stats_app, name="stats")
+app.command("demo")(demo_cli.demo_command)
 
 
 def main() -> None:

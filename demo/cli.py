@@ -1,0 +1,56 @@
+"""`clickable demo`: the newcomer's first command."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from campaign.context import state
+
+
+def demo_command(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Option("--dir", help="Folder to create the demo campaign in.")] = Path(
+        "clickable-demo"
+    ),
+    keep_running: Annotated[
+        bool, typer.Option("--keep-running", help="Keep the landing page up, to open it in a browser.")
+    ] = False,
+) -> None:
+    """Run the whole campaign chain on this machine, with no credentials: capsule, posts, landing page, report."""
+    from demo.run import DemoResult, run_demo
+
+    app_state = state(ctx)
+    console = app_state.console
+    started = time.perf_counter()
+
+    def wait(result: DemoResult) -> None:
+        console.print(f"Page « Signaler » : {result.landing_url}/ — Ctrl-C pour arrêter.")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+    result = run_demo(
+        folder.resolve(),
+        say=lambda message: console.print(message),
+        keep_running=wait if keep_running else None,
+    )
+    elapsed = time.perf_counter() - started
+    console.print(f"\nDémo terminée en {elapsed:.0f} s.")
+    published = ", ".join(f"{network} {count}" for network, count in sorted(result.published.items()))
+    console.print(
+        f"Publications sur l'émulateur : {sum(result.published.values())} ({published}); échecs : {result.failed}"
+    )
+    console.print(f"Visites de la page « Signaler » : {result.visits}")
+    console.print(
+        "Clics vers un canal : "
+        + (", ".join(f"{channel} {count}" for channel, count in result.clicks.items()) or "aucun")
+    )
+    for name, path in result.files.items():
+        console.print(f"  {name}: {path}")
+    console.print(f"Ouvrez le rapport : {result.files['report.html']}")

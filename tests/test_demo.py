@@ -1,0 +1,55 @@
+"""`clickable demo` end to end: its numbers agree with the emulator's record and the landing counters."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from icalendar import Calendar
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from campaign.db import Database
+from campaign.models import ClickCounter, Delivery, DeliveryState
+from demo.run import run_demo
+from networks.emulator.server import EmulatorServer
+
+from .conftest import published
+
+
+def test_demo_runs_the_whole_chain(tmp_path: Path, emulator: EmulatorServer) -> None:
+    messages: list[str] = []
+    result = run_demo(tmp_path / "demo", say=messages.append, emulator=emulator)
+    assert len(messages) == 7
+    records = published(emulator)
+    assert dict(result.published) == dict(Counter(str(record["network"]) for record in records))
+    assert set(result.published) == {"x", "facebook", "instagram"} and result.failed == 0
+    database = Database(f"sqlite:///{tmp_path / 'demo' / 'clickable.db'}")
+    with Session(database.engine) as session:
+        states = (
+            Counter(row.state for row in session.exec(select(Delivery)).scalars())
+            if False
+            else Counter(delivery.state for delivery in session.exec(select(Delivery)).scalars())
+        )
+        visits = session.execute(
+            select(func.sum(ClickCounter.count)).where(ClickCounter.event == "visit")
+        ).scalar_one()
+        clicks = session.execute(
+            select(func.sum(ClickCounter.count)).where(ClickCounter.event.startswith("click:"))
+        ).scalar_one()  # type: ignore[attr-defined]
+    database.dispose()
+    assert states == {DeliveryState.PUBLISHED: len(records)}
+    assert result.visits == visits > 0
+    assert sum(result.clicks.values()) == clicks > 0
+    report = result.files["report.html"].read_text("utf-8")
+    assert report.count("data:image/png;base64,") >= 3 and f"{visits} visites" in report.replace(
+        "\u202f", " "
+    )
+    assert result.files["stats.csv"].read_text("utf-8").startswith("post,deliveries,views")
+    events = [
+        component
+        for component in Calendar.from_ical(result.files["plan.ics"].read_bytes()).walk()
+        if component.name == "VEVENT"
+    ]
+    assert len(events) == len(records)
+    assert (tmp_path / "demo" / "out" / "signaler" / "vertical.mp4").is_file()
