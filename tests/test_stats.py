@@ -21,7 +21,6 @@ from campaign.db import Database
 from campaign.models import ClickCounter, Delivery, Link, MetricSnapshot
 from cli import app
 from engagement.landing import LandingSite
-from engagement.stats import aggregate
 from networks.emulator.server import EmulatorServer
 
 from .conftest import published
@@ -171,27 +170,57 @@ def test_bad_export_options(run: dict[str, str]) -> None:
     assert "needs --out" in runner.invoke(app, ["stats", "export", "--format", "xlsx"], env=run).stderr
 
 
-def test_large_generated_campaign(run: dict[str, str], database_url: str) -> None:
-    """Thousands of deliveries' worth of counters (200,000 rows): the totals come out exact."""
+def test_thousands_of_deliveries_and_a_million_counter_rows(tmp_path: Path, database_url: str) -> None:
+    """Generated: 4,000 deliveries with metrics and 1,000,000 counter rows; exports and report stay exact."""
+    import yaml
+    from sqlalchemy import update
+
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d 12:00")
+    data = {
+        "campaign": {"id": "big", "name": "Grande campagne", "language": "fr"},
+        "approval": {"required": False},
+        "territories": {key: {"name": key, "timezone": zone} for key, zone in (("fr", "Europe/Paris"), ("re", "Indian/Reunion"), ("nc", "Pacific/Noumea"), ("mq", "America/Martinique"))},
+        "accounts": {"x-main": {"network": "x", "sandbox": True}, "fb-main": {"network": "facebook", "sandbox": True}},
+        "schedule": {"caps": {"x": 100_000, "facebook": 100_000}},
+        "landing": {"base_url": "https://s.example.org", "channels": {"pharos": {"name": "Pharos", "url": "https://www.internet-signalement.gouv.fr"}}},
+        "posts": [{"id": f"p{index:04d}", "text": f"Message {index} {{link}}", "accounts": ["x-main", "fb-main"], "at": tomorrow} for index in range(500)],
+    }  # fmt: skip
+    (tmp_path / "campaign.yaml").write_text(yaml.safe_dump(data), "utf-8")
+    env = {"CLICKABLE_HOME": str(tmp_path), "CLICKABLE_DATABASE_URL": database_url}
+    for command in (["campaign", "load"], ["schedule", "plan"]):
+        assert CliRunner().invoke(app, command, env=env).exit_code == 0
     database = Database(database_url)
     chance = random.Random(3)
-    with Session(database.engine) as session:
-        links = session.exec(select(Link).where(Link.post_id != None)).all()  # noqa: E711
-        campaign_id = links[0].campaign_id
-    rows, expected = [], 0
-    start = date(2026, 1, 1)
-    for index in range(200_000):
-        link = links[index % len(links)]
-        count = chance.randint(1, 5)
-        expected += count
-        rows.append({"day": start + timedelta(days=index // len(links)), "campaign_id": campaign_id, "code": link.code,
-                     "territory": "fr", "event": "visit" if index % 3 else "click:pharos", "count": count})  # fmt: skip
+    now = datetime.now(UTC)
     with database.engine.begin() as connection:
-        for offset in range(0, len(rows), 20_000):
-            connection.execute(insert(ClickCounter), rows[offset : offset + 20_000])
-    with Session(database.engine) as session:
-        for dimension in ("post", "network", "day"):
-            result = aggregate(session, campaign_id, dimension)
-            assert sum(row.landing_visits + row.channel_clicks for row in result) == expected
+        connection.execute(update(Delivery).values(state="published", published_at=now, remote_id="1"))
+        ids = list(connection.execute(select(Delivery.id)).scalars())
+        views = [chance.randint(100, 5000) for _ in ids]
+        connection.execute(insert(MetricSnapshot), [{"delivery_id": delivery_id, "collected_at": now, "milestone": "24h", "metrics": {"views": view}, "raw": {}}
+                                                    for delivery_id, view in zip(ids, views, strict=True)])  # fmt: skip
+        codes = list(connection.execute(select(Link.code)).scalars())
+        expected = {"visit": 0, "click:pharos": 0}
+        batch: list[dict[str, object]] = []
+        for index in range(1_000_000):
+            event = "visit" if index % 4 else "click:pharos"
+            count = chance.randint(1, 9)
+            expected[event] += count
+            batch.append({"day": date(2025, 1, 1) + timedelta(days=index // len(codes)), "campaign_id": "big", "code": codes[index % len(codes)],
+                          "territory": "fr", "event": event, "count": count})  # fmt: skip
+            if len(batch) == 50_000:
+                connection.execute(insert(ClickCounter), batch)
+                batch = []
     database.dispose()
-    assert datetime.now(UTC)
+    assert len(ids) == 4000
+    runner = CliRunner()
+    for dimension in ("post", "capsule", "network", "territory", "day"):
+        result = runner.invoke(app, ["stats", "export", "--by", dimension, "--format", "json"], env=env)
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.stdout)
+        assert sum(row["landing_visits"] for row in rows) == expected["visit"], dimension
+        assert sum(row["channel_clicks"] for row in rows) == expected["click:pharos"], dimension
+        if dimension != "day":
+            assert sum(row["views"] for row in rows) == sum(views), dimension
+    report = tmp_path / "report.html"
+    assert runner.invoke(app, ["stats", "report", "--out", str(report)], env=env).exit_code == 0
+    assert report.read_text("utf-8").count("data:image/png;base64,") >= 3
