@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 NGINX_CONF = """
-worker_processes 1;
+worker_processes {workers};
 daemon off;
 pid {folder}/nginx.pid;
 error_log stderr error;
@@ -115,6 +115,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="landing page worker processes (nginx gets as many)"
+    )
     arguments = parser.parse_args()
     for tool in ("nginx", "wrk"):
         if not shutil.which(tool):
@@ -127,7 +130,9 @@ def main() -> None:
         (folder / "www").mkdir()
         (folder / "www" / "index.html").write_text("<!doctype html><title>ok</title>ok\n", "utf-8")
         nginx_port = free_port()
-        (folder / "nginx.conf").write_text(NGINX_CONF.format(folder=folder, port=nginx_port), "utf-8")
+        (folder / "nginx.conf").write_text(
+            NGINX_CONF.format(folder=folder, port=nginx_port, workers=arguments.workers), "utf-8"
+        )
         workspace = folder / "campaign"
         write_example(workspace, today=date.today())
         url = f"sqlite:///{workspace / 'bench.db'}"
@@ -139,7 +144,7 @@ def main() -> None:
         landing_port = free_port()
         nginx = subprocess.Popen(["nginx", "-p", str(folder), "-c", str(folder / "nginx.conf")])
         landing = subprocess.Popen(
-            [sys.executable, "-c", "from cli import main; main()", "landing", "serve", "--port", str(landing_port)],
+            [sys.executable, "-c", "from cli import main; main()", "landing", "serve", "--port", str(landing_port), "--workers", str(arguments.workers)],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         try:

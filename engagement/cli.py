@@ -21,6 +21,9 @@ def serve_command(
         str, typer.Option(help="Address to listen on (behind a reverse proxy: 127.0.0.1).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (each counts in memory and adds to the same daily rows).")
+    ] = 1,
 ) -> None:
     """Serve the landing page (uvicorn; no access log: visitors' addresses are never written)."""
     import uvicorn

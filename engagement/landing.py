@@ -301,3 +301,21 @@ def _kind(channel: ChannelSpec) -> str:
     if phone:
         return "talk"
     return "report"
+
+
+def app_from_environment() -> Starlette:
+    """An app built from the settings (CLICKABLE_HOME, CLICKABLE_DATABASE_URL): for uvicorn's workers.
+
+    Each worker process counts in its own memory and adds its counts to the same daily rows.
+    """
+    from campaign.checks import check_file
+    from campaign.errors import CampaignFileError
+    from campaign.settings import Settings
+
+    settings = Settings()
+    report = check_file(settings.campaign_file())
+    if report.campaign is None:
+        raise CampaignFileError(report.problems)
+    database = Database(settings.resolved_database_url())
+    database.ensure_schema()
+    return LandingSite(report.campaign, database).app()
