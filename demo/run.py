@@ -40,6 +40,7 @@ from networks.emulator.server import EmulatorServer
 from networks.emulator.server import start as start_emulator
 from schedules.dispatch import Dispatcher
 from schedules.plan import plan
+from schedules.views import calendar_ics, delivery_rows
 
 DEMO_FORMATS = ["vertical", "x"]  # enough for every network of the example; the editor renders all four
 APPROVER = "Démo (relecture)"
@@ -262,30 +263,9 @@ def _simulate_visitors(database: Database, result: DemoResult, chance: random.Ra
 
 
 def _write_calendar(database: Database, campaign_id: str, target: Path) -> None:
-    from icalendar import Calendar, Event
-
-    calendar = Calendar()
-    calendar.add("prodid", "-//ECPAT France//clickable demo//FR")
-    calendar.add("version", "2.0")
     with Session(database.engine) as session:
-        rows = session.exec(
-            select(Delivery, Post, Account)
-            .join(Link, col(Link.id) == Delivery.link_id)
-            .join(Post, col(Post.id) == Link.post_id)
-            .join(Account, col(Account.id) == Delivery.account_id)
-            .where(Post.campaign_id == campaign_id)
-        ).all()
-    for delivery, post, account in rows:
-        if delivery.due_utc is None:
-            continue
-        event = Event()
-        event.add("uid", f"delivery-{delivery.id}@clickable-demo")
-        event.add("dtstamp", datetime.now(UTC))
-        event.add("dtstart", delivery.due_utc)
-        event.add("dtend", delivery.due_utc + timedelta(minutes=15))
-        event.add("summary", f"[{account.network}] {post.key} ({delivery.zone})")
-        calendar.add_component(event)
-    target.write_bytes(calendar.to_ical())
+        rows = delivery_rows(session, campaign_id)
+    target.write_bytes(calendar_ics(rows, now=datetime.now(UTC)))
 
 
 __all__ = ["DemoResult", "EmulatorServer", "run_demo"]

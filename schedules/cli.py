@@ -7,11 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from icalendar import Calendar, Event
 from rich.table import Table
 from sqlmodel import Session, col, select
 
-from campaign.checks import tracked_url
 from campaign.context import AppState, print_json, state
 from campaign.errors import ClickableError
 from campaign.models import (
@@ -19,10 +17,7 @@ from campaign.models import (
     Delivery,
     DeliveryEvent,
     DeliveryState,
-    Link,
-    Post,
     PostStatus,
-    Territory,
     Variant,
     Worker,
 )
@@ -34,6 +29,7 @@ from networks.credentials import CredentialStore
 from schedules.daemon import STALE_AFTER, Daemon, new_worker_id
 from schedules.dispatch import Dispatcher
 from schedules.plan import plan
+from schedules.views import calendar_ics, delivery_rows
 
 schedule_app = typer.Typer(
     help="Plan posts in each territory's local time and run the publishing daemon.", no_args_is_help=True
@@ -64,45 +60,6 @@ def _campaign_id(app_state: AppState) -> str | None:
     from campaign.cli import _current_campaign_id
 
     return _current_campaign_id(app_state)
-
-
-def delivery_rows(
-    session: Session, campaign_id: str | None, states: list[str] | None = None
-) -> list[dict[str, Any]]:
-    campaign = get_campaign(session, campaign_id)
-    query = (
-        select(Delivery, Variant, Post, Account, Territory)  # type: ignore[call-overload]
-        .join(Variant, col(Variant.id) == Delivery.variant_id)
-        .join(Post, col(Post.id) == Variant.post_id)
-        .join(Account, col(Account.id) == Delivery.account_id)
-        .join(Territory, col(Territory.id) == Delivery.territory_id)
-        .where(Post.campaign_id == campaign.id)
-        .order_by(col(Delivery.due_utc), col(Delivery.id))
-    )
-    if states:
-        query = query.where(col(Delivery.state).in_(states))
-    links = {link.id: link.code for link in session.exec(select(Link).where(Link.campaign_id == campaign.id))}
-    rows = []
-    for delivery, variant, post, account, territory in session.exec(query):
-        code = links.get(delivery.link_id) if delivery.link_id else None
-        rows.append(
-            {
-                "id": delivery.id,
-                "post": post.key,
-                "account": account.name,
-                "network": variant.network,
-                "territory": territory.key,
-                "state": delivery.state,
-                "due_utc": delivery.due_utc.isoformat() if delivery.due_utc else None,
-                "due_local": format_local(delivery.due_utc, delivery.zone) if delivery.due_utc else None,
-                "remote_id": delivery.remote_id,
-                "link": tracked_url(campaign.landing_base_url, code) if code else None,
-                "text": delivery.text,
-                "note": delivery.note,
-                "last_error": delivery.last_error,
-            }
-        )
-    return rows
 
 
 @schedule_app.command("plan")
@@ -197,24 +154,8 @@ def calendar_command(
     app_state = state(ctx)
     with app_state.database().session() as session:
         rows = delivery_rows(session, _campaign_id(app_state))
-    calendar = Calendar()
-    calendar.add("prodid", "-//ECPAT France//clickable//FR")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", "Click@ble — publications")
-    for row in rows:
-        if not row["due_utc"]:
-            continue
-        event = Event()
-        start = datetime.fromisoformat(row["due_utc"])
-        event.add("uid", f"delivery-{row['id']}@clickable")
-        event.add("dtstamp", app_state.now())
-        event.add("dtstart", start)
-        event.add("dtend", start + timedelta(minutes=15))
-        event.add("summary", f"[{row['network']}] {row['post']} — {row['territory']} ({row['state']})")
-        event.add("description", f"{row['text'] or ''}\n\n{row['due_local']} · {row['account']}")
-        calendar.add_component(event)
     ics.parent.mkdir(parents=True, exist_ok=True)
-    ics.write_bytes(calendar.to_ical())
+    ics.write_bytes(calendar_ics(rows, now=app_state.now()))
     app_state.console.print(f"Wrote {len(rows)} events to {ics}.")
 
 
