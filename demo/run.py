@@ -222,7 +222,8 @@ def run_demo(
             (folder / "stats.csv").write_text(
                 to_csv(aggregate(session, campaign.id, "post"), "post"), "utf-8"
             )
-            (folder / "report.html").write_text(build_report(session, campaign), "utf-8")
+            names = {key: channel.name for key, channel in report.campaign.landing.channels.items()}
+            (folder / "report.html").write_text(build_report(session, campaign, channel_names=names), "utf-8")
             result.clicks = Counter(channel_totals(session, campaign.id))
             result.visits = sum(row.landing_visits for row in aggregate(session, campaign.id, "network"))
         result.files["report.html"] = folder / "report.html"

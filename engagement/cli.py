@@ -141,7 +141,13 @@ def report_command(
     app_state = state(ctx)
     with app_state.database().session() as session:
         campaign = get_campaign(session, _current_campaign_id(app_state))
-        html = build_report(session, campaign, suppress_below=suppress_below)
+        report = check_file(app_state.settings.campaign_file(), now=app_state.now())
+        names = (
+            {key: channel.name for key, channel in report.campaign.landing.channels.items()}
+            if report.campaign
+            else None
+        )
+        html = build_report(session, campaign, suppress_below=suppress_below, channel_names=names)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, "utf-8")
     app_state.console.print(f"Wrote {out} ({len(html) / 1024:.0f} KB).")

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from campaign.models import Campaign
+from campaign.models import Campaign, Territory
 from engagement.stats import Row, aggregate, channel_totals
 
 FUNNEL_LABELS = ("Vues", "Visites de la page", "Clics vers un canal")
@@ -99,12 +99,28 @@ def summary_sentences(networks: list[Row], channels: dict[str, int], territories
     return sentences
 
 
-def build_report(session: Session, campaign: Campaign, *, suppress_below: int = 0) -> str:
+def build_report(
+    session: Session,
+    campaign: Campaign,
+    *,
+    suppress_below: int = 0,
+    channel_names: dict[str, str] | None = None,
+) -> str:
+    """The report; territories and channels are named as the campaign names them, for the reader."""
     networks = aggregate(session, campaign.id, "network")
     territories = aggregate(session, campaign.id, "territory")
     posts = aggregate(session, campaign.id, "post")
     capsules = [row for row in aggregate(session, campaign.id, "capsule") if not row.key.startswith("(")]
-    channels = channel_totals(session, campaign.id)
+    channels = {
+        (channel_names or {}).get(key, key): count
+        for key, count in channel_totals(session, campaign.id).items()
+    }
+    territory_names = {
+        row.key: row.name
+        for row in session.exec(select(Territory).where(Territory.campaign_id == campaign.id))
+    }
+    for row in territories:
+        row.key = territory_names.get(row.key, row.key)
     charts = [
         {
             "title": "Des vues aux signalements, par réseau",
