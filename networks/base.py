@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -186,8 +186,3 @@ def adapter_factory(network: str) -> AdapterFactory:
         raise KeyError(
             f"no adapter for network '{network}' (known: {', '.join(sorted(_REGISTRY))})"
         ) from None
-
-
-def known_networks() -> Mapping[str, AdapterFactory]:
-    adapter_factory("x")
-    return dict(_REGISTRY)

@@ -23,14 +23,10 @@ from networks.base import (
     validate_text,
 )
 from networks.credentials import Credentials
-from networks.graph import METRIC_UNKNOWN, GraphClient, GraphError
+from networks.graph import METRIC_UNKNOWN, OBJECT_MISSING, GraphClient, GraphError
 from networks.metrics import metric_names, normalise
 
 POLL_INTERVAL_S = 2.0
-
-
-def read_all(path: Path) -> bytes:
-    return Path(path).read_bytes()
 
 
 def insights(client: GraphClient, node: str, edge: str, names: list[str]) -> dict[str, Any]:
@@ -49,6 +45,17 @@ def insights(client: GraphClient, node: str, edge: str, names: list[str]) -> dic
             continue
         return {item["name"]: (item.get("values") or [{}])[-1].get("value") for item in body.get("data", [])}
     return {}
+
+
+def metric_reading(client: GraphClient, remote_id: str, edge: str, mapping: dict[str, str]) -> MetricReading:
+    """One object's metrics, normalised; an object the network no longer has comes back ``missing``."""
+    try:
+        raw = insights(client, remote_id, edge, list(mapping))
+    except GraphError as error:
+        if error.code == METRIC_UNKNOWN and error.subcode == OBJECT_MISSING:
+            return MetricReading(remote_id, {}, {"error": error.reason}, missing=True)
+        raise
+    return MetricReading(remote_id, normalise(mapping, raw), raw)
 
 
 @register("facebook")
@@ -86,7 +93,7 @@ class FacebookAdapter(Adapter):
     def upload_media(self, content: Content, handle: MediaHandle | None = None) -> MediaHandle | None:
         if content.video is None:
             return None
-        data = read_all(content.video)
+        data = Path(content.video).read_bytes()
         if self.reels and content.vertical:
             if handle is None:
                 started = self.client.request(
@@ -225,21 +232,12 @@ class FacebookAdapter(Adapter):
         return None
 
     def fetch_metrics(self, remote_ids: list[str]) -> list[MetricReading]:
-        readings = []
-        for remote_id in remote_ids:
-            is_post = "_" in remote_id
-            mapping = self.post_metrics if is_post else self.video_metrics
-            try:
-                raw = insights(
-                    self.client, remote_id, "insights" if is_post else "video_insights", list(mapping)
-                )
-            except GraphError as error:
-                if error.code == METRIC_UNKNOWN and "does not exist" in error.reason:
-                    readings.append(MetricReading(remote_id, {}, {"error": error.reason}, missing=True))
-                    continue
-                raise
-            readings.append(MetricReading(remote_id, normalise(mapping, raw), raw))
-        return readings
+        return [
+            metric_reading(self.client, remote_id, "insights", self.post_metrics)
+            if "_" in remote_id  # page posts are "{page}_{post}"; videos and Reels are plain ids
+            else metric_reading(self.client, remote_id, "video_insights", self.video_metrics)
+            for remote_id in remote_ids
+        ]
 
     def check_credentials(self) -> str:
         page = self.client.request("GET", self.page, params={"fields": "id,name"})

@@ -30,6 +30,7 @@ RATE_LIMIT_CODES = {4, 17, 32, 613, 80001, 80002}
 EXPIRED_TOKEN = 190
 DUPLICATE_CODES = {506}
 METRIC_UNKNOWN = 100
+OBJECT_MISSING = 33  # error_subcode with code 100: the object does not exist (any more)
 
 
 class GraphError(Rejected):

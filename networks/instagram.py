@@ -23,9 +23,9 @@ from networks.base import (
     validate_text,
 )
 from networks.credentials import Credentials
-from networks.facebook import insights
-from networks.graph import METRIC_UNKNOWN, GraphClient, GraphError
-from networks.metrics import metric_names, normalise
+from networks.facebook import metric_reading
+from networks.graph import GraphClient, GraphError
+from networks.metrics import metric_names
 
 POLL_INTERVAL_S = 2.0
 CONTAINER_DEADLINE_S = 300.0
@@ -151,17 +151,7 @@ class InstagramAdapter(Adapter):
         return None
 
     def fetch_metrics(self, remote_ids: list[str]) -> list[MetricReading]:
-        readings = []
-        for remote_id in remote_ids:
-            try:
-                raw = insights(self.client, remote_id, "insights", list(self.metrics))
-            except GraphError as error:
-                if error.code == METRIC_UNKNOWN and "does not exist" in error.reason:
-                    readings.append(MetricReading(remote_id, {}, {"error": error.reason}, missing=True))
-                    continue
-                raise
-            readings.append(MetricReading(remote_id, normalise(self.metrics, raw), raw))
-        return readings
+        return [metric_reading(self.client, remote_id, "insights", self.metrics) for remote_id in remote_ids]
 
     def check_credentials(self) -> str:
         user = self.client.request("GET", self.user, params={"fields": "id,username"})

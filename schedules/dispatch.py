@@ -25,7 +25,6 @@ from campaign.models import (
     DeliveryState,
     Link,
     Post,
-    Territory,
     Variant,
 )
 from networks.accounts import AccountRef
@@ -217,18 +216,6 @@ class Dispatcher:
             )
             session.commit()
         log.info("%d deliveries published", len(items))
-
-    def due(self, session: Session) -> list[Delivery]:
-        return list(
-            session.exec(
-                select(Delivery)
-                .where(
-                    col(Delivery.state).in_((DeliveryState.QUEUED, DeliveryState.RETRYING)),
-                    col(Delivery.due_utc) <= self.clock(),
-                )
-                .order_by(col(Delivery.due_utc))
-            )
-        )
 
     def next_due(self, session: Session) -> datetime | None:
         return session.exec(
@@ -545,8 +532,3 @@ def _rendered(capsule: Capsule | None, network: str) -> tuple[Path | None, Path 
             captions = next((Path(item["path"]) for item in files if item.get("kind") == "srt"), None)
             return video, captions, name in ("vertical", "x")
     return None, None, True
-
-
-def territory_zone(session: Session, delivery: Delivery) -> str:
-    territory = session.get(Territory, delivery.territory_id)
-    return territory.timezone if territory else delivery.zone

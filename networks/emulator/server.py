@@ -35,6 +35,7 @@ GRAPH_HOSTS = {
 VERSION = re.compile(r"/v\d+\.\d+(?=/)")
 MP4_SIGNATURE = b"ftyp"
 PROCESSING_POLLS = 2  # status polls before a video is ready
+OBJECT_MISSING = 33  # Graph: "Object with ID … does not exist"
 CREATE_ROUTES = {"/2/tweets", "/{page-id}/feed", "/{ig-user-id}/media_publish", "/{page-id}/videos"}
 RATE_WINDOW_S = 900
 
@@ -648,7 +649,12 @@ class Emulator:
 
     def _page(self, page: str) -> Reply | None:
         if page != self.credentials()["facebook"]["page_id"]:
-            return graph_error(400, 100, f"Unsupported post request. Object with ID '{page}' does not exist")
+            return graph_error(
+                400,
+                100,
+                f"Unsupported post request. Object with ID '{page}' does not exist",
+                subcode=OBJECT_MISSING,
+            )
         return None
 
     def fb_feed(self, request: Request, page: str) -> Reply:
@@ -828,7 +834,7 @@ class Emulator:
         if (denied := self.graph_auth(request, "instagram")) is not None:
             return denied
         if ig != self.credentials()["instagram"]["ig_user_id"]:
-            return graph_error(400, 100, f"Object with ID '{ig}' does not exist")
+            return graph_error(400, 100, f"Object with ID '{ig}' does not exist", subcode=OBJECT_MISSING)
         params = request.params()
         if params.get("media_type") != "REELS":
             return graph_error(400, 100, "(#100) media_type must be REELS for videos")
@@ -922,11 +928,11 @@ class Emulator:
                 and (denied := self.graph_auth(request, "instagram")) is not None
             ):
                 return denied
-            return graph_error(400, 100, f"Object with ID '{node}' does not exist")
+            return graph_error(400, 100, f"Object with ID '{node}' does not exist", subcode=OBJECT_MISSING)
         if (denied := self.graph_auth(request, item["network"])) is not None:
             return denied
         if "created" not in item:
-            return graph_error(400, 100, f"Object with ID '{node}' does not exist")
+            return graph_error(400, 100, f"Object with ID '{node}' does not exist", subcode=OBJECT_MISSING)
         numbers = self.engagement(node)
         known = {
             "post_media_view": numbers["views"],
@@ -973,7 +979,7 @@ class Emulator:
             )
         item = self.objects.get(node)
         if item is None:
-            return graph_error(400, 100, f"Object with ID '{node}' does not exist")
+            return graph_error(400, 100, f"Object with ID '{node}' does not exist", subcode=OBJECT_MISSING)
         if (denied := self.graph_auth(request, item["network"])) is not None:
             return denied
         if item.get("kind") == "container":
