@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -22,7 +23,8 @@ def serve_command(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[
-        int, typer.Option(help="Worker processes (each counts in memory and adds to the same daily rows).")
+        int,
+        typer.Option(min=1, help="Worker processes (each counts in memory and adds to the same daily rows)."),
     ] = 1,
 ) -> None:
     """Serve the landing page (uvicorn; no access log: visitors' addresses are never written)."""
@@ -36,17 +38,22 @@ def serve_command(
         raise CampaignFileError(report.problems)
     database = app_state.database()
     database.ensure_schema()
-    site = LandingSite(report.campaign, database)
     app_state.console.print(f"Landing page on http://{host}:{port}/ — Ctrl-C to stop.")
-    uvicorn.run(
-        site.app(),
-        host=host,
-        port=port,
-        access_log=False,
-        server_header=False,
-        date_header=False,
-        log_level="warning",
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "access_log": False,
+        "server_header": False,
+        "date_header": False,
+        "log_level": "warning",
+    }
+    if workers == 1:
+        uvicorn.run(LandingSite(report.campaign, database).app(), **options)
+        return
+    # Each worker process imports the app and builds it from the same settings.
+    os.environ["CLICKABLE_HOME"] = str(app_state.settings.workspace())
+    os.environ["CLICKABLE_DATABASE_URL"] = app_state.settings.resolved_database_url()
+    uvicorn.run("engagement.landing:app_from_environment", factory=True, workers=workers, **options)
 
 
 stats_app = typer.Typer(help="Metrics, exports and the HTML report.", no_args_is_help=True)

@@ -35,9 +35,10 @@ CODE = re.compile(r"^[a-z0-9]{4,16}$")
 CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 FLUSH_EVERY_S = 1.0
 BOT = re.compile(
-    r"bot|crawl|spider|slurp|preview|facebookexternalhit|embedly|whatsapp|telegram|discord|skype|headless|curl/|wget/|python-requests|httpx",
-    re.I,
-)
+    rb"bot|crawl|spider|slurp|preview|facebookexternalhit|embedly|whatsapp|telegram|discord|skype|headless|curl/|wget/|python-requests|httpx"
+)  # matched against the lower-cased user agent: four times faster than re.IGNORECASE
+OPT_OUT_HEADERS = (b"dnt", b"sec-gpc")
+PURPOSE_HEADERS = (b"sec-purpose", b"purpose", b"x-moz")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
@@ -47,7 +48,9 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
+RAW_SECURITY_HEADERS = [(name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
 URGENT_NUMBERS = {"17", "112", "15", "18"}
+Headers = list[tuple[bytes, bytes]]
 
 
 @dataclass(frozen=True)
@@ -64,15 +67,42 @@ def _digits(number: str) -> str:
     return re.sub(r"[^0-9+]", "", number)
 
 
-def not_counted(request: Request) -> bool:
-    """Bots, link previews and prefetches are not visits; Do-Not-Track and GPC opt out of counting."""
-    headers = request.headers
-    if request.method == "HEAD" or headers.get("dnt") == "1" or headers.get("sec-gpc") == "1":
+def not_counted(method: str, headers: Headers) -> bool:
+    """Bots, link previews and prefetches are not visits; Do-Not-Track and GPC opt out of counting.
+
+    ``headers`` are the request's raw ASGI headers: the user agent is read in memory for this
+    decision only, never stored.
+    """
+    if method == "HEAD":
         return True
-    purpose = (headers.get("sec-purpose") or headers.get("purpose") or headers.get("x-moz") or "").lower()
-    if "prefetch" in purpose or "prerender" in purpose:
-        return True
-    return bool(BOT.search(headers.get("user-agent", "")))  # read in memory for this decision, never stored
+    for name, value in headers:
+        if name == b"user-agent":
+            if BOT.search(value.lower()):
+                return True
+        elif name in OPT_OUT_HEADERS:
+            if value.strip() == b"1":
+                return True
+        elif name in PURPOSE_HEADERS:
+            purpose = value.lower()
+            if b"prefetch" in purpose or b"prerender" in purpose:
+                return True
+    return False
+
+
+def _answer(status: int, headers: Headers, body: bytes = b"") -> tuple[Message, Message]:
+    """The two ASGI messages of a complete answer, built once and sent as often as needed."""
+    start = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [*headers, (b"content-length", str(len(body)).encode()), *RAW_SECURITY_HEADERS],
+    }
+    return start, {"type": "http.response.body", "body": body}
+
+
+UNKNOWN_LINK = _answer(
+    404, [(b"content-type", b"text/plain; charset=utf-8")], b"Lien inconnu. Page d'accueil : /"
+)
+WRONG_METHOD = _answer(405, [(b"allow", b"GET, HEAD"), (b"content-type", b"text/plain; charset=utf-8")])
 
 
 class LandingSite:
@@ -84,6 +114,7 @@ class LandingSite:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.counters = Counters(database, campaign.campaign.id)
         self.targets: dict[str, Target] = {}
+        self.redirects: dict[str, tuple[Message, Message]] = {}
         self.unknown: set[str] = set()
         templates = Path(str(resources.files("templates")))
         self.environment = Environment(
@@ -100,12 +131,30 @@ class LandingSite:
                 .where(Link.campaign_id == self.campaign.campaign.id)
             ).all()
         for link, territory, post in rows:
-            self.targets[link.code] = Target(
+            target = Target(
                 link.code,
                 territory.key if territory else "",
                 link.network,
                 post.key if post else (link.capsule_key or ""),
             )
+            self.targets[link.code] = target
+            self.redirects[link.code] = _answer(
+                302, [(b"location", self.destination(target).encode("ascii"))]
+            )
+
+    def destination(self, target: Target) -> str:
+        """Where ``/r/<code>`` leads: its territory page, with UTM parameters when the campaign wants them."""
+        page = f"/t/{target.territory}" if target.territory else "/"
+        query = {"ref": target.code}
+        if self.campaign.campaign.utm:
+            query = {
+                "utm_source": target.network,
+                "utm_medium": "social",
+                "utm_campaign": self.campaign.campaign.id,
+                "utm_content": target.post,
+                **query,
+            }
+        return f"{page}?{urlencode(query)}"
 
     def target(self, code: str) -> Target | None:
         if not CODE.match(code) or code in self.unknown:
@@ -194,23 +243,22 @@ class LandingSite:
             ],
         )
 
-    async def tracked(self, request: Request) -> Response:
-        target = self.target(request.path_params["code"])
-        if target is None:
-            return PlainTextResponse("Lien inconnu. Page d'accueil : /", status_code=404)
-        if not not_counted(request):
-            self.counters.count(code=target.code, territory=target.territory, event="visit", now=self.clock())
-        destination = f"/t/{target.territory}" if target.territory else "/"
-        query = {"ref": target.code}
-        if self.campaign.campaign.utm:
-            query = {
-                "utm_source": target.network,
-                "utm_medium": "social",
-                "utm_campaign": self.campaign.campaign.id,
-                "utm_content": target.post,
-                **query,
-            }
-        return RedirectResponse(f"{destination}?{urlencode(query)}", status_code=302)
+    async def tracked(self, scope: Scope, send: Send) -> None:
+        """``/r/<code>``: count a visit and redirect, answered from memory (the hot path after a viral post)."""
+        method = scope["method"]
+        if method != "GET" and method != "HEAD":
+            answer = WRONG_METHOD
+        else:
+            code = scope["path"][3:]
+            answer = self.redirects.get(code) or (
+                self.redirects[code] if self.target(code) is not None else UNKNOWN_LINK
+            )
+            if answer is not UNKNOWN_LINK and not not_counted(method, scope["headers"]):
+                self.counters.count(
+                    code=code, territory=self.targets[code].territory, event="visit", now=self.clock()
+                )
+        await send(answer[0])
+        await send(answer[1])
 
     async def go(self, request: Request) -> Response:
         """Count a channel click and redirect to that channel only: anything else is a 404."""
@@ -223,7 +271,7 @@ class LandingSite:
         territory = target.territory if target else request.query_params.get("t", "")
         if territory not in self.campaign.territories and territory != "":
             territory = ""
-        if not not_counted(request):
+        if not not_counted(request.method, request.scope["headers"]):
             self.counters.count(
                 code=target.code if target else "",
                 territory=territory,
@@ -256,18 +304,23 @@ class LandingSite:
             await asyncio.sleep(FLUSH_EVERY_S)
             await asyncio.to_thread(self.counters.flush)
 
-    def app(self) -> Starlette:
+    def app(self) -> ASGIApp:
+        """The ASGI application: ``/r/<code>`` straight from memory, every other path through Starlette."""
         routes = [
             Route("/", self.index),
             Route("/t/{territory}", self.territory),
-            Route("/r/{code}", self.tracked, methods=["GET", "HEAD"]),
             Route("/go/{channel}", self.go, methods=["GET", "HEAD", "POST"]),
             Mount("/static", StaticFiles(directory=str(self.static)), name="static"),
         ]
-        application = Starlette(
-            routes=routes, lifespan=self.lifespan, middleware=[Middleware(SecurityHeaders)]
-        )
-        application.router.redirect_slashes = False  # no redirect is ever built from a requested path
+        pages = Starlette(routes=routes, lifespan=self.lifespan, middleware=[Middleware(SecurityHeaders)])
+        pages.router.redirect_slashes = False  # no redirect is ever built from a requested path
+
+        async def application(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and scope["path"].startswith("/r/"):
+                await self.tracked(scope, send)
+            else:
+                await pages(scope, receive, send)
+
         return application
 
 
@@ -303,7 +356,7 @@ def _kind(channel: ChannelSpec) -> str:
     return "report"
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> ASGIApp:
     """An app built from the settings (CLICKABLE_HOME, CLICKABLE_DATABASE_URL): for uvicorn's workers.
 
     Each worker process counts in its own memory and adds its counts to the same daily rows.

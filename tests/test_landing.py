@@ -113,9 +113,12 @@ def test_tracked_link_counts_and_redirects_with_utm(client: TestClient, site: La
     query = parse_qs(location.query)
     assert query["utm_source"] == [target.network] and query["utm_medium"] == ["social"]  # type: ignore[attr-defined]
     assert query["utm_campaign"] == [site.campaign.campaign.id] and query["utm_content"] == [target.post]  # type: ignore[attr-defined]
+    assert client.head(f"/r/{code}").status_code == 302  # a HEAD is no visit
+    assert client.post(f"/r/{code}").status_code == 405
     site.counters.flush()
     assert site.counters.total("visit") == 1
     assert client.get("/r/unknown1").status_code == 404
+    assert client.get(f"/r/{code}/more").status_code == 404
 
 
 def test_channel_click_goes_only_to_listed_channels(client: TestClient, site: LandingSite) -> None:
@@ -248,24 +251,39 @@ def test_load_on_a_real_server_counts_every_request_and_stores_no_visitor_data(
     )
 
 
-def test_landing_serve_command(workspace: Path, tmp_path: Path) -> None:
+def _children(pid: int) -> int:
+    """How many processes have ``pid`` as parent (Linux /proc)."""
+    count = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        count += fields[1] == str(pid)
+    return count
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_landing_serve_command(workspace: Path, tmp_path: Path, workers: int) -> None:
+    import os
     import socket
     import subprocess
     import sys
 
-    env = {"CLICKABLE_HOME": str(workspace), "CLICKABLE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}"}
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    env = {"CLICKABLE_HOME": str(workspace), "CLICKABLE_DATABASE_URL": url}
     assert CliRunner().invoke(app, ["campaign", "load"], env=env).exit_code == 0
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    import os
-
+    command = ["landing", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(
-        [sys.executable, "-c", "from cli import main; main()", "landing", "serve", "--port", str(port)],
+        [sys.executable, "-c", "from cli import main; main()", *command],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    database = Database(url)
     try:
         deadline = time.time() + 30
         while True:
@@ -277,7 +295,23 @@ def test_landing_serve_command(workspace: Path, tmp_path: Path) -> None:
                 time.sleep(0.2)
         assert response.status_code == 200 and "La Réunion" in response.text
         assert "server" not in response.headers  # no server banner either
+        children = _children(process.pid)  # uvicorn's worker processes; one process serves alone
+        assert children >= workers if workers > 1 else children == 0
+        with database.engine.connect() as connection:
+            code = connection.execute(text("SELECT code FROM link LIMIT 1")).scalar_one()
+        sent = 0
+        for _ in range(200):  # a new connection each time: the kernel spreads them over the workers
+            sent += (
+                httpx.get(f"http://127.0.0.1:{port}/r/{code}", headers={"User-Agent": BROWSER}).status_code
+                == 302
+            )
     finally:
         process.terminate()
-        _, errors = process.communicate(timeout=20)
+        _, errors = process.communicate(timeout=30)
     assert b"127.0.0.1:" not in errors  # no access log line with a visitor's address
+    with database.engine.connect() as connection:
+        counted = connection.execute(
+            text("SELECT SUM(count) FROM clickcounter WHERE event = 'visit'")
+        ).scalar()
+    database.dispose()
+    assert sent == 200 and counted == 200  # each worker wrote its counts as it stopped
