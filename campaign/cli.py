@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from rich.table import Table
 from rich.text import Text
 from sqlmodel import func, select
@@ -36,12 +37,18 @@ def _campaign_file(app_state: AppState, file: Path | None) -> Path:
 
 
 def _current_campaign_id(app_state: AppState) -> str | None:
-    """The id written in the workspace's campaign file, when it can be read."""
+    """The id written in the workspace's campaign file, when it can be read.
+
+    Only ``campaign.id`` is read (no full check): the commands that need it work on what is loaded.
+    """
     try:
-        report = check_file(app_state.settings.campaign_file())
-    except ClickableError:
+        text = app_state.settings.campaign_file().read_text("utf-8")
+        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (ClickableError, OSError, UnicodeError, yaml.YAMLError):
         return None
-    return report.campaign.campaign.id if report.campaign else None
+    campaign = document.get("campaign") if isinstance(document, dict) else None
+    value = campaign.get("id") if isinstance(campaign, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def init_command(

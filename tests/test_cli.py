@@ -113,6 +113,21 @@ def test_full_path_of_a_communication_officer(cli: Cli) -> None:
     assert "Pacific/Noumea" in table.stdout
 
 
+def test_commands_on_loaded_posts_work_while_the_file_is_being_edited(cli: Cli) -> None:
+    """Listing or approving what is loaded reads only the campaign id, not a file that fails its check."""
+    campaign_id = cli.campaign_data()["campaign"]["id"]  # type: ignore[index]
+    cli.edit(f"id: {campaign_id}", "id: autre-campagne")
+    assert cli("campaign", "load").exit_code == 0  # two campaigns in one database
+    cli.edit("id: autre-campagne", f"id: {campaign_id}")
+    assert cli("campaign", "load").exit_code == 0
+    cli.edit("  - id: p09-outre-mer", "  - id: P09 Outre mer")
+    check = cli("campaign", "check")
+    assert check.exit_code == 1 and "campaign.yaml:" in check.stderr
+    listing = json.loads(cli("post", "list", "--json").stdout)
+    assert [post["id"] for post in listing][-1] == "p09-outre-mer" and len(listing) == 9
+    assert cli("post", "approve", "p01-lancement", "--by", "Alex").exit_code == 0
+
+
 def test_post_show_gives_each_variant_as_published(cli: Cli) -> None:
     assert cli("campaign", "load").exit_code == 0
     shown = json.loads(cli("post", "show", "p01-lancement", "--json").stdout)
