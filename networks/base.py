@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack
 
 from campaign.texts import TextLength, measure
+
+if TYPE_CHECKING:
+    from networks.credentials import Credentials
 
 # Normalised metric names, the same for every network (raw names are kept beside them).
 NORMALISED_METRICS = (
@@ -114,10 +118,29 @@ class MetricReading:
     missing: bool = False  # the network no longer knows this post
 
 
+class AdapterOptions(TypedDict, total=False):
+    """How every adapter reaches its network: the emulator's address in tests, timeouts, time."""
+
+    emulator_url: str | None
+    timeout: float
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+
+
 class Adapter(ABC):
     """One social network. Publishing is staged so that only ``create`` is not safe to repeat."""
 
     network: ClassVar[str]
+
+    def __init__(self, credentials: Credentials, **options: Unpack[AdapterOptions]) -> None:
+        self.credentials = credentials
+        self.emulator_url = options.get("emulator_url")
+        self.timeout = options.get("timeout", REQUEST_TIMEOUT_S)
+        self.sleep = options.get("sleep", time.sleep)
+        self.clock = options.get("clock", time.time)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.credentials!r})"  # the credentials' repr shows no secret
 
     @abstractmethod
     def validate(self, content: Content) -> TextLength:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from campaign.texts import TextLength
 from networks.base import (
-    REQUEST_TIMEOUT_S,
     Adapter,
+    AdapterOptions,
     Content,
     MediaHandle,
     MetricReading,
@@ -63,29 +61,21 @@ class FacebookAdapter(Adapter):
     network = "facebook"
 
     def __init__(
-        self,
-        credentials: Credentials,
-        *,
-        emulator_url: str | None = None,
-        timeout: float = REQUEST_TIMEOUT_S,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        reels: bool = True,
+        self, credentials: Credentials, *, reels: bool = True, **options: Unpack[AdapterOptions]
     ) -> None:
-        self.credentials = credentials
+        super().__init__(credentials, **options)
         self.page = credentials.get("page_id")
         self.client = GraphClient(
-            "facebook", credentials.get("page_token"), emulator_url=emulator_url, timeout=timeout, clock=clock
+            "facebook",
+            credentials.get("page_token"),
+            emulator_url=self.emulator_url,
+            timeout=self.timeout,
+            clock=self.clock,
         )
-        self.sleep = sleep
-        self.clock = clock
         self.reels = reels  # vertical videos go out as Reels; others through the resumable upload API
         names = metric_names()["facebook"]
         self.post_metrics: dict[str, str] = names["post"]
         self.video_metrics: dict[str, str] = names["video"]
-
-    def __repr__(self) -> str:
-        return f"FacebookAdapter({self.credentials!r})"
 
     def validate(self, content: Content) -> TextLength:
         return validate_text("facebook", content)

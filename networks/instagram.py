@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import Unpack
 
 from campaign.texts import TextLength
 from networks.base import (
-    REQUEST_TIMEOUT_S,
     Adapter,
+    AdapterOptions,
     Content,
     MediaHandle,
     MetricReading,
@@ -35,26 +34,17 @@ CONTAINER_DEADLINE_S = 300.0
 class InstagramAdapter(Adapter):
     network = "instagram"
 
-    def __init__(
-        self,
-        credentials: Credentials,
-        *,
-        emulator_url: str | None = None,
-        timeout: float = REQUEST_TIMEOUT_S,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.credentials = credentials
+    def __init__(self, credentials: Credentials, **options: Unpack[AdapterOptions]) -> None:
+        super().__init__(credentials, **options)
         self.user = credentials.get("ig_user_id")
         self.client = GraphClient(
-            "instagram", credentials.get("token"), emulator_url=emulator_url, timeout=timeout, clock=clock
+            "instagram",
+            credentials.get("token"),
+            emulator_url=self.emulator_url,
+            timeout=self.timeout,
+            clock=self.clock,
         )
-        self.sleep = sleep
-        self.clock = clock
         self.metrics: dict[str, str] = metric_names()["instagram"]
-
-    def __repr__(self) -> str:
-        return f"InstagramAdapter({self.credentials!r})"
 
     def validate(self, content: Content) -> TextLength:
         length = validate_text("instagram", content)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import requests
 import tweepy
@@ -14,8 +13,8 @@ import tweepy
 from campaign.texts import TextLength
 from networks.base import (
     DEFAULT_BACKOFF_S,
-    REQUEST_TIMEOUT_S,
     Adapter,
+    AdapterOptions,
     Content,
     MediaHandle,
     MetricReading,
@@ -87,16 +86,9 @@ class XAdapter(Adapter):
     network = "x"
 
     def __init__(
-        self,
-        credentials: Credentials,
-        *,
-        emulator_url: str | None = None,
-        timeout: float = REQUEST_TIMEOUT_S,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        chunk_bytes: int = CHUNK_BYTES,
+        self, credentials: Credentials, *, chunk_bytes: int = CHUNK_BYTES, **options: Unpack[AdapterOptions]
     ) -> None:
-        self.credentials = credentials
+        super().__init__(credentials, **options)
         self.chunk_bytes = chunk_bytes
         self.client = tweepy.Client(
             consumer_key=credentials.get("consumer_key"),
@@ -105,19 +97,14 @@ class XAdapter(Adapter):
             access_token_secret=credentials.get("access_token_secret"),
             wait_on_rate_limit=False,
         )
-        prepare_session(self.client.session, emulator_url=emulator_url, timeout=timeout)
+        prepare_session(self.client.session, emulator_url=self.emulator_url, timeout=self.timeout)
         self.auth = tweepy.OAuth1UserHandler(
             credentials.get("consumer_key"),
             credentials.get("consumer_secret"),
             credentials.get("access_token"),
             credentials.get("access_token_secret"),
         ).apply_auth()
-        self.sleep = sleep
-        self.clock = clock
         self.metric_map: dict[str, str] = metric_names()["x"]
-
-    def __repr__(self) -> str:
-        return f"XAdapter({self.credentials!r})"
 
     def validate(self, content: Content) -> TextLength:
         return validate_text("x", content)
