@@ -90,7 +90,7 @@ def release(
         delivery = session.get(Delivery, delivery_id)
         if delivery is None or delivery.state != DeliveryState.SENDING or delivery.claimed_by != worker:
             continue
-        if delivery.stage == STAGE_CREATE:
+        if delivery.stage == STAGE_CREATE and not never_sent:
             transition(
                 session,
                 delivery,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +19,7 @@ from campaign.db import Database
 from campaign.models import Account, Delivery, DeliveryEvent, DeliveryState, Worker
 from cli import app
 from networks.accounts import AccountRef, build_adapter
-from networks.base import Adapter
+from networks.base import Adapter, Content, MediaHandle, Published
 from networks.credentials import CredentialStore
 from networks.emulator.server import EmulatorServer
 from schedules.dispatch import Dispatcher
@@ -253,6 +255,40 @@ def test_claims_of_a_dead_worker_are_recovered(env: Env) -> None:
         recover_stale(session, now=now, stale_after=timedelta(seconds=45))
         states = {delivery_id: session.get(Delivery, delivery_id).state for delivery_id in claimed}  # type: ignore[union-attr]
     assert states == {claimed[0]: DeliveryState.UNCONFIRMED, claimed[1]: DeliveryState.QUEUED}
+
+
+def test_a_stopping_daemon_gives_back_the_claims_it_never_sent(env: Env) -> None:
+    """Stopping mid-batch: what was sent is published; the rest is queued again, not 'unconfirmed'."""
+    stop = threading.Event()
+    provide = env.provider()
+
+    def stopping_after_first_create(account: AccountRef) -> Adapter:
+        adapter = provide(account)  # type: ignore[operator]
+        create = adapter.create
+
+        def create_then_stop(content: Content, media: MediaHandle | None) -> Published:
+            try:
+                return create(content, media)  # type: ignore[no-any-return]
+            finally:
+                stop.set()  # as SIGTERM would, while this call is out
+
+        adapter.create = create_then_stop  # type: ignore[method-assign]
+        return adapter  # type: ignore[no-any-return]
+
+    dispatcher = Dispatcher(
+        env.database, stopping_after_first_create, worker="stopping", backoff_base_s=30, concurrency=1
+    )
+    summary = dispatcher.run_due(stop=stop)
+    deliveries = env.deliveries()
+    assert summary.published == 1 and summary.released == 7
+    assert Counter(delivery.state for delivery in deliveries) == {
+        DeliveryState.PUBLISHED: 1,
+        DeliveryState.QUEUED: 7,
+    }
+    queued = [delivery for delivery in deliveries if delivery.state == DeliveryState.QUEUED]
+    assert all(delivery.claimed_by is None and delivery.attempts == 0 for delivery in queued)
+    assert len(published(env.emulator)) == 1
+    assert env.dispatcher().run_due().published == 7  # the next run sends them without reconciling
 
 
 def test_cli_list_history_retry_cancel(env: Env) -> None:
