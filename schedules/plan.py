@@ -178,9 +178,7 @@ def plan(
             if immediately:
                 placed: Resolved | None = Resolved(now, "published now on request")
             elif post.at_local:
-                placed = _at_time(
-                    post.at_local, territory, quiet, now, schedule, calendar, account, cap, limit
-                )
+                placed = _at_time(post.at_local, territory, quiet, calendar, account, cap, limit)
             else:
                 placed = _next_slot(
                     territory,
@@ -254,8 +252,6 @@ def _at_time(
     at_local: str,
     territory: Territory,
     quiet: QuietHours,
-    now: datetime,
-    schedule: ScheduleSpec,
     calendar: _Calendar,
     account: Account,
     cap: str,
