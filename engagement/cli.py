@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,7 +11,7 @@ import typer
 
 from campaign.checks import check_file
 from campaign.context import state
-from campaign.errors import CampaignFileError
+from campaign.errors import CampaignFileError, ClickableError
 
 landing_app = typer.Typer(help='The "report it" landing page.', no_args_is_help=True)
 
@@ -38,6 +39,7 @@ def serve_command(
         raise CampaignFileError(report.problems)
     database = app_state.database()
     database.ensure_schema()
+    _check_can_listen(host, port)
     app_state.console.print(f"Landing page on http://{host}:{port}/ — Ctrl-C to stop.")
     options: dict[str, Any] = {
         "host": host,
@@ -54,6 +56,20 @@ def serve_command(
     os.environ["CLICKABLE_HOME"] = str(app_state.settings.workspace())
     os.environ["CLICKABLE_DATABASE_URL"] = app_state.settings.resolved_database_url()
     uvicorn.run("engagement.landing:app_from_environment", factory=True, workers=workers, **options)
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """A clear one-line error before uvicorn starts, rather than its log line and exit code 3."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except (OSError, OverflowError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise ClickableError(
+            f"cannot listen on {host}:{port} ({reason}): choose another --port or --host"
+        ) from None
 
 
 stats_app = typer.Typer(help="Metrics, exports and the HTML report.", no_args_is_help=True)

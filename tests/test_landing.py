@@ -315,3 +315,18 @@ def test_landing_serve_command(workspace: Path, tmp_path: Path, workers: int) ->
         ).scalar()
     database.dispose()
     assert sent == 200 and counted == 200  # each worker wrote its counts as it stopped
+
+
+def test_landing_serve_on_a_busy_port_is_a_one_line_error(workspace: Path, tmp_path: Path) -> None:
+    import socket
+
+    env = {"CLICKABLE_HOME": str(workspace), "CLICKABLE_DATABASE_URL": f"sqlite:///{tmp_path / 'busy.db'}"}
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["landing", "serve", "--port", str(port)], env=env)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: cannot listen on 127.0.0.1:{port} (Address already in use): choose another --port or --host"
+    )
