@@ -28,7 +28,7 @@ def demo_command(
     started = time.perf_counter()
 
     def wait(result: DemoResult) -> None:
-        console.print(f"Page « Signaler » : {result.landing_url}/ — Ctrl-C pour arrêter.")
+        console.print(f"Landing page on {result.landing_url}/ — Ctrl-C to stop.")
         try:
             while True:
                 time.sleep(3600)
@@ -41,16 +41,16 @@ def demo_command(
         keep_running=wait if keep_running else None,
     )
     elapsed = time.perf_counter() - started
-    console.print(f"\nDémo terminée en {elapsed:.0f} s.")
+    console.print(f"\nDemo finished in {elapsed:.0f} s.")
     published = ", ".join(f"{network} {count}" for network, count in sorted(result.published.items()))
     console.print(
-        f"Publications sur l'émulateur : {sum(result.published.values())} ({published}); échecs : {result.failed}"
+        f"Published on the emulator: {sum(result.published.values())} ({published}); failed: {result.failed}"
     )
-    console.print(f"Visites de la page « Signaler » : {result.visits}")
+    console.print(f"Landing page visits: {result.visits}")
     console.print(
-        "Clics vers un canal : "
-        + (", ".join(f"{channel} {count}" for channel, count in result.clicks.items()) or "aucun")
+        "Reporting channel clicks: "
+        + (", ".join(f"{channel} {count}" for channel, count in result.clicks.items()) or "none")
     )
     for name, path in result.files.items():
         console.print(f"  {name}: {path}")
-    console.print(f"Ouvrez le rapport : {result.files['report.html']}")
+    console.print(f"Open the report: {result.files['report.html']}")

@@ -100,7 +100,7 @@ def run_demo(
     database: Database | None = None
     try:
         result.emulator_url = emulator.url
-        say(f"1/7 Campagne d'exemple dans {folder}")
+        say(f"1/7 Example campaign in {folder}")
         write_example(folder, today=date.today())
         campaign_file = folder / "campaign.yaml"
         text = campaign_file.read_text("utf-8").replace(
@@ -132,7 +132,7 @@ def run_demo(
                 now=now,
             )
 
-        say("2/7 Rendu des capsules vidéo (formats vertical et X)")
+        say("2/7 Rendering the video capsules (vertical and X formats)")
         with database.session() as session:
             campaign = get_campaign(session, report.campaign.campaign.id)
         for key, spec in report.campaign.capsules.items():
@@ -152,7 +152,7 @@ def run_demo(
                 record_render(session, campaign, key, title=checked.loaded.script.capsule.title if checked.loaded.script else key,
                               render_hash=rendered[-1].input_hash, outputs=outputs, now=now)  # fmt: skip
 
-        say("3/7 Approbation et planification dans chaque territoire (horloge accélérée)")
+        say("3/7 Approving and planning in each territory's local time (accelerated clock)")
         with database.session() as session:
             for post in session.exec(select(Post).where(Post.campaign_id == campaign.id)):
                 if post.status != PostStatus.APPROVED:
@@ -169,7 +169,7 @@ def run_demo(
                     update(Delivery).where(col(Delivery.id) == item.delivery_id).values(due_utc=due)
                 )
 
-        say(f"4/7 Publication vers l'émulateur des réseaux ({len(order)} publications)")
+        say(f"4/7 Publishing to the network emulator ({len(order)} deliveries)")
         store = CredentialStore(folder, use_keyring=False)
 
         def provide(account: AccountRef):  # type: ignore[no-untyped-def]
@@ -204,20 +204,20 @@ def run_demo(
                 elif delivery.state == DeliveryState.FAILED:
                     result.failed += 1
 
-        say("5/7 Visites et clics simulés sur la page « Signaler » (HTTP réel)")
+        say("5/7 Simulated visits and channel clicks on the landing page (real HTTP)")
         _simulate_visitors(database, result, random.Random(seed))
         time.sleep(1.2)  # counters are written every second
         landing.server.should_exit = True
         landing.thread.join(timeout=10)
         landing = None
 
-        say("6/7 Collecte des statistiques des réseaux (24 h plus tard sur l'émulateur)")
+        say("6/7 Collecting network metrics (24 h later on the emulator)")
         frozen = emulator.emulator.now() + 24 * 3600
         emulator.emulator.now = lambda: frozen  # type: ignore[method-assign]
         with Session(database.engine) as session:
             collect(session, provide, now=datetime.now(UTC), milestones_only=False)
 
-        say("7/7 Rapport, export et calendrier")
+        say("7/7 Report, export and calendar")
         with Session(database.engine) as session:
             (folder / "stats.csv").write_text(
                 to_csv(aggregate(session, campaign.id, "post"), "post"), "utf-8"
