@@ -53,20 +53,26 @@ class Row:
         return round(self.channel_clicks / self.landing_visits, 4) if self.landing_visits else None
 
     def as_dict(self, dimension: str, suppress_below: int = 0) -> dict[str, Any]:
-        def small(value: int) -> int | str:
-            return f"<{suppress_below}" if suppress_below and 0 < value < suppress_below else value
-
+        """The row for an export. Suppressed counts show as ``<N``, and a rate computed from a
+        suppressed count is left empty (it would give the count back)."""
+        visits_hidden = suppressed(self.landing_visits, suppress_below)
+        clicks_hidden = suppressed(self.channel_clicks, suppress_below)
         return {
             dimension: self.key,
             "deliveries": self.deliveries,
             "views": int(self.views),
             "engagement": int(self.engagement),
             "link_clicks": int(self.link_clicks),
-            "landing_visits": small(self.landing_visits),
-            "channel_clicks": small(self.channel_clicks),
-            "visit_rate": self.visit_rate,
-            "click_rate": self.click_rate,
+            "landing_visits": f"<{suppress_below}" if visits_hidden else self.landing_visits,
+            "channel_clicks": f"<{suppress_below}" if clicks_hidden else self.channel_clicks,
+            "visit_rate": None if visits_hidden else self.visit_rate,
+            "click_rate": None if visits_hidden or clicks_hidden else self.click_rate,
         }
+
+
+def suppressed(count: float, suppress_below: int) -> bool:
+    """Whether a count is small enough to identify someone in a small territory (0 is shown)."""
+    return bool(suppress_below) and 0 < count < suppress_below
 
 
 def aggregate(session: Session, campaign_id: str, dimension: str) -> list[Row]:

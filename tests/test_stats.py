@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import random
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -132,6 +133,18 @@ def test_small_counts_can_be_suppressed(run: dict[str, str], workspace: Path, da
         .stdout
     )
     assert {row["landing_visits"] for row in rows if row["landing_visits"] != 0} == {"<10"}
+    hidden = [row for row in rows if row["landing_visits"] == "<10"]
+    assert all(row["visit_rate"] is None and row["click_rate"] is None for row in hidden)  # no way back
+    target = workspace / "report.html"
+    command = ["stats", "report", "--out", str(target), "--suppress-below", "10"]
+    assert CliRunner().invoke(app, command, env=run).exit_code == 0
+    html = target.read_text("utf-8")
+    assert "moins de 10 visites sont arrivées" in html and "(moins de 10 clics)" in html
+    for table in re.findall(r"<tbody>(.*?)</tbody>", html, re.S):
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
+            cells = re.findall(r"<td>(.*?)</td>", row)
+            assert cells[3] in ("0", "&lt;10") and cells[4] in ("0", "&lt;10"), cells  # visits, clicks
+            assert cells[5:] == ["—", "—"] or cells[3] == "0", cells
 
 
 def test_report_is_self_contained_with_charts(
@@ -143,6 +156,7 @@ def test_report_is_self_contained_with_charts(
     html = target.read_text("utf-8")
     assert html.count("data:image/png;base64,") >= 3
     assert "En bref" in html and "12 visites sont arrivées" in html
+    assert "100,0\u00a0%" in html  # French figures: every visit went on to Pharos
     assert "http://" not in html and "https://" not in html  # nothing to fetch: it opens offline
 
 
