@@ -89,8 +89,10 @@ def test_every_territory_page_renders_its_channels(client: TestClient, site: Lan
         assert "Quitter vite ce site" in page.text and 'lang="fr"' in page.text
     noumea = client.get("/t/nc").text
     assert "05 44 44" in noumea and "Appeler le 119" not in noumea
+    assert "Appeler le 17" in noumea and "sms:114" not in noumea  # 114 unconfirmed there: not offered
     paris = client.get("/t/fr").text
     assert "Appeler le 119" in paris and "Appeler le 3018" in paris and "Pharos" in paris
+    assert 'href="sms:114"' in paris
     assert client.get("/t/atlantide").status_code == 404
 
 
