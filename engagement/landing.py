@@ -34,6 +34,7 @@ from engagement.hours import opening
 CODE = re.compile(r"^[a-z0-9]{4,16}$")
 CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 FLUSH_EVERY_S = 1.0
+RELOAD_AFTER_S = 1.0  # an unknown code reloads the links at most this often (random codes are cheap)
 BOT = re.compile(
     rb"bot|crawl|spider|slurp|preview|facebookexternalhit|embedly|whatsapp|telegram|discord|skype|headless|curl/|wget/|python-requests|httpx"
 )  # matched against the lower-cased user agent: four times faster than re.IGNORECASE
@@ -115,7 +116,7 @@ class LandingSite:
         self.counters = Counters(database, campaign.campaign.id)
         self.targets: dict[str, Target] = {}
         self.redirects: dict[str, tuple[Message, Message]] = {}
-        self.unknown: set[str] = set()
+        self.loaded_at: datetime | None = None
         templates = Path(str(resources.files("templates")))
         self.environment = Environment(
             loader=FileSystemLoader(str(templates)), autoescape=select_autoescape(["html"])
@@ -123,6 +124,7 @@ class LandingSite:
         self.static = templates / "landing" / "static"
 
     def load_targets(self) -> None:
+        self.loaded_at = self.clock()
         with Session(self.database.engine) as session:
             rows = session.exec(
                 select(Link, Territory, Post)
@@ -157,15 +159,17 @@ class LandingSite:
         return f"{page}?{urlencode(query)}"
 
     def target(self, code: str) -> Target | None:
-        if not CODE.match(code) or code in self.unknown:
+        """The link behind ``code``. An unknown code reloads the links (created since the last load),
+        at most once every RELOAD_AFTER_S: a flood of made-up codes costs no more than that."""
+        if not CODE.match(code):
             return None
-        if code not in self.targets:
-            self.load_targets()  # links created since start-up
-            if code not in self.targets:
-                if len(self.unknown) < 10_000:
-                    self.unknown.add(code)
-                return None
-        return self.targets[code]
+        found = self.targets.get(code)
+        if found is None and (
+            self.loaded_at is None or (self.clock() - self.loaded_at).total_seconds() >= RELOAD_AFTER_S
+        ):
+            self.load_targets()
+            found = self.targets.get(code)
+        return found
 
     # -- pages -----------------------------------------------------------------------------------
 

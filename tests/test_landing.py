@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -121,6 +121,46 @@ def test_tracked_link_counts_and_redirects_with_utm(client: TestClient, site: La
     assert site.counters.total("visit") == 1
     assert client.get("/r/unknown1").status_code == 404
     assert client.get(f"/r/{code}/more").status_code == 404
+
+
+def test_made_up_codes_cannot_make_the_page_hit_the_database(site: LandingSite) -> None:
+    """A flood of random codes reloads the links at most once a second; a link created later is found."""
+    import secrets
+
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    from campaign.models import Link
+
+    instant = [datetime(2026, 12, 1, 12, 0, tzinfo=UTC)]
+    clocked = LandingSite(site.campaign, site.database, clock=lambda: instant[0])
+    loads: list[str] = []
+
+    def count_link_queries(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "FROM link" in statement:
+            loads.append(statement)
+
+    event.listen(site.database.engine, "before_cursor_execute", count_link_queries)
+    try:
+        with TestClient(clocked.app(), headers={"User-Agent": BROWSER}, follow_redirects=False) as client:
+            assert len(loads) == 1  # at start-up
+            made_up = [secrets.token_hex(6) for _ in range(300)]
+            assert {client.get(f"/r/{code}").status_code for code in made_up} == {404}
+            assert len(loads) == 1
+            with Session(site.database.engine) as session:
+                session.add(Link(code="late0001", campaign_id=site.campaign.campaign.id, network="x",
+                                 capsule_key="signaler", created_at=instant[0]))  # fmt: skip
+                session.commit()
+            assert client.get("/r/late0001").status_code == 404  # within the second of the last load
+            instant[0] += timedelta(seconds=2)
+            assert client.get("/r/late0001").status_code == 302 and len(loads) == 2
+            instant[0] += timedelta(seconds=2)
+            assert {client.get(f"/r/{code}").status_code for code in made_up} == {404}
+            assert len(loads) == 3  # one reload for 300 made-up codes
+    finally:
+        event.remove(site.database.engine, "before_cursor_execute", count_link_queries)
+    clocked.counters.flush()
+    assert clocked.counters.total("visit") == 1
 
 
 def test_channel_click_goes_only_to_listed_channels(client: TestClient, site: LandingSite) -> None:
