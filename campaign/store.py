@@ -26,6 +26,7 @@ from campaign.models import (
     Campaign,
     Capsule,
     Delivery,
+    DeliveryEvent,
     DeliveryState,
     Link,
     Post,
@@ -320,8 +321,14 @@ def _guard_text_change(session: Session, post: Post, texts: dict[str, str], file
 
 
 def _drop_pending_deliveries(session: Session, post: Post) -> None:
-    for delivery in _post_deliveries(session, post):
-        if delivery.state not in LOCKED_STATES:
+    """Deliveries that never went out are dropped with their history (plan makes new ones)."""
+    pending = [
+        delivery for delivery in _post_deliveries(session, post) if delivery.state not in LOCKED_STATES
+    ]
+    if pending:
+        ids = [delivery.id for delivery in pending]
+        session.exec(delete(DeliveryEvent).where(col(DeliveryEvent.delivery_id).in_(ids)))
+        for delivery in pending:
             session.delete(delivery)
     session.flush()
 

@@ -92,6 +92,13 @@ def plan_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         app_state.console.print(
             f"  not planned: {missed['post']} on {missed['account']} in {missed['territory']}: {missed['reason']}"
         )
+    if report.awaiting_approval:
+        waiting = report.awaiting_approval
+        app_state.console.print(
+            f"{len(waiting)} {'post waits' if len(waiting) == 1 else 'posts wait'} for approval "
+            f"({', '.join(waiting[:5])}{', …' if len(waiting) > 5 else ''}): "
+            f"`clickable post show ID`, then `clickable post approve ID --by NAME`."
+        )
 
 
 @schedule_app.command("list")

@@ -68,12 +68,14 @@ class PlanReport:
     planned: list[PlannedDelivery] = field(default_factory=list)
     missed: list[dict[str, str]] = field(default_factory=list)
     already: int = 0
+    awaiting_approval: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "planned": [item.as_dict() for item in self.planned],
             "missed": self.missed,
             "already_planned": self.already,
+            "awaiting_approval": self.awaiting_approval,
         }
 
 
@@ -138,7 +140,10 @@ def plan(
     query = select(Post).where(Post.campaign_id == campaign.id).order_by(col(Post.position))
     posts = [post for post in session.exec(query) if post_keys is None or post.key in post_keys]
     for post in posts:
+        if post.status == PostStatus.ARCHIVED:
+            continue  # removed from the file after some of it went out: nothing more is sent
         if post.status != PostStatus.APPROVED and campaign.approval_required:
+            report.awaiting_approval.append(post.key)
             continue
         variants = {
             row.network: row for row in session.exec(select(Variant).where(Variant.post_id == post.id))

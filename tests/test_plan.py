@@ -208,7 +208,74 @@ def test_only_approved_posts_are_planned_and_planning_is_idempotent(tmp_path: Pa
         ["schedule", "plan", "--json"],
         env={"CLICKABLE_HOME": str(tmp_path), "CLICKABLE_DATABASE_URL": f"sqlite:///{tmp_path / 'plan.db'}"},
     )
-    assert json.loads(again.stdout) == {"planned": [], "missed": [], "already_planned": 1}
+    assert json.loads(again.stdout) == {
+        "planned": [],
+        "missed": [],
+        "already_planned": 1,
+        "awaiting_approval": ["draft"],
+    }
+    text = CliRunner().invoke(
+        app,
+        ["schedule", "plan"],
+        env={"CLICKABLE_HOME": str(tmp_path), "CLICKABLE_DATABASE_URL": f"sqlite:///{tmp_path / 'plan.db'}"},
+    )
+    assert "1 post waits for approval (draft): `clickable post show ID`" in text.stdout
+
+
+@time_machine.travel("2026-10-20 08:00 +0000", tick=False)
+def test_a_planned_post_can_be_corrected_or_removed_before_it_goes_out(tmp_path: Path) -> None:
+    """Fixing a typo in a planned post replaces its deliveries; removing it removes them."""
+    from sqlmodel import Session, select
+
+    from campaign.db import Database
+    from campaign.models import Delivery, DeliveryEvent, Variant
+
+    def post(text: str) -> dict[str, object]:
+        return {"id": "typo", "text": text, "accounts": ["x-main"], "territories": ["fr", "nc"]}
+
+    assert len(plan_json(tmp_path, campaign([post("Une fôte.")]))["planned"]) == 2  # type: ignore[arg-type]
+    assert len(plan_json(tmp_path, campaign([post("Une faute corrigée.")]))["planned"]) == 2  # type: ignore[arg-type]
+    database = Database(f"sqlite:///{tmp_path / 'plan.db'}")
+    with Session(database.engine) as session:
+        deliveries = session.exec(select(Delivery)).all()
+        texts = {session.get(Variant, delivery.variant_id).text for delivery in deliveries}  # type: ignore[union-attr]
+        events = session.exec(select(DeliveryEvent)).all()
+    assert len(deliveries) == 2 and texts == {"Une faute corrigée."} and len(events) == 2
+    report = plan_json(
+        tmp_path, campaign([{"id": "other", "text": "Autre", "accounts": ["x-main"], "territories": ["fr"]}])
+    )
+    with Session(database.engine) as session:
+        remaining = session.exec(select(Delivery)).all()
+    database.dispose()
+    assert len(report["planned"]) == 1 and len(remaining) == 1  # type: ignore[arg-type]
+
+
+@time_machine.travel("2026-10-20 08:00 +0000", tick=False)
+def test_a_post_removed_after_it_went_out_is_never_planned_again(tmp_path: Path) -> None:
+    """Removed from the file after one delivery was published: its other deliveries are dropped, for good."""
+    from sqlmodel import Session, select
+
+    from campaign.db import Database
+    from campaign.models import Delivery, DeliveryState
+
+    posts = [{"id": "gone", "text": "Bientôt retiré", "accounts": ["x-main"], "territories": ["fr", "nc"]}]
+    assert len(plan_json(tmp_path, campaign(posts))["planned"]) == 2  # type: ignore[arg-type]
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    database = Database(url)
+    with Session(database.engine) as session:
+        first = session.exec(select(Delivery).order_by(Delivery.id)).first()  # type: ignore[arg-type]
+        assert first is not None
+        first.state, first.remote_id = DeliveryState.PUBLISHED, "1"
+        session.add(first)
+        session.commit()
+    report = plan_json(
+        tmp_path, campaign([{"id": "other", "text": "Autre", "accounts": ["x-main"], "territories": ["fr"]}])
+    )
+    assert [item["post"] for item in report["planned"]] == ["other"]  # type: ignore[attr-defined]
+    with Session(database.engine) as session:
+        states = sorted(delivery.state for delivery in session.exec(select(Delivery)))
+    database.dispose()
+    assert states == [DeliveryState.PUBLISHED, DeliveryState.QUEUED]  # gone's published one, other's
 
 
 def test_a_time_that_passed_long_ago_is_not_planned(tmp_path: Path) -> None:
