@@ -35,28 +35,37 @@ TOKENS_S = 3600
 TOKEN_WARNING = timedelta(days=7)
 
 # APScheduler stores jobs as references to module-level callables with picklable arguments:
-# the running daemons of this process are found again by their worker id.
+# the running daemons of this process are found again by their worker id. A job of a daemon that
+# is no longer running (one that stopped, or was killed and left its jobs in the store) does nothing.
 _RUNNING: dict[str, Daemon] = {}
 
 
+def _run(worker: str, method: str) -> None:
+    daemon = _RUNNING.get(worker)
+    if daemon is None:
+        log.debug("job of %s, which is not running here: skipped", worker)
+        return
+    getattr(daemon, method)()
+
+
 def job_dispatch(worker: str) -> None:
-    _RUNNING[worker].dispatch()
+    _run(worker, "dispatch")
 
 
 def job_heartbeat(worker: str) -> None:
-    _RUNNING[worker].heartbeat()
+    _run(worker, "heartbeat")
 
 
 def job_reconcile(worker: str) -> None:
-    _RUNNING[worker].reconcile()
+    _run(worker, "reconcile")
 
 
 def job_metrics(worker: str) -> None:
-    _RUNNING[worker].collect_metrics()
+    _run(worker, "collect_metrics")
 
 
 def job_tokens(worker: str) -> None:
-    _RUNNING[worker].check_tokens()
+    _run(worker, "check_tokens")
 
 
 def new_worker_id(name: str) -> str:
@@ -109,11 +118,13 @@ class Daemon:
         self.dispatcher.reconcile()
 
     def dispatch(self) -> DispatchSummary:
-        summary = self.dispatcher.run_due(stop=self.stop_event)
-        for key in ("published", "retrying", "failed", "unconfirmed", "paused", "released"):
-            setattr(self.totals, key, getattr(self.totals, key) + getattr(summary, key))
-        self.schedule_next_dispatch()
-        return summary
+        try:
+            summary = self.dispatcher.run_due(stop=self.stop_event)
+            for key in ("published", "retrying", "failed", "unconfirmed", "paused", "released"):
+                setattr(self.totals, key, getattr(self.totals, key) + getattr(summary, key))
+            return summary
+        finally:
+            self.schedule_next_dispatch()  # also after an error: the daemon never stops waking up
 
     def collect_metrics(self) -> None:
         with Session(self.database.engine) as session:
@@ -138,15 +149,20 @@ class Daemon:
         if self.scheduler is None or self.stop_event.is_set():
             return
         now = self.clock()
-        with Session(self.database.engine) as session:
-            due = self.dispatcher.next_due(session)
+        try:
+            with Session(self.database.engine) as session:
+                due = self.dispatcher.next_due(session)
+        except Exception as error:  # the database is away: look again within max_sleep
+            log.warning("cannot read the next due instant (%s): trying again later", type(error).__name__)
+            due = None
         wake = min(due, now + self.max_sleep) if due is not None else now + self.max_sleep
+        # A new id for each wake-up: the scheduler removes the job that just ran (a date trigger
+        # fires once) after handing it over, and must not remove this one in its place.
         self.scheduler.add_job(
             job_dispatch,
             DateTrigger(run_date=max(wake, now)),
             args=[self.worker],
-            id=f"dispatch:{self.name}",
-            replace_existing=True,
+            id=_dispatch_id(self.name),
             misfire_grace_time=None,
         )
 
@@ -170,8 +186,11 @@ class Daemon:
         self.register()
         _RUNNING[self.worker] = self
         store = SQLAlchemyJobStore(engine=self.database.engine, tablename=f"apscheduler_{_slug(self.name)}")
-        scheduler = BlockingScheduler(
-            jobstores={"default": store}, timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
+        scheduler = _Scheduler(
+            self.stop_event,
+            jobstores={"default": store},
+            timezone="UTC",
+            job_defaults={"coalesce": True, "max_instances": 1},
         )
         self.scheduler = scheduler
         common: dict[str, Any] = {"args": [self.worker], "replace_existing": True}
@@ -196,7 +215,7 @@ class Daemon:
             **common,
         )
         scheduler.add_job(
-            job_dispatch, DateTrigger(run_date=self.clock()), id=f"dispatch:{self.name}", **common
+            job_dispatch, DateTrigger(run_date=self.clock()), id=_dispatch_id(self.name), **common
         )
         if install_signals:
             for signum in (signal.SIGTERM, signal.SIGINT):
@@ -213,9 +232,10 @@ class Daemon:
         self.stop()
 
     def stop(self) -> None:
+        """Ask the daemon to stop: the scheduler's own loop shuts it down (see _Scheduler)."""
         self.stop_event.set()
         if self.scheduler is not None and self.scheduler.running:
-            threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+            threading.Thread(target=self.scheduler.wakeup, daemon=True).start()  # not from a signal handler
 
     def stopped(self) -> None:
         _RUNNING.pop(self.worker, None)
@@ -225,6 +245,29 @@ class Daemon:
                 worker.stopped_at = self.clock()
                 session.add(worker)
                 session.commit()
+
+
+class _Scheduler(BlockingScheduler):
+    """A blocking scheduler that shuts down from its own loop, between two rounds of jobs.
+
+    APScheduler 3 lets ``shutdown`` run in another thread while its loop hands jobs over: the loop
+    then submits to stopped executors or looks for the job it just ran among pending ones
+    (JobLookupError), and the daemon dies with a traceback instead of stopping cleanly.
+    """
+
+    def __init__(self, stop_event: threading.Event, **options: Any) -> None:
+        super().__init__(**options)
+        self.stop_event = stop_event
+
+    def _process_jobs(self) -> float | None:
+        if self.stop_event.is_set():
+            self.shutdown(wait=True)  # waits for the running delivery; the loop then ends
+            return None
+        return super()._process_jobs()
+
+
+def _dispatch_id(name: str) -> str:
+    return f"dispatch:{name}:{uuid.uuid4().hex[:12]}"
 
 
 def _slug(name: str) -> str:

@@ -168,6 +168,7 @@ def test_sigkill_at_random_moments_never_publishes_twice(tmp_path: Path, emulato
         process.send_signal(signal.SIGTERM)
         _, errors = process.communicate(timeout=30)
     assert process.returncode in (0, 3), errors.decode()
+    assert b"Traceback" not in errors and b"Error submitting job" not in errors, errors.decode()
     assert kills == 5
     assert_exactly_once(emulator, rows)
     assert sum(1 for row in rows if row.state == DeliveryState.PUBLISHED) >= 190
@@ -188,8 +189,8 @@ def test_two_daemons_on_postgresql_publish_500_without_duplicates(
     finally:
         for process in (first, second):
             process.send_signal(signal.SIGTERM)
-        for process in (first, second):
-            process.communicate(timeout=30)
+        stderr = [process.communicate(timeout=30)[1] for process in (first, second)]
+    assert not [errors for errors in stderr if b"Traceback" in errors], stderr
     assert {row.state for row in rows} == {DeliveryState.PUBLISHED}
     assert_exactly_once(emulator, rows)
     assert len(published(emulator)) == 504
@@ -219,8 +220,8 @@ def test_sigterm_stops_cleanly_and_leaves_nothing_claimed(tmp_path: Path, emulat
     while time.time() < deadline and not published(emulator):
         time.sleep(0.1)
     process.send_signal(signal.SIGTERM)
-    process.communicate(timeout=30)
-    assert process.returncode in (0, 3)
+    _, errors = process.communicate(timeout=30)
+    assert process.returncode in (0, 3) and b"Traceback" not in errors, errors.decode()
     rows = states(database_url)
     assert not [row.id for row in rows if row.state == DeliveryState.SENDING]
     assert 0 < sum(1 for row in rows if row.state == DeliveryState.PUBLISHED) < 200
