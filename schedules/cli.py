@@ -346,7 +346,7 @@ def cancel_command(ctx: typer.Context, delivery_id: Annotated[int, typer.Argumen
 
 
 def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Is the daemon alive? Which accounts need re-authentication, which deliveries are stuck or unconfirmed?"""
+    """Is the daemon alive? Which accounts need re-authentication, which deliveries are stuck, unconfirmed or failed?"""
     app_state = state(ctx)
     now = app_state.now()
     problems: list[str] = []
@@ -384,6 +384,12 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         if unconfirmed:
             problems.append(
                 f"{len(unconfirmed)} deliveries are unconfirmed (the daemon reconciles them): {', '.join(str(d.id) for d in unconfirmed[:10])}"
+            )
+        failed = session.exec(select(Delivery).where(Delivery.state == DeliveryState.FAILED)).all()
+        if failed:
+            problems.append(
+                f"{len(failed)} deliveries failed ({', '.join(str(d.id) for d in failed[:10])}): read "
+                "`clickable delivery history ID`, then `clickable delivery retry ID` or `clickable delivery cancel ID`"
             )
         for account in session.exec(select(Account).where(col(Account.token_expires_at).is_not(None))):
             if account.token_expires_at and account.token_expires_at <= now + timedelta(days=7):

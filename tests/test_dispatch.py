@@ -208,6 +208,11 @@ def test_rejection_fails_with_the_network_reason(env: Env) -> None:
     assert len(failed) == 4 and all(
         "Le message contient un lien interdit." in (delivery.last_error or "") for delivery in failed
     )
+    doctor = env.cli("doctor")
+    assert doctor.exit_code == 1 and "4 deliveries failed" in doctor.stdout  # type: ignore[attr-defined]
+    for delivery in failed:
+        assert env.cli("delivery", "cancel", str(delivery.id)).exit_code == 0  # type: ignore[attr-defined]
+    assert env.cli("doctor").exit_code == 0  # type: ignore[attr-defined]  # a human decided
 
 
 def test_lost_answer_is_reconciled_as_published(env: Env) -> None:
