@@ -47,6 +47,7 @@ def serve_command(
         "access_log": False,
         "server_header": False,
         "date_header": False,
+        "proxy_headers": False,  # the visitor's address is never used: no X-Forwarded-For parsing
         "log_level": "warning",
     }
     if workers == 1:

@@ -28,6 +28,7 @@ class Counters:
     campaign_id: str
     pending: Counter[Key] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    flushing: threading.Lock = field(default_factory=threading.Lock)
     written: int = 0
 
     def count(self, *, code: str, territory: str, event: str, now: datetime) -> None:
@@ -35,6 +36,12 @@ class Counters:
             self.pending[(now.astimezone(REPORTING_ZONE).date(), code, territory, event)] += 1
 
     def flush(self) -> int:
+        """Write what is pending. One flush at a time: the last one, as the page stops, waits for a
+        periodic one still running, and so also writes a batch that one had to put back."""
+        with self.flushing:
+            return self._flush()
+
+    def _flush(self) -> int:
         with self.lock:
             batch, self.pending = self.pending, Counter()
         if not batch:

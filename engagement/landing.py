@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from campaign.timezones import load_zone
 from engagement.counting import Counters
 from engagement.hours import opening
 
+log = logging.getLogger("clickable.landing")
 CODE = re.compile(r"^[a-z0-9]{4,16}$")
 CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 FLUSH_EVERY_S = 1.0
@@ -301,12 +303,30 @@ class LandingSite:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            await asyncio.to_thread(self.counters.flush)
+            await self._last_flush()
+
+    async def _last_flush(self, attempts: int = 5) -> None:
+        """The counts still in memory are written before the process ends (a busy database is retried)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                await asyncio.to_thread(self.counters.flush)
+                return
+            except Exception as error:
+                left = sum(self.counters.pending.values())
+                if attempt == attempts:
+                    log.error(
+                        "%d counts could not be written as the page stopped: %s", left, type(error).__name__
+                    )
+                    raise
+                await asyncio.sleep(0.2 * attempt)
 
     async def _flush_forever(self) -> None:
         while True:
             await asyncio.sleep(FLUSH_EVERY_S)
-            await asyncio.to_thread(self.counters.flush)
+            try:
+                await asyncio.to_thread(self.counters.flush)
+            except Exception as error:  # counts stay pending; the next round writes them
+                log.warning("counts not written yet (%s): trying again", type(error).__name__)
 
     def app(self) -> ASGIApp:
         """The ASGI application: ``/r/<code>`` straight from memory, every other path through Starlette."""

@@ -163,6 +163,30 @@ def test_made_up_codes_cannot_make_the_page_hit_the_database(site: LandingSite) 
     assert clocked.counters.total("visit") == 1
 
 
+def test_counts_survive_a_database_that_fails_for_a_while(
+    site: LandingSite, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failed periodic write keeps the counts in memory; a later round writes them, while serving."""
+    code = next(iter(codes(site)))
+    with TestClient(site.app(), headers={"User-Agent": BROWSER}, follow_redirects=False) as client:
+        with site.database.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE clickcounter RENAME TO clickcounter_away"))
+        try:
+            for _ in range(7):
+                assert client.get(f"/r/{code}").status_code == 302
+            time.sleep(2.5)  # at least one periodic write fails
+        finally:
+            with site.database.engine.begin() as connection:
+                connection.execute(text("ALTER TABLE clickcounter_away RENAME TO clickcounter"))
+        assert "counts not written yet" in caplog.text
+        deadline = time.time() + 10
+        while site.counters.total("visit") < 7 and time.time() < deadline:
+            time.sleep(0.2)
+        assert site.counters.total("visit") == 7  # written by a later round, the page still up
+        assert client.get(f"/r/{code}").status_code == 302
+    assert site.counters.total("visit") == 8  # and the last one as it stopped
+
+
 def test_channel_click_goes_only_to_listed_channels(client: TestClient, site: LandingSite) -> None:
     code = next(iter(codes(site)))
     pharos = client.get(f"/go/pharos?from={code}")
@@ -356,7 +380,7 @@ def test_landing_serve_command(workspace: Path, tmp_path: Path, workers: int) ->
             text("SELECT SUM(count) FROM clickcounter WHERE event = 'visit'")
         ).scalar()
     database.dispose()
-    assert sent == 200 and counted == 200  # each worker wrote its counts as it stopped
+    assert sent == 200 and counted == 200, errors.decode()  # each worker wrote its counts as it stopped
 
 
 def test_landing_serve_on_a_busy_port_is_a_one_line_error(workspace: Path, tmp_path: Path) -> None:
