@@ -82,3 +82,10 @@ class WorkspaceExists(ClickableError, FileExistsError):
 
 class DatabaseError(ClickableError, RuntimeError):
     pass
+
+
+class CannotListen(ClickableError):
+    """A server command could not bind its address (port in use, address not on this machine)."""
+
+    def __init__(self, host: str, port: int, reason: str, options: str = "--port") -> None:
+        super().__init__(f"cannot listen on {host}:{port} ({reason}): choose another {options}")

@@ -11,7 +11,7 @@ import typer
 
 from campaign.checks import check_file
 from campaign.context import state
-from campaign.errors import CampaignFileError, ClickableError
+from campaign.errors import CampaignFileError, CannotListen
 
 landing_app = typer.Typer(help='The "report it" landing page.', no_args_is_help=True)
 
@@ -68,9 +68,7 @@ def _check_can_listen(host: str, port: int) -> None:
             probe.bind((host, port))
     except (OSError, OverflowError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise ClickableError(
-            f"cannot listen on {host}:{port} ({reason}): choose another --port or --host"
-        ) from None
+        raise CannotListen(host, port, reason, "--port or --host") from None
 
 
 stats_app = typer.Typer(help="Metrics, exports and the HTML report.", no_args_is_help=True)

@@ -312,8 +312,8 @@ class LandingSite:
                 await asyncio.to_thread(self.counters.flush)
                 return
             except Exception as error:
-                left = sum(self.counters.pending.values())
                 if attempt == attempts:
+                    left = sum(self.counters.pending.values())
                     log.error(
                         "%d counts could not be written as the page stopped: %s", left, type(error).__name__
                     )

@@ -150,6 +150,15 @@ def build_report(
     }
     for row in territories:
         row.key = territory_names.get(row.key, row.key)
+
+    def visits_chart(rows: list[Row]) -> str:
+        return _bar_chart(
+            [row.key for row in rows],
+            [row.landing_visits for row in rows],
+            "Visites",
+            suppress_below=suppress_below,
+        )
+
     charts = [
         {
             "title": "Des vues aux signalements, par réseau",
@@ -159,12 +168,7 @@ def build_report(
         {
             "title": "Visites de la page « Signaler » par territoire",
             "alt": "Visites par territoire",
-            "png": _bar_chart(
-                [row.key for row in territories],
-                [row.landing_visits for row in territories],
-                "Visites",
-                suppress_below=suppress_below,
-            ),
+            "png": visits_chart(territories),
         },
         {
             "title": "Canaux choisis",
@@ -177,12 +181,7 @@ def build_report(
             {
                 "title": "Capsules vidéo les plus efficaces",
                 "alt": "Visites par capsule",
-                "png": _bar_chart(
-                    [row.key for row in capsules],
-                    [row.landing_visits for row in capsules],
-                    "Visites",
-                    suppress_below=suppress_below,
-                ),
+                "png": visits_chart(capsules),
             }
         )
     columns = ["", "publications", "vues", "visites", "clics", "taux de visite", "taux de clic"]

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from campaign.checks import check_file
 from campaign.context import AppState, print_json, state
-from campaign.errors import CampaignFileError, ClickableError
+from campaign.errors import CampaignFileError, CannotListen, ClickableError
 from campaign.models import Account
 from campaign.schema import CampaignFile
 from networks.accounts import AccountRef, build_adapter, load_credentials
@@ -176,9 +176,7 @@ def serve_command(
     try:
         server = EmulatorServer(EmulatorState(seed), port=port)
     except OSError as error:
-        raise ClickableError(
-            f"cannot listen on 127.0.0.1:{port} ({error.strerror}): choose another --port"
-        ) from None
+        raise CannotListen("127.0.0.1", port, error.strerror or str(error)) from None
     server.start()
     app_state.console.print(
         f"Emulator listening on {server.url} — sandbox accounts publish here. Ctrl-C to stop."

@@ -103,10 +103,14 @@ class Daemon:
             session.commit()
 
     def heartbeat(self) -> None:
+        self._update_worker(beat_at=self.clock())
+
+    def _update_worker(self, **fields: Any) -> None:
         with Session(self.database.engine) as session:
             worker = session.get(Worker, self.worker)
             if worker is not None:
-                worker.beat_at = self.clock()
+                for name, value in fields.items():
+                    setattr(worker, name, value)
                 session.add(worker)
                 session.commit()
 
@@ -239,12 +243,7 @@ class Daemon:
 
     def stopped(self) -> None:
         _RUNNING.pop(self.worker, None)
-        with Session(self.database.engine) as session:
-            worker = session.get(Worker, self.worker)
-            if worker is not None:
-                worker.stopped_at = self.clock()
-                session.add(worker)
-                session.commit()
+        self._update_worker(stopped_at=self.clock())
 
 
 class _Scheduler(BlockingScheduler):

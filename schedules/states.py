@@ -81,6 +81,26 @@ def claim_due(session: Session, worker: str, *, now: datetime, limit: int) -> li
     return ids
 
 
+def _give_back(
+    session: Session,
+    delivery: Delivery,
+    *,
+    now: datetime,
+    create_may_be_out: bool,
+    reason_out: str,
+    reason_queued: str,
+    **queued_changes: Any,
+) -> None:
+    """A claim given back: 'unconfirmed' when the create call may have gone out (reconciliation then
+    looks for the post before any retry), else queued again."""
+    if create_may_be_out:
+        transition(session, delivery, DeliveryState.UNCONFIRMED, reason_out, now=now)
+    else:
+        transition(
+            session, delivery, DeliveryState.QUEUED, reason_queued, now=now, stage=None, **queued_changes
+        )
+
+
 def release(
     session: Session, ids: list[int], worker: str, *, now: datetime, reason: str, never_sent: bool = False
 ) -> int:
@@ -90,24 +110,15 @@ def release(
         delivery = session.get(Delivery, delivery_id)
         if delivery is None or delivery.state != DeliveryState.SENDING or delivery.claimed_by != worker:
             continue
-        if delivery.stage == STAGE_CREATE and not never_sent:
-            transition(
-                session,
-                delivery,
-                DeliveryState.UNCONFIRMED,
-                f"{reason} while the create call was out",
-                now=now,
-            )
-        else:
-            transition(
-                session,
-                delivery,
-                DeliveryState.QUEUED,
-                reason,
-                now=now,
-                stage=None,
-                attempts=max(0, delivery.attempts - 1),
-            )
+        _give_back(
+            session,
+            delivery,
+            now=now,
+            create_may_be_out=delivery.stage == STAGE_CREATE and not never_sent,
+            reason_out=f"{reason} while the create call was out",
+            reason_queued=reason,
+            attempts=max(0, delivery.attempts - 1),
+        )
         released += 1
     session.commit()
     return released
@@ -125,22 +136,13 @@ def recover_stale(session: Session, *, now: datetime, stale_after: timedelta) ->
         )
     ).all()
     for delivery in stale:
-        if delivery.stage == STAGE_CREATE:
-            transition(
-                session,
-                delivery,
-                DeliveryState.UNCONFIRMED,
-                f"worker {delivery.claimed_by} stopped during the create call",
-                now=now,
-            )
-        else:
-            transition(
-                session,
-                delivery,
-                DeliveryState.QUEUED,
-                f"worker {delivery.claimed_by} stopped before publishing: queued again",
-                now=now,
-                stage=None,
-            )
+        _give_back(
+            session,
+            delivery,
+            now=now,
+            create_may_be_out=delivery.stage == STAGE_CREATE,
+            reason_out=f"worker {delivery.claimed_by} stopped during the create call",
+            reason_queued=f"worker {delivery.claimed_by} stopped before publishing: queued again",
+        )
     session.commit()
     return [delivery.id for delivery in stale if delivery.id is not None]
