@@ -178,3 +178,35 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     broken.write_bytes(b"this is not a video " * 5000)
     (folder / "reel.srt").write_text("1\n00:00:00,500 --> 00:00:02,000\nTu peux en parler.\n", "utf-8")
     return {"good": good, "broken": broken, "captions": folder / "reel.srt"}
+
+
+# --- a small campaign for the dispatcher and daemon tests ----------------------------------------
+
+TWO_TERRITORIES = {"fr": ("France", "Europe/Paris"), "nc": ("NC", "Pacific/Noumea")}
+
+
+def small_campaign(
+    posts: int = 2, territories: dict[str, tuple[str, str]] = TWO_TERRITORIES
+) -> dict[str, object]:
+    """``posts`` posts on X and Facebook in every territory (key: (name, zone)), no approval."""
+    return {
+        "campaign": {"id": "dispatch-test", "name": "Dispatch", "language": "fr"},
+        "approval": {"required": False},
+        "territories": {key: {"name": name, "timezone": zone} for key, (name, zone) in territories.items()},
+        "accounts": {
+            "x-main": {"network": "x", "sandbox": True},
+            "fb-main": {"network": "facebook", "sandbox": True},
+        },
+        "landing": {
+            "base_url": "https://s.example.org",
+            "channels": {"tel-119": {"name": "119", "phone": "119"}},
+        },
+        "posts": [
+            {
+                "id": f"p{index:03d}",
+                "text": f"Message {index} : parles-en. {{link}}",
+                "accounts": ["x-main", "fb-main"],
+            }
+            for index in range(posts)
+        ],
+    }

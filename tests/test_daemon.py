@@ -23,7 +23,7 @@ from campaign.models import Delivery, DeliveryEvent, DeliveryState, Worker
 from cli import app
 from networks.emulator.server import EmulatorServer
 
-from .conftest import inject, published
+from .conftest import inject, published, small_campaign
 
 FAST = {
     "CLICKABLE_REQUEST_TIMEOUT_S": "2",
@@ -36,40 +36,18 @@ FAST = {
 }
 
 
-def campaign_with(posts: int) -> dict[str, object]:
-    return {
-        "campaign": {"id": "load-test", "name": "Charge", "language": "fr"},
-        "approval": {"required": False},
-        "territories": {
-            key: {"name": key, "timezone": zone}
-            for key, zone in (
-                ("fr", "Europe/Paris"),
-                ("re", "Indian/Reunion"),
-                ("nc", "Pacific/Noumea"),
-                ("mq", "America/Martinique"),
-            )
-        },
-        "accounts": {
-            "x-main": {"network": "x", "sandbox": True},
-            "fb-main": {"network": "facebook", "sandbox": True},
-        },
-        "landing": {
-            "base_url": "https://s.example.org",
-            "channels": {"tel-119": {"name": "119", "phone": "119"}},
-        },
-        "posts": [
-            {
-                "id": f"p{index:03d}",
-                "text": f"Message {index} : parles-en. {{link}}",
-                "accounts": ["x-main", "fb-main"],
-            }
-            for index in range(posts)
-        ],
-    }
+TERRITORIES = {
+    "fr": ("fr", "Europe/Paris"),
+    "re": ("re", "Indian/Reunion"),
+    "nc": ("nc", "Pacific/Noumea"),
+    "mq": ("mq", "America/Martinique"),
+}
 
 
 def prepare(folder: Path, database_url: str, emulator: EmulatorServer, posts: int) -> dict[str, str]:
-    (folder / "campaign.yaml").write_text(yaml.safe_dump(campaign_with(posts), allow_unicode=True), "utf-8")
+    (folder / "campaign.yaml").write_text(
+        yaml.safe_dump(small_campaign(posts, TERRITORIES), allow_unicode=True), "utf-8"
+    )
     env = {
         **FAST,
         "CLICKABLE_HOME": str(folder),

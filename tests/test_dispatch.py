@@ -25,34 +25,7 @@ from networks.emulator.server import EmulatorServer
 from schedules.dispatch import Dispatcher
 from schedules.states import claim_due, recover_stale
 
-from .conftest import inject, published
-
-
-def small_campaign(posts: int = 2) -> dict[str, object]:
-    return {
-        "campaign": {"id": "dispatch-test", "name": "Dispatch", "language": "fr"},
-        "approval": {"required": False},
-        "territories": {
-            "fr": {"name": "France", "timezone": "Europe/Paris"},
-            "nc": {"name": "NC", "timezone": "Pacific/Noumea"},
-        },
-        "accounts": {
-            "x-main": {"network": "x", "sandbox": True},
-            "fb-main": {"network": "facebook", "sandbox": True},
-        },
-        "landing": {
-            "base_url": "https://s.example.org",
-            "channels": {"tel-119": {"name": "119", "phone": "119"}},
-        },
-        "posts": [
-            {
-                "id": f"p{index}",
-                "text": f"Message {index} : parles-en. {{link}}",
-                "accounts": ["x-main", "fb-main"],
-            }
-            for index in range(posts)
-        ],
-    }
+from .conftest import inject, published, small_campaign
 
 
 @dataclass
