@@ -396,3 +396,11 @@ def test_landing_serve_on_a_busy_port_is_a_one_line_error(workspace: Path, tmp_p
     assert result.stderr.strip() == (
         f"error: cannot listen on 127.0.0.1:{port} (Address already in use): choose another --port or --host"
     )
+
+
+def test_landing_serve_refuses_zero_workers(workspace: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["landing", "serve", "--workers", "0"], env={"CLICKABLE_HOME": str(workspace)}
+    )
+    assert result.exit_code == 2
+    assert "Invalid value for '--workers': Input should be greater than or equal to 1" in result.stderr
