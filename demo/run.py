@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import httpx
+import requests
 import uvicorn
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -251,16 +251,19 @@ def _simulate_visitors(database: Database, result: DemoResult, chance: random.Ra
             .where(Delivery.state == DeliveryState.PUBLISHED)
         ).all()
     channels = ["pharos", "point-de-contact", "tel-3018", "tel-119"]
-    with httpx.Client(
-        base_url=result.landing_url, headers={"User-Agent": "Mozilla/5.0 (clickable demo)"}
-    ) as client:
+    with requests.Session() as client:
+        client.headers["User-Agent"] = "Mozilla/5.0 (clickable demo)"
         for code in rows:
             for _ in range(chance.randint(1, 4)):
-                visited = client.get(f"/r/{code}")
+                visited = client.get(f"{result.landing_url}/r/{code}", allow_redirects=False, timeout=10)
                 if visited.status_code != 302:
                     continue
                 if chance.random() < 0.45:
-                    client.get(f"/go/{chance.choice(channels)}?from={code}")
+                    client.get(
+                        f"{result.landing_url}/go/{chance.choice(channels)}?from={code}",
+                        allow_redirects=False,
+                        timeout=10,
+                    )
 
 
 def _write_calendar(database: Database, campaign_id: str, target: Path) -> None:

@@ -50,3 +50,46 @@ def test_wheel_runs_init_check_and_load_outside_the_source_tree(tmp_path: Path) 
     loaded = clickable("campaign", "load")
     assert loaded.returncode == 0, loaded.stderr
     assert (work / "c2026" / "clickable.db").is_file()
+
+
+def test_wheel_in_a_new_venv_runs_the_demo_to_the_end(tmp_path: Path) -> None:
+    """The built wheel, installed with its dependencies (no extras) into a new venv outside the tree."""
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next(dist.glob("clickable-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    installed = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", str(wheel)], capture_output=True, text=True, check=False
+    )
+    assert installed.returncode == 0, installed.stderr
+    checked = subprocess.run([str(venv / "bin" / "pip"), "check"], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    demo = subprocess.run(
+        [str(venv / "bin" / "clickable"), "demo"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env={"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "CLICKABLE_KEYRING": "0"},
+        check=False,
+        timeout=600,
+    )
+    assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
+    assert "Traceback" not in demo.stderr
+    assert "Demo finished" in demo.stdout
+    assert (work / "clickable-demo" / "report.html").stat().st_size > 10_000
+    # the package came from the venv, not from the source tree
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import campaign; print(campaign.__file__)"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert where.stdout.startswith(str(venv)), where.stdout
