@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
-from twitter_text import parse_tweet
+with warnings.catch_warnings():
+    # twitter-text-parser 3.0, its latest release, reads its emoji table through pkg_resources:
+    # setuptools is a runtime dependency below 81 (recent releases no longer ship pkg_resources, and
+    # Python 3.12+ venvs have no setuptools), and its deprecation warning is not the user's concern.
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    from twitter_text import parse_tweet
 
 LINK_PLACEHOLDER = "{link}"
 X_WEIGHTED_LIMIT = 280
