@@ -7,15 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 from typer.core import TyperGroup
 
 from campaign import cli as campaign_cli
 from campaign.context import AppState
 from campaign.errors import ClickableError
-from campaign.logs import configure_logging
-from campaign.settings import Settings
 from capsules import cli as capsules_cli
 from demo import cli as demo_cli
 from engagement import cli as engagement_cli
@@ -30,6 +26,9 @@ class ClickableGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ClickableError as error:
+            from rich.console import Console
+            from rich.text import Text
+
             Console(stderr=True, highlight=False, soft_wrap=True).print(
                 Text("error: ", style="bold red") + Text(str(error))
             )
@@ -42,6 +41,8 @@ app = typer.Typer(
     help="Click@ble campaign tool: capsules, scheduled posts, landing page and statistics.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # see campaign.context.command_group
+    context_settings={"max_content_width": 120},  # wide terminals show whole help lines
     add_completion=True,
 )
 
@@ -62,11 +63,12 @@ def root(
     ] = False,
 ) -> None:
     """Click@ble campaign tool."""
-    settings = Settings(home=home) if home is not None else Settings()
-    state = AppState(settings)
+    state = AppState(home=home)
     ctx.obj = state
     ctx.call_on_close(state.close)
     if verbose:
+        from campaign.logs import configure_logging
+
         handler = configure_logging(state.secrets, level=logging.DEBUG)
         ctx.call_on_close(lambda: logging.getLogger().removeHandler(handler))
 

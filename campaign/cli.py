@@ -7,23 +7,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
-from rich.table import Table
-from rich.text import Text
-from sqlmodel import func, select
 
-from campaign.checks import check_file
-from campaign.context import AppState, print_json, state
-from campaign.db import head_revision, upgrade
+from campaign.context import AppState, command_group, print_json, state
 from campaign.errors import CampaignFileError, ClickableError
-from campaign.example import write_example
-from campaign.models import Account, Link, Post, Territory
-from campaign.settings import CAMPAIGN_FILE_NAME
-from campaign.store import approve_post, get_campaign, get_post, list_posts, load_campaign, render_post
 
-app = typer.Typer(help="Check, load and inspect the campaign file.", no_args_is_help=True)
-post_app = typer.Typer(help="List, inspect and approve posts.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+# Heavy modules (the checks, the database, Rich) are imported inside the commands that use them:
+# `clickable --help` and every other command must not pay for them (tests/test_startup.py).
+
+app = command_group("Check, load and inspect the campaign file.")
+post_app = command_group("List, inspect and approve posts.")
+db_app = command_group("Database schema.")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 FileArgument = Annotated[
@@ -41,6 +34,8 @@ def _current_campaign_id(app_state: AppState) -> str | None:
 
     Only ``campaign.id`` is read (no full check): the commands that need it work on what is loaded.
     """
+    import yaml
+
     try:
         text = app_state.settings.campaign_file().read_text("utf-8")
         document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -56,6 +51,9 @@ def init_command(
     folder: Annotated[Path, typer.Argument(help="Folder to create the campaign in.")],
 ) -> None:
     """Create a campaign folder from the French Click@ble example."""
+    from campaign.example import write_example
+    from campaign.settings import CAMPAIGN_FILE_NAME
+
     app_state = state(ctx)
     written = write_example(folder, today=date.today())
     app_state.console.print(f"Created {len(written)} files in {folder}:")
@@ -70,6 +68,8 @@ def init_command(
 @app.command("check")
 def check_command(ctx: typer.Context, file: FileArgument = None, as_json: JsonOption = False) -> None:
     """Check the campaign file: structure, references, times, and each network's text limits."""
+    from campaign.checks import check_file
+
     app_state = state(ctx)
     path = _campaign_file(app_state, file)
     report = check_file(path, now=app_state.now())
@@ -94,6 +94,9 @@ def check_command(ctx: typer.Context, file: FileArgument = None, as_json: JsonOp
 @app.command("load")
 def load_command(ctx: typer.Context, file: FileArgument = None, as_json: JsonOption = False) -> None:
     """Store the campaign in the database (idempotent; all or nothing)."""
+    from campaign.checks import check_file
+    from campaign.store import load_campaign
+
     app_state = state(ctx)
     path = _campaign_file(app_state, file)
     report = check_file(path, now=app_state.now())
@@ -132,6 +135,13 @@ def load_command(ctx: typer.Context, file: FileArgument = None, as_json: JsonOpt
 @app.command("show")
 def show_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the loaded campaign: territories, accounts, posts by status."""
+    from rich.table import Table
+    from rich.text import Text
+    from sqlmodel import func, select
+
+    from campaign.models import Account, Link, Post, Territory
+    from campaign.store import get_campaign
+
     app_state = state(ctx)
     campaign_id = _current_campaign_id(app_state)
     with app_state.database().session() as session:
@@ -195,6 +205,10 @@ def post_list_command(
     ] = None,
 ) -> None:
     """List the posts of the loaded campaign."""
+    from rich.table import Table
+
+    from campaign.store import get_campaign, list_posts
+
     app_state = state(ctx)
     campaign_id = _current_campaign_id(app_state)
     with app_state.database().session() as session:
@@ -224,6 +238,10 @@ def post_show_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show each variant of a post exactly as it will be published, with its length and limit."""
+    from rich.text import Text
+
+    from campaign.store import get_campaign, get_post, list_posts, render_post
+
     app_state = state(ctx)
     campaign_id = _current_campaign_id(app_state)
     with app_state.database().session() as session:
@@ -273,6 +291,8 @@ def post_approve_command(
     ],
 ) -> None:
     """Approve a post so that it can be planned and published."""
+    from campaign.store import approve_post, get_campaign
+
     app_state = state(ctx)
     campaign_id = _current_campaign_id(app_state)
     with app_state.database().session() as session:
@@ -286,6 +306,8 @@ def post_approve_command(
 @db_app.command("upgrade")
 def db_upgrade_command(ctx: typer.Context) -> None:
     """Apply pending schema migrations (also done automatically on first use)."""
+    from campaign.db import head_revision, upgrade
+
     app_state = state(ctx)
     before, after = upgrade(app_state.database().engine)
     if before == after:

@@ -3,30 +3,58 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
-from campaign.db import Database
 from campaign.logs import SecretRegistry
-from campaign.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from campaign.db import Database
+    from campaign.settings import Settings
 
 
-@dataclass
 class AppState:
-    settings: Settings
-    console: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
-    err_console: Console = field(
-        default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True)
-    )
-    secrets: SecretRegistry = field(default_factory=SecretRegistry)
-    _database: Database | None = None
+    """Built by the root callback; settings, consoles and the database are made on first use.
+
+    Nothing here is built at start-up: ``clickable --help`` and a command that needs no database
+    import neither pydantic-settings, nor Rich, nor SQLAlchemy.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, home: Path | None = None) -> None:
+        if settings is not None:
+            self.settings = settings
+        self._home = home
+        self.secrets = SecretRegistry()
+        self._database: Database | None = None
+
+    @cached_property
+    def settings(self) -> Settings:
+        from campaign.settings import Settings
+
+        return Settings(home=self._home) if self._home is not None else Settings()
+
+    @cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(highlight=False, soft_wrap=True)
+
+    @cached_property
+    def err_console(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False, soft_wrap=True)
 
     def database(self) -> Database:
         if self._database is None:
+            from campaign.db import Database
+
             self._database = Database(self.settings.resolved_database_url())
         return self._database
 
@@ -40,11 +68,21 @@ class AppState:
         return datetime.now(UTC)
 
 
+def command_group(help: str, **options: Any) -> typer.Typer:
+    """A group of commands, as every room declares its own.
+
+    Help is Click's plain layout, not Typer's Rich panels: importing Typer's Rich help (Rich's
+    Markdown, Syntax and Traceback) costs more than the whole start-up budget of `--help`
+    (benchmarks/startup.py), and Click's words are translated with the rest (campaign/i18n.py).
+    """
+    return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None, **options)
+
+
 def state(ctx: typer.Context) -> AppState:
     """The AppState the root callback created (a default one when a sub-app runs alone)."""
     root = ctx.find_root()
     if not isinstance(root.obj, AppState):
-        root.obj = AppState(Settings())
+        root.obj = AppState()
         root.call_on_close(root.obj.close)
     return root.obj
 

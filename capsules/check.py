@@ -11,11 +11,10 @@ from campaign.checks import REFERENCE, TEXT, TIME
 from campaign.errors import Problem
 from campaign.yamlsource import Path_
 from capsules.media import probe_video
-from capsules.presets import MAX_DURATION_S, MIN_DURATION_S, PRESETS
+from capsules.presets import DEFAULT_MAX_CPS, MAX_DURATION_S, MIN_DURATION_S, PRESETS
 from capsules.script import Cue, LoadedScript, load_script
 from capsules.text import MAX_LINES, cue_lines, default_font_path, missing_characters
 
-DEFAULT_MAX_CPS = 15.0
 MIN_CUE_S = 1.0
 MAX_CUE_S = 7.0
 

@@ -6,17 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from campaign.context import print_json, state
+from campaign.context import command_group, print_json, state
 from campaign.errors import CampaignNotFound, ClickableError
-from campaign.store import get_campaign
-from capsules.check import DEFAULT_MAX_CPS, check_script
-from capsules.presets import FORMAT_NAMES
-from capsules.render import render_capsule
-from capsules.store import capsule_link, record_render
+from capsules.presets import DEFAULT_MAX_CPS, FORMAT_NAMES
 
-app = typer.Typer(help="Check and render video capsules.", no_args_is_help=True)
+# moviepy, Pillow, numpy and the database are imported inside the commands that use them.
+
+app = command_group("Check and render video capsules.")
 
 ScriptArgument = Annotated[Path, typer.Argument(help="Capsule script (YAML).", show_default=False)]
 MaxCps = Annotated[float, typer.Option("--max-cps", help="Reading-speed limit, characters a second.")]
@@ -29,6 +26,8 @@ class CapsuleScriptError(ClickableError):
 @app.command("check")
 def check_command(ctx: typer.Context, script: ScriptArgument, max_cps: MaxCps = DEFAULT_MAX_CPS) -> None:
     """Check a capsule script: cue timing, reading speed, lines, media, font coverage."""
+    from capsules.check import check_script
+
     app_state = state(ctx)
     result = check_script(script, max_cps=max_cps)
     for problem in result.problems:
@@ -64,6 +63,11 @@ def render_command(
     max_cps: MaxCps = DEFAULT_MAX_CPS,
 ) -> None:
     """Render a capsule: one MP4 per format, sidecar .srt/.vtt and poster.png."""
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+    from capsules.check import check_script
+    from capsules.render import render_capsule
+
     app_state = state(ctx)
     result = check_script(script, max_cps=max_cps)
     if not result.ok:
@@ -168,6 +172,9 @@ def _end_card_link(ctx: typer.Context, link: str | None, key: str, workspace: Pa
             "end_card.link: landing needs the campaign: run the render inside the campaign folder "
             "(or set CLICKABLE_HOME), or give an https:// address"
         )
+    from campaign.store import get_campaign
+    from capsules.store import capsule_link
+
     with app_state.database().session() as session:
         campaign = get_campaign(session, None)
         return capsule_link(session, campaign, key, now=app_state.now())
@@ -176,6 +183,9 @@ def _end_card_link(ctx: typer.Context, link: str | None, key: str, workspace: Pa
 def _record(ctx: typer.Context, key: str, title: str, results: list, workspace: Path | None) -> bool:
     if workspace is None:
         return False
+    from campaign.store import get_campaign
+    from capsules.store import record_render
+
     app_state = state(ctx)
     outputs: dict[str, object] = {
         item.format: {"hash": item.input_hash, "files": [file.as_dict() for file in item.files]}

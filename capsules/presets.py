@@ -14,6 +14,7 @@ LOUDNESS_TARGET_LUFS = -14.0
 TRUE_PEAK_DBTP = -1.0
 MIN_DURATION_S = 3.0  # Facebook Reels range, the strictest of our networks
 MAX_DURATION_S = 90.0
+DEFAULT_MAX_CPS = 15.0  # reading speed, characters a second
 
 
 @dataclass(frozen=True)

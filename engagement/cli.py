@@ -9,11 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
-from campaign.checks import check_file
-from campaign.context import state
+from campaign.context import command_group, state
 from campaign.errors import CampaignFileError, CannotListen
 
-landing_app = typer.Typer(help='The "report it" landing page.', no_args_is_help=True)
+landing_app = command_group('The "report it" landing page.')
 
 
 @landing_app.command("serve")
@@ -31,6 +30,7 @@ def serve_command(
     """Serve the landing page (uvicorn; no access log: visitors' addresses are never written)."""
     import uvicorn
 
+    from campaign.checks import check_file
     from engagement.landing import LandingSite
 
     app_state = state(ctx)
@@ -71,7 +71,7 @@ def _check_can_listen(host: str, port: int) -> None:
         raise CannotListen(host, port, reason, "--port or --host") from None
 
 
-stats_app = typer.Typer(help="Metrics, exports and the HTML report.", no_args_is_help=True)
+stats_app = command_group("Metrics, exports and the HTML report.")
 
 
 @stats_app.command("collect")
@@ -156,6 +156,7 @@ def report_command(
     suppress_below: Annotated[int, typer.Option(help="Show counts below this number as '<N'.")] = 0,
 ) -> None:
     """A self-contained HTML report with charts and a plain-language summary."""
+    from campaign.checks import check_file
     from campaign.cli import _current_campaign_id
     from campaign.store import get_campaign
     from engagement.report import build_report

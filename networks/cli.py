@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from sqlmodel import select
 
-from campaign.checks import check_file
-from campaign.context import AppState, print_json, state
+from campaign.context import AppState, command_group, print_json, state
 from campaign.errors import CampaignFileError, CannotListen, ClickableError
-from campaign.models import Account
-from campaign.schema import CampaignFile
-from networks.accounts import AccountRef, build_adapter, load_credentials
-from networks.base import NetworkError
-from networks.credentials import FIELDS, PUBLIC_FIELDS, CredentialStore, MissingCredentials
 
-accounts_app = typer.Typer(help="Credentials of the publishing accounts.", no_args_is_help=True)
-emulator_app = typer.Typer(help="The local emulator of the networks' APIs.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from campaign.schema import CampaignFile
+    from networks.accounts import AccountRef
+    from networks.credentials import CredentialStore
+
+# The campaign checks, the database and the network clients are imported inside the commands.
+
+accounts_app = command_group("Credentials of the publishing accounts.")
+emulator_app = command_group("The local emulator of the networks' APIs.")
 EXPIRY_WARNING = timedelta(days=7)
 
 
@@ -32,6 +31,8 @@ class UnknownAccount(ClickableError, LookupError):
 
 
 def _campaign(app_state: AppState) -> CampaignFile:
+    from campaign.checks import check_file
+
     report = check_file(app_state.settings.campaign_file(), now=app_state.now())
     if report.campaign is None:
         raise CampaignFileError(report.problems)
@@ -41,6 +42,8 @@ def _campaign(app_state: AppState) -> CampaignFile:
 def account_ref(campaign: CampaignFile, name: str) -> AccountRef:
     if name not in campaign.accounts:
         raise UnknownAccount(name, list(campaign.accounts))
+    from networks.accounts import AccountRef
+
     spec = campaign.accounts[name]
     return AccountRef(
         name, spec.network, spec.sandbox, spec.model_dump(exclude={"network", "sandbox"}, exclude_none=True)
@@ -48,6 +51,8 @@ def account_ref(campaign: CampaignFile, name: str) -> AccountRef:
 
 
 def credential_store(app_state: AppState) -> CredentialStore:
+    from networks.credentials import CredentialStore
+
     return CredentialStore(app_state.settings.workspace())
 
 
@@ -60,6 +65,8 @@ def add_command(
     ] = None,
 ) -> None:
     """Store an account's credentials (prompted, hidden) in the OS keyring or a mode-600 file."""
+    from networks.credentials import FIELDS, PUBLIC_FIELDS
+
     app_state = state(ctx)
     account = account_ref(_campaign(app_state), name)
     expires_at = None
@@ -85,6 +92,10 @@ def add_command(
 
 def _record_expiry(app_state: AppState, name: str, expires_at: datetime | None) -> None:
     """The expiry date (not a secret) goes to the database too, for `doctor` and the daemon."""
+    from sqlmodel import select
+
+    from campaign.models import Account
+
     try:
         with app_state.database().session() as session:
             for row in session.exec(select(Account).where(Account.name == name)):
@@ -100,6 +111,8 @@ def list_command(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """List the accounts, where their credentials come from, and tokens that expire soon."""
+    from rich.table import Table
+
     app_state = state(ctx)
     campaign = _campaign(app_state)
     store = credential_store(app_state)
@@ -145,6 +158,10 @@ def check_command(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="Account name from campaign.yaml.")]
 ) -> None:
     """Make one cheap authenticated call with the account's credentials."""
+    from networks.accounts import build_adapter
+    from networks.base import NetworkError
+    from networks.credentials import MissingCredentials
+
     app_state = state(ctx)
     account = account_ref(_campaign(app_state), name)
     try:
@@ -191,4 +208,4 @@ def serve_command(
         server.stop()
 
 
-__all__ = ["accounts_app", "emulator_app", "load_credentials"]
+__all__ = ["accounts_app", "emulator_app"]

@@ -4,37 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
-from sqlmodel import Session, col, select
 
-from campaign.context import AppState, print_json, state
+from campaign.context import AppState, command_group, print_json, state
 from campaign.errors import ClickableError
-from campaign.models import (
-    Account,
-    Delivery,
-    DeliveryEvent,
-    DeliveryState,
-    PostStatus,
-    Variant,
-    Worker,
-)
-from campaign.store import get_campaign, get_post
-from campaign.timezones import format_local
-from networks.accounts import AccountRef, build_adapter
-from networks.base import Adapter
-from networks.credentials import CredentialStore
-from schedules.daemon import STALE_AFTER, Daemon, new_worker_id
-from schedules.dispatch import Dispatcher
-from schedules.plan import plan
-from schedules.views import calendar_ics, delivery_rows
 
-schedule_app = typer.Typer(
-    help="Plan posts in each territory's local time and run the publishing daemon.", no_args_is_help=True
-)
-delivery_app = typer.Typer(help="Inspect, retry or cancel one delivery.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from campaign.models import Delivery
+
+# The database, the network clients and APScheduler are imported inside the commands that use them.
+
+schedule_app = command_group("Plan posts in each territory's local time and run the publishing daemon.")
+delivery_app = command_group("Inspect, retry or cancel one delivery.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 EXIT_PARTIAL = 3
 STUCK_AFTER = timedelta(minutes=15)
@@ -46,6 +31,10 @@ class DeliveryNotFound(ClickableError, LookupError):
 
 
 def adapter_provider(app_state: AppState) -> Any:
+    from networks.accounts import AccountRef, build_adapter
+    from networks.base import Adapter
+    from networks.credentials import CredentialStore
+
     store = CredentialStore(app_state.settings.workspace())
 
     def provide(account: AccountRef) -> Adapter:
@@ -65,6 +54,12 @@ def _campaign_id(app_state: AppState) -> str | None:
 @schedule_app.command("plan")
 def plan_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Give every approved post its deliveries: local time in each territory, or the next free slot."""
+    from rich.table import Table
+
+    from campaign.store import get_campaign
+    from campaign.timezones import format_local
+    from schedules.plan import plan
+
     app_state = state(ctx)
     campaign_id = _campaign_id(app_state)
     with app_state.database().session() as session:
@@ -110,6 +105,11 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """List deliveries with their local time and zone, network, account and state."""
+    from rich.table import Table
+
+    from campaign.models import DeliveryState
+    from schedules.views import delivery_rows
+
     app_state = state(ctx)
     states = [item for value in state_filter or [] for item in value.split(",")]
     unknown = [item for item in states if item not in set(DeliveryState)]
@@ -158,6 +158,8 @@ def calendar_command(
     ctx: typer.Context, ics: Annotated[Path, typer.Option("--ics", help="iCalendar file to write.")]
 ) -> None:
     """Write the plan as an iCalendar file: one event per delivery, for any calendar app."""
+    from schedules.views import calendar_ics, delivery_rows
+
     app_state = state(ctx)
     with app_state.database().session() as session:
         rows = delivery_rows(session, _campaign_id(app_state))
@@ -176,6 +178,13 @@ def run_command(
     name: Annotated[str, typer.Option(help="Name of this daemon (one per machine or service).")] = "main",
 ) -> None:
     """Run the publishing daemon (APScheduler): it wakes at the next due instant."""
+    from sqlmodel import Session
+
+    from campaign.models import DeliveryState
+    from schedules.daemon import Daemon, new_worker_id
+    from schedules.dispatch import Dispatcher
+    from schedules.views import delivery_rows
+
     app_state = state(ctx)
     database = app_state.database()
     database.ensure_schema()
@@ -223,6 +232,14 @@ def publish_command(
     now: Annotated[bool, typer.Option("--now", help="Publish now, without waiting for its time.")] = False,
 ) -> None:
     """Publish an approved post now in all its territories (its planned deliveries become due now)."""
+    from sqlmodel import col, select
+
+    from campaign.models import Delivery, DeliveryState, PostStatus, Variant
+    from campaign.store import get_campaign, get_post
+    from schedules.daemon import new_worker_id
+    from schedules.dispatch import Dispatcher
+    from schedules.plan import plan
+
     app_state = state(ctx)
     if not now:
         raise ClickableError(
@@ -260,6 +277,8 @@ def publish_command(
 
 
 def _delivery(session: Session, delivery_id: int) -> Delivery:
+    from campaign.models import Delivery
+
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
         raise DeliveryNotFound(delivery_id)
@@ -271,6 +290,11 @@ def history_command(
     ctx: typer.Context, delivery_id: Annotated[int, typer.Argument(metavar="ID")], as_json: JsonOption = False
 ) -> None:
     """Every state a delivery went through, with time and reason."""
+    from sqlmodel import col, select
+
+    from campaign.models import DeliveryEvent
+    from campaign.timezones import format_local
+
     app_state = state(ctx)
     with app_state.database().session() as session:
         delivery = _delivery(session, delivery_id)
@@ -301,6 +325,7 @@ def history_command(
 @delivery_app.command("retry")
 def retry_command(ctx: typer.Context, delivery_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Queue a failed, paused or cancelled delivery again (an unconfirmed one is reconciled first)."""
+    from campaign.models import Account, DeliveryState
     from schedules.states import transition
 
     app_state = state(ctx)
@@ -332,6 +357,7 @@ def retry_command(ctx: typer.Context, delivery_id: Annotated[int, typer.Argument
 @delivery_app.command("cancel")
 def cancel_command(ctx: typer.Context, delivery_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Cancel a delivery that has not been published."""
+    from campaign.models import DeliveryState
     from schedules.states import transition
 
     app_state = state(ctx)
@@ -347,6 +373,11 @@ def cancel_command(ctx: typer.Context, delivery_id: Annotated[int, typer.Argumen
 
 def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Is the daemon alive? Which accounts need re-authentication, which deliveries are stuck, unconfirmed or failed?"""
+    from sqlmodel import col, select
+
+    from campaign.models import Account, Delivery, DeliveryState, Worker
+    from schedules.daemon import STALE_AFTER
+
     app_state = state(ctx)
     now = app_state.now()
     problems: list[str] = []
