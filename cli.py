@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
+from typer.exceptions import Abort
 
 from campaign import cli as campaign_cli
+from campaign import clitext
 from campaign.context import AppState
 from campaign.errors import ClickableError
+from campaign.i18n import _
 from capsules import cli as capsules_cli
 from demo import cli as demo_cli
 from engagement import cli as engagement_cli
@@ -20,7 +26,37 @@ from schedules import cli as schedules_cli
 
 
 class ClickableGroup(TyperGroup):
-    """The one error boundary: a ClickableError becomes one red line on stderr and its exit code."""
+    """The root group: the one error boundary, and where the interface's words are translated.
+
+    A ClickableError becomes one red line on stderr and its exit code; Click's usage errors are
+    shown in the interface language with their exit code (2).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        clitext.install()
+        clitext.translate_command_tree(self)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except ClickException as error:
+            clitext.show_click_error(error)
+            sys.exit(error.exit_code)
+        except Abort:
+            typer.echo(_("Aborted!"), err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -30,7 +66,7 @@ class ClickableGroup(TyperGroup):
             from rich.text import Text
 
             Console(stderr=True, highlight=False, soft_wrap=True).print(
-                Text("error: ", style="bold red") + Text(str(error))
+                Text(_("error: "), style="bold red") + Text(str(error))
             )
             raise SystemExit(error.exit_code) from None
 

@@ -3,26 +3,72 @@
 Every human-facing string is marked with ``_()`` (or ``ngettext()``); machine output (``--json``,
 CSV columns, exit codes) is never translated. Placeholders are named ``str.format`` fields, filled
 after translation: ``_("no account {name}").format(name=name)``.
+
+The language is chosen as gettext does (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``), and
+``CLICKABLE_LANG`` overrides it; English is the fallback for a missing message. Numbers, dates and
+times shown to a person follow the same language (Babel).
 """
 
 from __future__ import annotations
 
 import gettext
 import os
+from datetime import datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 DOMAIN = "clickable"
 LOCALE_DIR = Path(__file__).parent / "locale"
+SOURCE_LANGUAGE = "en"
+# gettext's own order of the variables that name the language
+LANGUAGE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def requested_languages() -> list[str]:
+    """The languages asked for, most wanted first: CLICKABLE_LANG, else gettext's variables."""
+    chosen = os.environ.get("CLICKABLE_LANG")
+    if chosen:
+        return [part for part in chosen.split(":") if part]
+    for variable in LANGUAGE_VARIABLES:
+        value = os.environ.get(variable)
+        if value:
+            return [part for part in value.split(":") if part]
+    return []
+
+
+def _base(language: str) -> str:
+    """`fr_FR.UTF-8@euro` → `fr_FR`; `C` and `POSIX` mean the source language."""
+    tag = language.split(".")[0].split("@")[0].replace("-", "_")
+    return SOURCE_LANGUAGE if tag in ("C", "POSIX", "") else tag
+
+
+@cache
+def interface_language() -> str:
+    """The language the interface speaks: the first requested one that has a catalogue, else English.
+
+    A full tag (``fr_FR``, ``fr_BE``) is kept for Babel's number and date formats.
+    """
+    for language in requested_languages():
+        tag = _base(language)
+        if tag.split("_")[0] == SOURCE_LANGUAGE:
+            return tag
+        if gettext.find(DOMAIN, str(LOCALE_DIR), languages=[tag]):
+            return tag
+    return SOURCE_LANGUAGE
 
 
 @cache
 def translations() -> gettext.NullTranslations:
-    """The catalogue for this process: CLICKABLE_LANG, else gettext's LANGUAGE, LC_ALL, LC_MESSAGES, LANG."""
-    chosen = os.environ.get("CLICKABLE_LANG")
-    return gettext.translation(
-        DOMAIN, LOCALE_DIR, languages=[chosen] if chosen else None, fallback=True
-    )
+    """The catalogue of the interface language (none for English: the messages are English)."""
+    language = interface_language()
+    return gettext.translation(DOMAIN, str(LOCALE_DIR), languages=[language], fallback=True)
+
+
+def reset() -> None:
+    """Forget the language chosen (tests that change the environment in one process)."""
+    interface_language.cache_clear()
+    translations.cache_clear()
 
 
 def _(message: str) -> str:
@@ -38,3 +84,40 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 def N_(message: str) -> str:
     """Marks a message for extraction only; translate it with ``_()`` where it is shown."""
     return message
+
+
+def _babel_locale() -> str:
+    language = interface_language()
+    return "en_GB" if language == SOURCE_LANGUAGE else language
+
+
+def format_number(value: float, *, digits: int | None = None) -> str:
+    """A number as the interface language writes it: ``1 234`` and ``43,5`` in French."""
+    from babel.numbers import format_decimal
+
+    if digits is None:
+        return format_decimal(value, locale=_babel_locale())
+    return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0", locale=_babel_locale())
+
+
+def format_percent(ratio: float, *, digits: int = 1) -> str:
+    """A ratio as a percentage: ``43,0 %`` in French, ``43.0%`` in English."""
+    from babel import Locale
+    from babel.numbers import parse_pattern
+
+    locale = Locale.parse(_babel_locale())
+    pattern = parse_pattern(locale.percent_formats[None].pattern)  # the language's own spacing
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(ratio, locale)
+
+
+def format_when(instant: datetime, zone: str, *, short: bool = False) -> str:
+    """An instant in a zone's local time, with the zone: ``mardi 1 décembre 2026 18:30 (Pacific/Noumea)``.
+
+    ``short`` gives the compact form for tables: ``mar. 1 déc. 2026 18:30 (Pacific/Noumea)``.
+    """
+    from babel.dates import format_datetime
+
+    pattern = "EEE d MMM y HH:mm" if short else "EEEE d MMMM y HH:mm"
+    local = format_datetime(instant, pattern, tzinfo=ZoneInfo(zone), locale=_babel_locale())
+    return f"{local} ({zone})"
