@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Network = Literal["x", "facebook", "instagram"]
 NETWORKS: tuple[str, ...] = ("x", "facebook", "instagram")
+MINUTES_PER_WEEK = 7 * 24 * 60
 
 
 class _Strict(BaseModel):
@@ -43,8 +44,9 @@ class ScheduleSpec(_Strict):
     caps: dict[str, int] = Field(
         default_factory=lambda: {"x": 100, "instagram": 50, "facebook": 50, "facebook_reels": 30}
     )
-    catch_up_minutes: int = Field(default=60, ge=0)
-    lead_minutes: int = Field(default=5, ge=0)
+    # bounded to a week: planning adds them to instants, and a timedelta has a range
+    catch_up_minutes: int = Field(default=60, ge=0, le=MINUTES_PER_WEEK)
+    lead_minutes: int = Field(default=5, ge=0, le=MINUTES_PER_WEEK)
 
 
 class AccountSpec(_Strict):

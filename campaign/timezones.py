@@ -8,8 +8,14 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from campaign.i18n import _
+
 LOCAL_TIME_FORMAT = "%Y-%m-%d %H:%M"
 LOCAL_TIME_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$")
+# Local times are planned within these years: beyond them, a time is a typo, and the arithmetic on
+# it (to UTC, DST windows, slots days ahead) would leave the range of datetime (years 1 to 9999).
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2999
 
 
 class LocalTimeKind(Enum):
@@ -50,20 +56,37 @@ def load_zone(name: str) -> ZoneInfo:
 
 
 def parse_local(value: str | datetime) -> datetime:
-    """Parse 'YYYY-MM-DD HH:MM' (or a naive datetime from YAML) into a naive datetime."""
+    """Parse 'YYYY-MM-DD HH:MM' (or a naive datetime from YAML) into a naive datetime.
+
+    Years outside EARLIEST_YEAR..LATEST_YEAR are refused (ValueError), so that every conversion
+    and every day added in planning stays within datetime's range.
+    """
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            raise ValueError("write a local wall-clock time without a UTC offset, e.g. '2026-12-01 18:30'")
-        return value.replace(second=0, microsecond=0)
-    text = value.strip()
-    if not LOCAL_TIME_PATTERN.match(text):
+            raise ValueError(_("write a local wall-clock time without a UTC offset, e.g. '2026-12-01 18:30'"))
+        parsed = value
+    else:
+        text = value.strip()
+        if not LOCAL_TIME_PATTERN.match(text):
+            raise ValueError(
+                _(
+                    "'{value}' is not a local time: write it as 'YYYY-MM-DD HH:MM', e.g. '2026-12-01 18:30'"
+                ).format(value=value)
+            )
+        try:
+            parsed = datetime.fromisoformat(text.replace(" ", "T"))
+        except ValueError:
+            raise ValueError(
+                _("'{value}' is not a real date and time: check the day and the hour").format(value=value)
+            ) from None
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
         raise ValueError(
-            f"'{value}' is not a local time: write it as 'YYYY-MM-DD HH:MM', e.g. '2026-12-01 18:30'"
+            _(
+                "'{value}' is out of range: a local time must fall between the years {first} and {last}"
+            ).format(
+                value=parsed.isoformat(sep=" ", timespec="minutes"), first=EARLIEST_YEAR, last=LATEST_YEAR
+            )
         )
-    try:
-        parsed = datetime.fromisoformat(text.replace(" ", "T"))
-    except ValueError:
-        raise ValueError(f"'{value}' is not a real date and time: check the day and the hour") from None
     return parsed.replace(second=0, microsecond=0)
 
 

@@ -1,23 +1,112 @@
-"""Safe YAML loading that remembers where each value stands, for FILE:LINE:COL messages."""
+"""Safe YAML loading that remembers where each value stands, for FILE:LINE:COL messages.
+
+Files are read with bounds (a regular file, at most ``MAX_FILE_BYTES``, at most ``MAX_VALUES``
+values once aliases are expanded) so that a device, a pipe or a bomb is refused quickly.
+"""
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from campaign.errors import Problem
+from campaign.errors import ClickableError, Problem
+from campaign.i18n import _
 
 Path_ = tuple[str | int, ...]
 
-# Aliases can make a small file expand to a huge tree ("billion laughs"); a campaign file is small.
-MAX_NODES = 200_000
+MEGABYTE = 1024 * 1024
+# A campaign of 20,000 posts is about 2.7 MB and 240,000 values: these limits leave room for more
+# while keeping the memory of a check bounded (a value costs about 1 KB once checked).
+MAX_FILE_BYTES = 16 * MEGABYTE
+MAX_VALUES = 1_000_000
 SYNTAX = 0  # priority of YAML syntax problems: they hide everything else
+# libyaml when PyYAML was built with it (about 10x faster); the pure-Python parser otherwise
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@dataclass
+class UnreadableFile(ClickableError, OSError):
+    """A file that cannot be read as text: missing, not a regular file, too large, not UTF-8."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return _("a folder")
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return _("a device")
+    if stat.S_ISFIFO(mode):
+        return _("a pipe")
+    if stat.S_ISSOCK(mode):
+        return _("a socket")
+    return _("not a regular file")
+
+
+def read_bounded_text(path: Path, *, limit: int = MAX_FILE_BYTES, missing_hint: str | None = None) -> str:
+    """The UTF-8 text of the regular file ``path``, read up to ``limit`` bytes; UnreadableFile otherwise.
+
+    A device (``/dev/zero``), a pipe or a folder is refused before anything is read: opened with
+    O_NONBLOCK, so that a pipe with no writer does not block, and checked with fstat on that handle.
+    """
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise UnreadableFile(path, missing_hint or _("file not found: check the path")) from None
+    except IsADirectoryError:
+        raise UnreadableFile(path, _("is a folder, not a file: give the path of the file itself")) from None
+    except OSError as error:
+        raise UnreadableFile(
+            path,
+            _("cannot read the file ({reason}): check its permissions").format(
+                reason=error.strerror or type(error).__name__
+            ),
+        ) from None
+    try:
+        mode = os.fstat(handle).st_mode
+        if not stat.S_ISREG(mode):
+            raise UnreadableFile(
+                path,
+                _("is {kind}, not a regular file: give the path of a file saved on disk").format(
+                    kind=_kind(mode)
+                ),
+            )
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            data = stream.read(limit + 1)
+    except OSError as error:
+        if isinstance(error, UnreadableFile):
+            raise
+        raise UnreadableFile(
+            path,
+            _("cannot read the file ({reason}): check its permissions").format(
+                reason=error.strerror or type(error).__name__
+            ),
+        ) from None
+    finally:
+        os.close(handle)
+    if len(data) > limit:
+        raise UnreadableFile(
+            path,
+            _(
+                "the file is larger than {size} MB, the most this file may hold: check it is the right file"
+            ).format(size=f"{limit / MEGABYTE:g}"),
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UnreadableFile(
+            path, _("not UTF-8 text (byte {offset}): save the file as UTF-8").format(offset=error.start)
+        ) from None
+
+
+@dataclass(slots=True)
 class Position:
     line: int
     column: int
@@ -32,6 +121,7 @@ class YamlSource:
     values: dict[Path_, Position] = field(default_factory=dict)
     keys: dict[Path_, Position] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    text: str = ""  # the text parsed, exactly as read
 
     def position(self, path: Path_, *, key: bool = False) -> Position:
         """Position of the value (or its key) at ``path``, else of its nearest known parent."""
@@ -62,8 +152,8 @@ class _Walker:
 
     def walk(self, node: yaml.Node, path: Path_, active: frozenset[int]) -> None:
         self.visited += 1
-        if self.visited > MAX_NODES:
-            raise _TooLarge
+        if self.visited > MAX_VALUES:  # only aliases can make the tree larger than the file
+            raise _TooLarge(_aliases_message())
         self.source.values.setdefault(path, _mark(node))
         if id(node) in active:  # a recursive alias: positions are known, stop here
             return
@@ -83,7 +173,9 @@ class _Walker:
                             self.source.file,
                             where.line,
                             where.column,
-                            f"duplicate key '{key}' (first at line {first.line}): keep only one",
+                            _("duplicate key '{key}' (first at line {line}): keep only one").format(
+                                key=key, line=first.line
+                            ),
                         )
                     )
                     continue
@@ -100,60 +192,109 @@ class _TooLarge(Exception):
     pass
 
 
+def _aliases_message() -> str:
+    return _("aliases make the file expand to more than {limit} values: remove aliases").format(
+        limit=f"{MAX_VALUES:,}"
+    )
+
+
+def _count_values(text: str) -> None:
+    """Refuse, before any tree is built, a document with more than MAX_VALUES values.
+
+    The parser's events are counted (each scalar, list and mapping is one value, keys included):
+    libyaml makes this pass cheap, and the tree that would hold them is never built.
+    """
+    loader = _LOADER(text)
+    try:
+        count = 0
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.NodeEvent):
+                count += 1
+                if count > MAX_VALUES:
+                    raise _TooLarge(
+                        _(
+                            "the file holds more than {limit} values, the most a file may hold "
+                            "(a campaign of 20,000 posts holds about 260,000): check it is the right file"
+                        ).format(limit=f"{MAX_VALUES:,}")
+                    )
+    finally:
+        loader.dispose()
+
+
 def load_yaml(path: Path, *, display_name: str | None = None) -> YamlSource:
     """Parse ``path`` with PyYAML's safe loader; syntax problems land in ``problems``, never raise."""
     name = display_name or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return _failed(name, "file not found: check the path, or run `clickable init DIR` to create one")
-    except UnicodeDecodeError as error:
-        return _failed(name, f"not UTF-8 text (byte {error.start}): save the file as UTF-8")
-    except OSError as error:
-        return _failed(name, f"cannot read the file ({error.strerror}): check its permissions")
+        text = read_bounded_text(
+            path,
+            missing_hint=_("file not found: check the path, or run `clickable init DIR` to create one"),
+        )
+    except UnreadableFile as error:
+        return _failed(name, error.reason)
     return parse_yaml(text, name)
 
 
 def parse_yaml(text: str, name: str) -> YamlSource:
     """Parse YAML text; see :func:`load_yaml`."""
-    source = YamlSource(file=name, data=None)
+    source = YamlSource(file=name, data=None, text=text)
     loader: yaml.SafeLoader | None = None
     try:
-        loader = yaml.SafeLoader(text)
+        _count_values(text)
+        loader = _LOADER(text)
         node = loader.get_single_node()
         if node is None:
             source.problems.append(
-                Problem(SYNTAX, name, 1, 1, "the file is empty: start from `clickable init`")
+                Problem(SYNTAX, name, 1, 1, _("the file is empty: start from `clickable init`"))
             )
             return source
         walker = _Walker(source, loader)
         walker.walk(node, (), frozenset())
         source.data = loader.construct_document(node)
-    except _TooLarge:
-        source.problems.append(
-            Problem(SYNTAX, name, 1, 1, f"the file expands to more than {MAX_NODES} values: remove aliases")
-        )
+    except _TooLarge as error:
+        source.problems.append(Problem(SYNTAX, name, 1, 1, str(error)))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = error.problem or error.context or "invalid YAML"
-        source.problems.append(Problem(SYNTAX, name, line, column, f"YAML syntax error: {what}"))
-    except yaml.reader.ReaderError as error:
-        line, column = _offset_position(text, error.position)
         source.problems.append(
-            Problem(
-                SYNTAX, name, line, column, f"character {error.character!r} is not allowed in YAML: remove it"
-            )
+            Problem(SYNTAX, name, line, column, _("YAML syntax error: {what}").format(what=what))
         )
+    except yaml.reader.ReaderError as error:
+        line, column = _offset_position(text, _character_offset(text, error))
+        source.problems.append(_bad_character(name, line, column, error.character))
+    except UnicodeEncodeError as error:  # libyaml encodes the text: a lone surrogate cannot be
+        line, column = _offset_position(text, error.start)
+        source.problems.append(_bad_character(name, line, column, ord(text[error.start])))
     except yaml.YAMLError as error:
-        source.problems.append(Problem(SYNTAX, name, 1, 1, f"YAML error: {error}"))
+        source.problems.append(Problem(SYNTAX, name, 1, 1, _("YAML error: {error}").format(error=error)))
     except (ValueError, TypeError, OverflowError, RecursionError) as error:
         # the safe constructor raises these on values such as a timestamp out of range
-        source.problems.append(Problem(SYNTAX, name, 1, 1, f"YAML value error: {error}"))
+        source.problems.append(
+            Problem(SYNTAX, name, 1, 1, _("YAML value error: {error}").format(error=error))
+        )
     finally:
         if loader is not None:
             loader.dispose()
     return source
+
+
+def _bad_character(name: str, line: int, column: int, character: object) -> Problem:
+    shown = f"U+{character:04X}" if isinstance(character, int) else repr(character)
+    return Problem(
+        SYNTAX,
+        name,
+        line,
+        column,
+        _("character {character} is not allowed in YAML: remove it").format(character=shown),
+    )
+
+
+def _character_offset(text: str, error: yaml.reader.ReaderError) -> int:
+    """The reader's position as a character offset (libyaml counts UTF-8 bytes, PyYAML characters)."""
+    if _LOADER is yaml.SafeLoader:
+        return int(error.position)
+    return len(text.encode("utf-8", "surrogatepass")[: error.position].decode("utf-8", "ignore"))
 
 
 def _offset_position(text: str, offset: int) -> tuple[int, int]:
