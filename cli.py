@@ -62,12 +62,11 @@ class ClickableGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ClickableError as error:
-            from rich.console import Console
             from rich.text import Text
 
-            Console(stderr=True, highlight=False, soft_wrap=True).print(
-                Text(_("error: "), style="bold red") + Text(str(error))
-            )
+            from campaign.console import SafeConsole
+
+            SafeConsole(stderr=True).print(Text(_("error: "), style="bold red") + Text(str(error)))
             raise SystemExit(error.exit_code) from None
 
 

@@ -12,7 +12,9 @@ from urllib.parse import SplitResult, urlsplit
 
 from pydantic import ValidationError
 
+from campaign.characters import HiddenCharacter, name_problem, text_problem
 from campaign.errors import CampaignFileError, Problem
+from campaign.i18n import _
 from campaign.schema import NETWORKS, CampaignFile, ChannelSpec, PostSpec
 from campaign.slots import parse_quiet_hours, parse_slots
 from campaign.texts import LINK_PLACEHOLDER, TextLength, measure, render_text
@@ -270,6 +272,7 @@ class _Checker:
         self.folder = folder
         self.now = now
         self.valid_zones: set[str] = set()
+        self._lines: list[str] | None = None
 
     def add(self, path: Path_, message: str, priority: int, *, key: bool = False) -> None:
         self.report.problems.append(self.source.problem(path, message, priority=priority, key=key))
@@ -281,6 +284,7 @@ class _Checker:
         self.check_landing()
         self.check_approval()
         self.check_schedule()
+        self.check_hidden_characters()
         seen: dict[str, int] = {}
         for index, post in enumerate(self.campaign.posts):
             if post.id in seen:
@@ -394,6 +398,16 @@ class _Checker:
                 "e.g. https://signaler.example.org",
                 REFERENCE,
             )
+        neutral = _split_url(landing.neutral_url)
+        if neutral is None or neutral.scheme != "https" or not neutral.netloc:
+            self.add(
+                ("landing", "neutral_url"),
+                _(
+                    "landing.neutral_url '{url}' must start with https:// (the quick-exit button "
+                    "leads there), e.g. https://www.google.fr/search?q=m%C3%A9t%C3%A9o"
+                ).format(url=landing.neutral_url),
+                REFERENCE,
+            )
         for key, channel in landing.channels.items():
             self.check_channel(key, channel)
 
@@ -463,8 +477,82 @@ class _Checker:
                 )
                 continue
             for index, item in enumerate(value):
-                if not isinstance(item, str) or not HOURS_RANGE.match(item):
+                match = HOURS_RANGE.match(item) if isinstance(item, str) else None
+                if match is None:
                     self.add((*where, index), f"'{item}' is not an opening range 'HH:MM-HH:MM'", STRUCTURE)
+                elif match.group(1) == "24" or (match.group(3) == "24" and match.group(4) != "00"):
+                    self.add(
+                        (*where, index),
+                        _("'{range}': a day runs from 00:00 to 24:00, write e.g. '20:00-24:00'").format(
+                            range=item
+                        ),
+                        STRUCTURE,
+                    )
+
+    def check_hidden_characters(self) -> None:
+        """Texts readers see (posts, names on the landing page) must be what is published."""
+        info = self.campaign.campaign
+        texts: list[tuple[Path_, str, str]] = [(("campaign", "name"), "campaign.name", info.name)]
+        for key, territory in self.campaign.territories.items():
+            texts.append((("territories", key, "name"), f"territory '{key}' name", territory.name))
+        for key, channel in self.campaign.landing.channels.items():
+            texts.append((("landing", "channels", key, "name"), f"channel '{key}' name", channel.name))
+            if channel.description is not None:
+                texts.append(
+                    (
+                        ("landing", "channels", key, "description"),
+                        f"channel '{key}' description",
+                        channel.description,
+                    )
+                )
+        for index, post in enumerate(self.campaign.posts):
+            texts.append((("posts", index, "text"), f"post '{post.id}'", post.text))
+            for network, variant in (post.variants or {}).items():
+                texts.append(
+                    (("posts", index, "variants", network, "text"), f"post '{post.id}' on {network}", variant.text)
+                )
+        for path, what, text in texts:
+            found = text_problem(what, text)
+            if found is not None:
+                hidden, message = found
+                line, column = self._character_position(path, text, hidden)
+                self.report.problems.append(Problem(TEXT, self.source.file, line, column, message))
+        authors: list[tuple[Path_, str | None]] = [(("campaign", "author"), info.author)]
+        authors += [(("posts", index, "author"), post.author) for index, post in enumerate(self.campaign.posts)]
+        for path, author in authors:
+            reason = name_problem(author) if author is not None else None
+            if reason is not None:
+                self.add(path, _("{where}: {reason}").format(where=_dotted(path), reason=reason), TEXT)
+
+    def _character_position(self, path: Path_, text: str, hidden: HiddenCharacter) -> tuple[int, int]:
+        """Where ``hidden`` stands in the file when it is written there as it is, else where its text starts."""
+        start = self.source.position(path)
+        lines = self._file_lines()
+        if not 0 < start.line <= len(lines):
+            return start.line, start.column
+        first = lines[start.line - 1]
+        if first[start.column - 1 : start.column] in ("|", ">"):  # a block: text lines follow
+            number = start.line + hidden.line
+            if number <= len(lines):
+                candidate = lines[number - 1]
+                column = len(candidate) - len(candidate.lstrip(" ")) + hidden.column
+                if candidate[column - 1 : column] == hidden.character:
+                    return number, column
+        elif hidden.line == 1:
+            occurrence = text[: hidden.index].count(hidden.character)
+            at = start.column - 2
+            for _occurrence in range(occurrence + 1):
+                at = first.find(hidden.character, at + 1)
+                if at < 0:
+                    break
+            if at >= 0:
+                return start.line, at + 1
+        return start.line, start.column
+
+    def _file_lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.source.text.splitlines()
+        return self._lines
 
     def check_approval(self) -> None:
         policy = self.campaign.approval

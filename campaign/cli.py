@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from campaign.context import AppState, command_group, print_json, state
+from campaign.context import AppState, command_group, echo, print_json, state
 from campaign.errors import CampaignFileError, ClickableError
 
 # Heavy modules (the checks, the database, Rich) are imported inside the commands that use them:
@@ -77,7 +77,7 @@ def check_command(ctx: typer.Context, file: FileArgument = None, as_json: JsonOp
         print_json(report.as_dict())
     else:
         for problem in report.problems:
-            typer.echo(str(problem))
+            echo(str(problem))
         if report.ok:
             over = sum(1 for variant in report.variants if not variant.ok)
             app_state.console.print(

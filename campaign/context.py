@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from campaign.characters import printable
 from campaign.logs import SecretRegistry
 
 if TYPE_CHECKING:
@@ -37,19 +38,23 @@ class AppState:
     def settings(self) -> Settings:
         from campaign.settings import Settings
 
-        return Settings(home=self._home) if self._home is not None else Settings()
+        return (
+            Settings.from_environment(home=self._home)
+            if self._home is not None
+            else Settings.from_environment()
+        )
 
     @cached_property
     def console(self) -> Console:
-        from rich.console import Console
+        from campaign.console import SafeConsole
 
-        return Console(highlight=False, soft_wrap=True)
+        return SafeConsole()
 
     @cached_property
     def err_console(self) -> Console:
-        from rich.console import Console
+        from campaign.console import SafeConsole
 
-        return Console(stderr=True, highlight=False, soft_wrap=True)
+        return SafeConsole(stderr=True)
 
     def database(self) -> Database:
         if self._database is None:
@@ -87,9 +92,19 @@ def state(ctx: typer.Context) -> AppState:
     return root.obj
 
 
+def echo(text: str, *, err: bool = False) -> None:
+    """Plain output (a line, no Rich), escaped like SafeConsole's (see campaign/console.py)."""
+    typer.echo(printable(text), err=err)
+
+
 def print_json(value: Any) -> None:
-    """JSON on stdout for scripts: UTF-8, stable key order, datetimes as ISO 8601."""
-    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=_json_default))
+    """JSON on stdout for scripts: UTF-8, stable key order, datetimes as ISO 8601.
+
+    Control, bidirectional and invisible characters are written as JSON escapes (``\\u001b``):
+    the data decoded is the same, and a terminal shows them instead of acting on them.
+    """
+    text = json.dumps(value, ensure_ascii=False, indent=2, default=_json_default)
+    typer.echo(printable(text, json=True))
 
 
 def _json_default(value: Any) -> Any:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, delete, select
 
+from campaign.characters import name_problem, same_person
 from campaign.checks import (
     LINK_CODE_LENGTH,
     account_territories,
@@ -20,6 +21,7 @@ from campaign.checks import (
     variant_template,
 )
 from campaign.errors import ApprovalRefused, CampaignNotLoaded, PostNotFound, PublishedPostChanged
+from campaign.i18n import _
 from campaign.models import (
     Account,
     Approval,
@@ -400,12 +402,16 @@ def approve_post(session: Session, campaign: Campaign, key: str, *, by: str, now
     approver = by.strip()
     if not approver:
         raise ApprovalRefused("--by must name the person who approves, e.g. --by 'Alex Martin'")
+    invisible = name_problem(approver)
+    if invisible is not None:
+        raise ApprovalRefused(_("--by {name!r}: {reason}").format(name=approver, reason=invisible))
     post = get_post(session, campaign.id, key)
     if post.status == PostStatus.ARCHIVED:
         raise ApprovalRefused(
             f"post '{key}' is archived (removed from the campaign file): nothing to approve"
         )
-    if campaign.two_person and post.author and post.author.strip().casefold() == approver.casefold():
+    # names are compared as people read them: "Camille\u200b" or "ＣＡＭＩＬＬＥ" is still Camille
+    if campaign.two_person and post.author and same_person(post.author, approver):
         raise ApprovalRefused(
             f"post '{key}' was written by {post.author}: with two-person approval, "
             "someone else must approve it (ask a colleague to run `clickable post approve`)"

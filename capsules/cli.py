@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from campaign.context import command_group, print_json, state
+from campaign.context import command_group, echo, print_json, state
 from campaign.errors import CampaignNotFound, ClickableError
 from capsules.presets import DEFAULT_MAX_CPS, FORMAT_NAMES
 
@@ -31,7 +31,7 @@ def check_command(ctx: typer.Context, script: ScriptArgument, max_cps: MaxCps = 
     app_state = state(ctx)
     result = check_script(script, max_cps=max_cps)
     for problem in result.problems:
-        typer.echo(f"{problem.file}:{problem.line}: {problem.message}")
+        echo(f"{problem.file}:{problem.line}: {problem.message}")
     if not result.ok:
         app_state.err_console.print(f"{script}: {len(result.problems)} problem(s)")
         raise typer.Exit(1)

@@ -348,3 +348,101 @@ def test_installed_command_prints_one_line_and_no_traceback(tmp_path: Path) -> N
     assert result.stderr.strip().startswith("error: ")
     assert len(result.stderr.strip().splitlines()) == 1
     assert f"{path}:2:1: YAML syntax error" in result.stderr
+
+
+# --- hostile values -------------------------------------------------------------------------------
+
+HOSTILE = [
+    ("far future", '"2099-06-01 18:30"', '"9999-12-31 23:59"', "'9999-12-31 23:59' is out of range", "2099"),
+    ("year one", '"2099-06-01 18:30"', '"0001-01-01 00:00"', "'0001-01-01 00:00' is out of range", "2099"),
+    ("yaml timestamp", '"2099-06-01 18:30"', "9999-12-31 23:59:00", "is out of range", "2099"),
+    (
+        "neutral url javascript",
+        "  channels:\n",
+        '  neutral_url: "javascript:alert(1)"\n  channels:\n',
+        "landing.neutral_url 'javascript:alert(1)' must start with https://",
+        "neutral_url",
+    ),
+    ("neutral url data", "  channels:\n", '  neutral_url: "data:text/html,x"\n  channels:\n', "neutral_url", "neutral_url"),
+    ("neutral url http", "  channels:\n", '  neutral_url: "http://meteo.example"\n  channels:\n', "neutral_url", "neutral_url"),
+    ("neutral url no scheme", "  channels:\n", '  neutral_url: "//evil.example"\n  channels:\n', "neutral_url", "neutral_url"),
+    (
+        "opening hours past midnight",
+        "territories: [fr]}",
+        "territories: [fr], hours: {zone: Europe/Paris, daily: ['20:00-24:30']}}",
+        "a day runs from 00:00 to 24:00",
+        "20:00-24:30",
+    ),
+    ("opening at 24", "territories: [fr]}", "territories: [fr], hours: {zone: Europe/Paris, daily: ['24:00-02:00']}}", "a day runs from", "24:00-02:00"),
+    ("lead minutes overflow", "posts:\n", "schedule: {lead_minutes: 100000000000000}\nposts:\n", "schedule.lead_minutes", "lead_minutes"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "old", "new", "fragment", "marker"), HOSTILE, ids=[case[0] for case in HOSTILE])
+def test_hostile_values_are_one_line_each_in_check_and_load(
+    tmp_path: Path, name: str, old: str, new: str, fragment: str, marker: str
+) -> None:
+    assert old in MINIMAL, name
+    content = MINIMAL.replace(old, new, 1)
+    path = write(tmp_path, content)
+    env = {"CLICKABLE_HOME": str(tmp_path), "CLICKABLE_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}"}
+    checked = CliRunner().invoke(app, ["campaign", "check", str(path)], env=env)
+    assert checked.exit_code == 1, checked.output
+    assert isinstance(checked.exception, SystemExit), checked.exception  # not a traceback
+    matching = [line for line in checked.stdout.splitlines() if fragment in line]
+    assert matching, checked.output
+    assert int(matching[0].split(":")[1]) == line_of(content, new.strip('"') if marker == "2099" else marker)
+    loaded = CliRunner().invoke(app, ["campaign", "load", str(path)], env=env)
+    assert loaded.exit_code == 1, loaded.output
+    assert isinstance(loaded.exception, SystemExit), loaded.exception
+    assert fragment in loaded.stderr and len(loaded.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment", "column"),
+    [
+        # written as they are in the file: the column is the character's own
+        ('"Bonjour \u202e{link}"', "bidirectional control U+202E RIGHT-TO-LEFT OVERRIDE at column 9", 20),
+        ('"Bon\u200bjour {link}"', "invisible character U+200B ZERO WIDTH SPACE at column 4", 15),
+        ('"A\u2066B\u2069 {link}"', "bidirectional control U+2066 LEFT-TO-RIGHT ISOLATE at column 2 of the text (and 1 more)", 13),
+        ("Bon\u00adjour {link}", "invisible character U+00AD SOFT HYPHEN at column 4", 14),
+        # written as YAML escapes: the problem points at the text, the message at the column
+        ('"Bonjour \\u202e{link}"', "U+202E RIGHT-TO-LEFT OVERRIDE at column 9", 11),
+        ('"Bonjour \\e[2J {link}"', "control character U+001B ESCAPE at column 9", 11),
+    ],
+    ids=["rlo", "zwsp", "isolates", "soft-hyphen", "escaped-rlo", "escape"],
+)
+def test_hidden_characters_in_post_texts_are_errors_with_code_point_and_column(
+    tmp_path: Path, text: str, fragment: str, column: int
+) -> None:
+    content = MINIMAL.replace('"Bonjour {link}"', text, 1)
+    path = write(tmp_path, content)
+    report = check_file(path)
+    matching = [problem for problem in report.problems if fragment in problem.message]
+    assert matching, [problem.message for problem in report.problems]
+    assert (matching[0].line, matching[0].column) == (line_of(content, text), column)
+    assert not report.ok
+
+
+def test_hidden_characters_in_a_block_text_point_at_the_character(tmp_path: Path) -> None:
+    content = MINIMAL.replace('text: "Bonjour {link}"', "text: |-\n      Bonjour\n      à tous\u200b {link}", 1)
+    path = write(tmp_path, content)
+    problems = [problem for problem in check_file(path).problems if "U+200B" in problem.message]
+    assert len(problems) == 1
+    assert "at line 2, column 7 of the text" in problems[0].message
+    assert (problems[0].line, problems[0].column) == (line_of(content, "à tous"), 13)
+
+
+def test_emoji_sequences_are_not_hidden_characters(tmp_path: Path) -> None:
+    text = '"Famille 👨\u200d👩\u200d👧, drapeau 🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f, cœur ❤\ufe0f {link}"'
+    report = check_file(write(tmp_path, MINIMAL.replace('"Bonjour {link}"', text, 1)))
+    assert report.ok, report.problems
+
+
+def test_hidden_characters_in_names_shown_on_the_landing_page(tmp_path: Path) -> None:
+    content = MINIMAL.replace('tel-119: {name: "119"', 'tel-119: {name: "1\u202e19"', 1)
+    report = check_file(write(tmp_path, content))
+    assert any(
+        "channel 'tel-119' name holds the bidirectional control U+202E" in problem.message
+        for problem in report.problems
+    ), report.problems

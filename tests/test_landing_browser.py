@@ -48,7 +48,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     write_example(folder, today=date.today())
     text = (folder / "campaign.yaml").read_text("utf-8")
     (folder / "campaign.yaml").write_text(
-        text.replace("  channels:", '  neutral_url: "http://127.0.0.1:1/neutre"\n  channels:', 1), "utf-8"
+        text.replace("  channels:", '  neutral_url: "https://127.0.0.1:1/neutre"\n  channels:', 1), "utf-8"
     )
     url = f"sqlite:///{folder / 'browser.db'}"
     assert (
@@ -146,7 +146,7 @@ def test_works_without_javascript(served: Served, tmp_path: Path) -> None:
         assert "05 44 44" in driver.page_source
         link = driver.find_element("id", "quick-exit")
         assert (
-            link.get_attribute("href") == "http://127.0.0.1:1/neutre"
+            link.get_attribute("href") == "https://127.0.0.1:1/neutre"
         )  # a plain link still takes the visitor away
         assert driver.find_element("css selector", "a[href='tel:054444']").is_displayed()
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -143,6 +144,47 @@ def test_two_person_approval(cli: Cli) -> None:
     post = next(p for p in json.loads(cli("post", "list", "--json").stdout) if p["id"] == "p01-lancement")
     assert post["status"] == "approved" and post["approved_by"] == "Alex Martin"
     assert datetime.fromisoformat(post["approved_at"]).tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Camille\u200b (communication)",  # zero-width space
+        "Camille\u2060 (communication)",  # word joiner
+        "Camille\u00ad (communication)",  # soft hyphen
+        "\u202eCamille (communication)",  # right-to-left override
+        "Camille\ufe0f (communication)",  # variation selector
+        "Camille\x1b (communication)",  # escape
+    ],
+    ids=["zwsp", "word-joiner", "soft-hyphen", "rlo", "variation-selector", "escape"],
+)
+def test_a_name_with_an_invisible_character_is_refused(cli: Cli, database_url: str, name: str) -> None:
+    assert cli("campaign", "load").exit_code == 0
+    result = cli("post", "approve", "p01-lancement", "--by", name)
+    assert result.exit_code == 1, result.output
+    assert "invisible character U+" in result.stderr and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert counts(database_url)["Approval"] == 0
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ＣＡＭＩＬＬＥ (communication)", "camille  (communication)", " Camille\u00a0(communication) "],
+    ids=["fullwidth", "double-space", "no-break-space"],
+)
+def test_two_person_rule_compares_names_as_people_read_them(cli: Cli, name: str) -> None:
+    assert cli("campaign", "load").exit_code == 0
+    refused = cli("post", "approve", "p01-lancement", "--by", name)
+    assert refused.exit_code == 1, refused.output
+    assert "someone else must approve it" in refused.stderr
+
+
+def test_an_author_with_an_invisible_character_cannot_pass_for_someone_else(cli: Cli) -> None:
+    """The author side is normalised too: a hidden character in the file is refused by check."""
+    cli.edit('author: "Camille (communication)"', 'author: "Camille\\u200b (communication)"')
+    result = cli("campaign", "check")
+    assert result.exit_code == 1
+    assert "campaign.author: the name holds the invisible character U+200B ZERO WIDTH SPACE" in result.stdout
 
 
 def test_author_may_approve_without_two_person_rule(cli: Cli) -> None:
