@@ -27,6 +27,7 @@ from typer._click import exceptions as click_errors
 from typer._click.core import Command, Context
 from typer._click.formatting import HelpFormatter
 
+from campaign.characters import printable
 from campaign.i18n import N_, _
 
 # Click's help option and Typer's completion options, whose help texts are Click's and Typer's.
@@ -194,4 +195,5 @@ def show_click_error(error: click_errors.ClickException) -> None:
                 command=context.command_path, option=context.help_option_names[0]
             )
         echo(f"{context.get_usage()}\n{hint}\n", err=True, color=context.color)
-    echo(_("Error: {message}").format(message=usage_error_message(error)), err=True)
+    # the message repeats what was typed: escaped like everything else printed (campaign/characters.py)
+    echo(printable(_("Error: {message}").format(message=usage_error_message(error))), err=True)

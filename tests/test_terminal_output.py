@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from campaign.context import SafeConsole
+from campaign.console import SafeConsole
 from campaign.db import Database
 from campaign.models import Approval, Campaign, Delivery, DeliveryEvent, Post, Variant
 
