@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from campaign.context import command_group, state
 from campaign.errors import CampaignFileError, CannotListen
+from campaign.i18n import _
 
 landing_app = command_group('The "report it" landing page.')
 
@@ -32,6 +33,7 @@ def serve_command(
 
     from campaign.checks import check_file
     from engagement.landing import LandingSite
+    from engagement.serving import uvicorn_options
 
     app_state = state(ctx)
     report = check_file(app_state.settings.campaign_file(), now=app_state.now())
@@ -39,24 +41,30 @@ def serve_command(
         raise CampaignFileError(report.problems)
     database = app_state.database()
     database.ensure_schema()
+    site = LandingSite(report.campaign, database, server_headers=True)
+    unlinked: dict[tuple[str, str], list[str]] = {}
+    for item in site.unlinked_numbers():
+        unlinked.setdefault((item.channel, item.number), []).append(item.territory)
+    for (channel, number), territories in unlinked.items():
+        app_state.err_console.print(
+            _(
+                "warning: the text of channel '{channel}' shows {number} where no channel calls it "
+                "({territories}): it has no link there; list that number's channel there, or take "
+                "the number out of the text"
+            ).format(channel=channel, number=number, territories=", ".join(territories)),
+            markup=False,
+            highlight=False,
+        )
     _check_can_listen(host, port)
     app_state.console.print(f"Landing page on http://{host}:{port}/ — Ctrl-C to stop.")
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "access_log": False,
-        "server_header": False,
-        "date_header": False,
-        "proxy_headers": False,  # the visitor's address is never used: no X-Forwarded-For parsing
-        "log_level": "warning",
-    }
+    options = uvicorn_options(host, port)
     if workers == 1:
-        uvicorn.run(LandingSite(report.campaign, database).app(), **options)
+        uvicorn.run(site.app(), **options)
         return
     # Each worker process imports the app and builds it from the same settings.
     os.environ["CLICKABLE_HOME"] = str(app_state.settings.workspace())
     os.environ["CLICKABLE_DATABASE_URL"] = app_state.settings.resolved_database_url()
-    uvicorn.run("engagement.landing:app_from_environment", factory=True, workers=workers, **options)
+    uvicorn.run("engagement.landing:app_for_landing_serve", factory=True, workers=workers, **options)
 
 
 def _check_can_listen(host: str, port: int) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import partial
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +25,8 @@ from campaign.checks import check_file
 from campaign.db import Database
 from cli import app
 from engagement.hours import opening
-from engagement.landing import LandingSite
+from engagement.landing import NUMBER_IN_TEXT, LandingSite, digits_of, is_phone_number
+from engagement.links import LinksBusy, TrackedLinks
 
 PAYLOADS = (Path(__file__).parent / "data" / "open-redirect-payloads.txt").read_text("utf-8").split("\n")
 BROWSER = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126 Mobile Safari/537.36"
@@ -96,6 +101,117 @@ def test_every_territory_page_renders_its_channels(client: TestClient, site: Lan
     assert client.get("/t/atlantide").status_code == 404
 
 
+class Numbers(HTMLParser):
+    """Each phone number in a page's text, with the tel:/sms: numbers within reach: the link it is
+    in, or the buttons of the channel card it is in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, set[str]]] = []  # (tag, dial digits of this element)
+        self.cards: list[tuple[int, set[str], list[str]]] = []  # (depth, dials, numbers) of .channel
+        self.found: list[tuple[str, bool]] = []  # (number, reachable)
+        self.dials: set[str] = set()  # every tel:/sms: on the page
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        href = values.get("href") or ""
+        dial = {href.split(":", 1)[1]} if href.startswith(("tel:", "sms:")) else set()
+        self.dials |= dial
+        if self.cards and dial:
+            self.cards[-1][1].update(dial)
+        if tag == "div" and "channel" in (values.get("class") or "").split():
+            self.cards.append((len(self.stack), set(), []))
+        self.stack.append((tag, dial))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack:
+            name, _ = self.stack.pop()
+            if self.cards and self.cards[-1][0] == len(self.stack):
+                _, dials, numbers = self.cards.pop()
+                self.found.extend((number, digits_of(number) in dials) for number in numbers)
+            if name == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if any(tag in ("script", "style", "title") for tag, _ in self.stack):
+            return
+        in_link = set().union(*(dial for _, dial in self.stack))
+        for match in NUMBER_IN_TEXT.finditer(data):
+            number = match.group()
+            if not is_phone_number(number):
+                continue
+            if digits_of(number) in in_link:
+                self.found.append((number, True))
+            elif self.cards:
+                self.cards[-1][2].append(number)  # decided when the card closes (buttons come last)
+            else:
+                self.found.append((number, False))
+
+
+def numbers_of(html: str) -> Numbers:
+    parser = Numbers()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+def test_every_number_shown_is_a_link_and_only_where_the_campaign_lists_it(
+    client: TestClient, site: LandingSite
+) -> None:
+    channels = site.campaign.landing.channels
+    index = client.get("/").text
+    found = numbers_of(index)
+    assert [number for number, reachable in found.found if not reachable] == []
+    everywhere = {
+        digits_of(channel.phone or channel.sms or "")
+        for channel in channels.values()
+        if channel.territories is None or set(site.campaign.territories) <= set(channel.territories)
+    }
+    assert found.dials and found.dials <= everywhere  # the index offers only what is valid everywhere
+    assert "tel:17" in index and "114" not in index and "112" not in index  # 114 and 112: not everywhere
+    for key in site.campaign.territories:
+        page = numbers_of(client.get(f"/t/{key}").text)
+        assert [number for number, reachable in page.found if not reachable] == [], key
+        listed = {
+            digits_of(channel.phone or "") or digits_of(channel.sms or "")
+            for channel in channels.values()
+            if channel.territories is None or key in channel.territories
+        }
+        assert page.dials <= listed, key
+    paris, noumea = client.get("/t/fr").text, client.get("/t/nc").text
+    assert 'href="tel:112"' in paris and 'href="sms:114"' in paris
+    assert "112" not in noumea and "114" not in noumea and "119" not in noumea  # none listed there
+    assert '<a href="tel:17" data-count="/go/urgence-17?t=fr">17</a>' in paris  # Pharos: "appelle le 17"
+    assert client.get("/go/sms-114?t=nc").status_code == 404  # not offered in Nouvelle-Calédonie
+    status, headers = asgi_get(site, "/go/sms-114?t=fr")
+    assert status == 302 and headers["location"] == "sms:114"
+    assert site.unlinked_numbers() == []
+
+
+def test_a_number_in_a_text_without_its_channel_is_reported(workspace: Path, tmp_path: Path) -> None:
+    """The 17's card saying "(ou le 112)" where no 112 is listed: said when the page starts."""
+    import socket
+
+    path = workspace / "campaign.yaml"
+    path.write_text(path.read_text("utf-8").replace("Appelle le 17.", "Appelle le 17 (ou le 112)."), "utf-8")
+    report = check_file(path)
+    assert report.campaign is not None
+    site = LandingSite(report.campaign, Database(f"sqlite:///{tmp_path / 'n.db'}"))
+    assert {(item.territory, item.number) for item in site.unlinked_numbers()} == {
+        ("nc", "112"),
+        ("pf", "112"),
+    }
+    env = {"CLICKABLE_HOME": str(workspace), "CLICKABLE_DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}"}
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = CliRunner().invoke(app, ["landing", "serve", "--port", str(busy.getsockname()[1])], env=env)
+    assert (
+        "warning: the text of channel 'urgence-17' shows 112 where no channel calls it (nc, pf): it has "
+        "no link there; list that number's channel there, or take the number out of the text"
+    ) in result.stderr
+
+
 def test_opening_hours_are_shown_in_local_time() -> None:
     hours = {"zone": "Europe/Paris", "daily": ["09:00-23:00"]}
     winter_evening = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)  # 22:00 in Paris, 10:00 next day in Nouméa
@@ -123,44 +239,177 @@ def test_tracked_link_counts_and_redirects_with_utm(client: TestClient, site: La
     assert client.get(f"/r/{code}/more").status_code == 404
 
 
-def test_made_up_codes_cannot_make_the_page_hit_the_database(site: LandingSite) -> None:
-    """A flood of random codes reloads the links at most once a second; a link created later is found."""
-    import secrets
-
+@contextmanager
+def link_queries(database: Database) -> Iterator[list[tuple[str, bool]]]:
+    """Every query of the link table while the block runs: (SQL, whether it ran on an event loop)."""
     from sqlalchemy import event
+
+    seen: list[tuple[str, bool]] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "FROM link" in statement:
+            try:
+                asyncio.get_running_loop()
+                on_loop = True
+            except RuntimeError:
+                on_loop = False
+            seen.append((statement, on_loop))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+
+
+def add_link(site: LandingSite, code: str) -> None:
     from sqlmodel import Session
 
     from campaign.models import Link
 
-    instant = [datetime(2026, 12, 1, 12, 0, tzinfo=UTC)]
-    clocked = LandingSite(site.campaign, site.database, clock=lambda: instant[0])
-    loads: list[str] = []
+    with Session(site.database.engine) as session:
+        session.add(Link(code=code, campaign_id=site.campaign.campaign.id, network="x",
+                         capsule_key="signaler", created_at=datetime.now(UTC)))  # fmt: skip
+        session.commit()
 
-    def count_link_queries(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        if "FROM link" in statement:
-            loads.append(statement)
 
-    event.listen(site.database.engine, "before_cursor_execute", count_link_queries)
+def test_unknown_codes_cost_one_indexed_query_each_at_most_off_the_event_loop(site: LandingSite) -> None:
+    """Made-up codes are looked up by their index in a thread (never by reading the whole table on
+    the event loop); a link created after start is found; codes found missing are remembered a while."""
+    import secrets
+
+    fast = LandingSite(site.campaign, site.database, links=partial(TrackedLinks, missing_for_s=1.0))
+    with (
+        link_queries(site.database) as queries,
+        TestClient(fast.app(), headers={"User-Agent": BROWSER}, follow_redirects=False) as client,
+    ):
+        assert len(queries) == 1 and not queries[0][1]  # every link, once, at start-up, in a thread
+        made_up = [secrets.token_hex(6) for _ in range(300)]
+        assert {client.get(f"/r/{code}").status_code for code in made_up} == {404}
+        assert client.get(f"/t/fr?ref={made_up[-1]}").status_code == 200  # just found missing
+        assert client.get(f"/go/pharos?from={made_up[-2]}").status_code == 302
+        after = queries[1:]
+        assert 1 <= len(after) <= 300  # one query per unknown code at most; the two repeated: none
+        assert all("link.code IN" in sql and not on_loop for sql, on_loop in after)
+        add_link(site, "late0001")  # created after start, never asked before: found at once
+        assert client.get("/r/late0001").status_code == 302
+        assert client.get("/r/early001").status_code == 404
+        add_link(site, "early001")  # asked before it existed: found once its miss is forgotten
+        assert client.get("/r/early001").status_code == 404
+        time.sleep(1.1)
+        assert client.get("/r/early001").status_code == 302
+    fast.counters.flush()
+    assert fast.counters.total("visit") == 2
+
+
+def test_a_flood_of_unknown_codes_is_looked_up_in_few_queries_and_bounded_memory(site: LandingSite) -> None:
+    import secrets
+
+    links = TrackedLinks(site.database, site.campaign.campaign.id, max_missing=1_000, max_waiting=5_000)
+    links.load_all()
+    made_up = [secrets.token_hex(6) for _ in range(3_000)]
+    known = next(iter(links.known))
+
+    async def flood() -> list[object]:
+        try:
+            return await asyncio.gather(*(links.find(code) for code in [*made_up, known]))
+        finally:
+            await links.close()
+
+    found = asyncio.run(flood())
+    assert found[:-1] == [None] * 3_000 and found[-1] == links.known[known]
+    assert links.queries == 6  # 3,000 codes asked at once: looked up 500 at a time
+    assert len(links.missing) == 1_000  # the oldest misses are forgotten
+    assert list(links.missing)[-1] == made_up[-1]
+    waiting = TrackedLinks(site.database, site.campaign.campaign.id, max_waiting=10)
+
+    async def too_many() -> list[object]:
+        try:
+            return await asyncio.gather(
+                *(waiting.find(code) for code in made_up[:11]), return_exceptions=True
+            )
+        finally:
+            await waiting.close()
+
+    answers = asyncio.run(too_many())
+    assert answers[:10] == [None] * 10 and isinstance(answers[10], LinksBusy)  # not queued: busy at once
+
+
+@pytest.fixture
+def slow_links(site: LandingSite) -> Iterator[LandingSite]:
+    """A landing page whose database takes 2 s to answer any link query made after start-up."""
+    from sqlalchemy import event
+
+    started = threading.Event()
+
+    def slow(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if started.is_set() and "FROM link" in statement:
+            time.sleep(2)
+
+    slowed = LandingSite(site.campaign, site.database, links=partial(TrackedLinks, max_waiting=3))
+    slowed.load_targets()
+    event.listen(site.database.engine, "before_cursor_execute", slow)
+    started.set()
+    yield slowed
+    event.remove(site.database.engine, "before_cursor_execute", slow)
+
+
+def test_a_slow_lookup_never_delays_other_requests(slow_links: LandingSite) -> None:
+    """While unknown codes wait for a slow database, known links and pages answer at once; beyond
+    the bound of waiting codes the page says at once that it is busy (503, the choice of territory)."""
+    import secrets
+
+    code = next(iter(slow_links.targets))
+    with running(slow_links) as base, httpx.Client(base_url=base, headers={"User-Agent": BROWSER}) as client:
+        stuck = [secrets.token_hex(6) for _ in range(3)]
+        waiting = [
+            threading.Thread(target=httpx.get, args=(f"{base}/r/{made_up}",), kwargs={"timeout": 10})
+            for made_up in stuck
+        ]
+        for thread in waiting:
+            thread.start()
+        time.sleep(0.3)
+        for path in (f"/r/{code}", "/t/fr", "/", "/go/pharos?t=fr", f"/r/{secrets.token_hex(6)}"):
+            began = time.perf_counter()
+            response = client.get(path)
+            assert time.perf_counter() - began < 0.5, path
+            assert response.status_code in (302, 200, 503), path
+        assert response.status_code == 503 and response.headers["retry-after"] == "1"
+        assert "Choisis ton territoire" in response.text and "/t/fr" in response.text
+        for thread in waiting:
+            thread.join()
+
+
+def test_a_database_away_makes_unknown_codes_busy_not_unknown(site: LandingSite) -> None:
+    code = next(iter(codes(site)))
+    with TestClient(site.app(), headers={"User-Agent": BROWSER}, follow_redirects=False) as client:
+        with site.database.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE link RENAME TO link_away"))
+        try:
+            assert client.get("/r/nolink01").status_code == 503  # not a 404: it may well exist
+            assert client.get(f"/r/{code}").status_code == 302  # known links still work
+        finally:
+            with site.database.engine.begin() as connection:
+                connection.execute(text("ALTER TABLE link_away RENAME TO link"))
+        assert client.get("/r/nolink01").status_code == 404
+
+
+@contextmanager
+def running(site: LandingSite) -> Iterator[str]:
+    """The site on a real uvicorn server in a thread; yields its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(site.app(), host="127.0.0.1", port=0, access_log=False, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 10
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
     try:
-        with TestClient(clocked.app(), headers={"User-Agent": BROWSER}, follow_redirects=False) as client:
-            assert len(loads) == 1  # at start-up
-            made_up = [secrets.token_hex(6) for _ in range(300)]
-            assert {client.get(f"/r/{code}").status_code for code in made_up} == {404}
-            assert len(loads) == 1
-            with Session(site.database.engine) as session:
-                session.add(Link(code="late0001", campaign_id=site.campaign.campaign.id, network="x",
-                                 capsule_key="signaler", created_at=instant[0]))  # fmt: skip
-                session.commit()
-            assert client.get("/r/late0001").status_code == 404  # within the second of the last load
-            instant[0] += timedelta(seconds=2)
-            assert client.get("/r/late0001").status_code == 302 and len(loads) == 2
-            instant[0] += timedelta(seconds=2)
-            assert {client.get(f"/r/{code}").status_code for code in made_up} == {404}
-            assert len(loads) == 3  # one reload for 300 made-up codes
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     finally:
-        event.remove(site.database.engine, "before_cursor_execute", count_link_queries)
-    clocked.counters.flush()
-    assert clocked.counters.total("visit") == 1
+        server.should_exit = True
+        thread.join(timeout=15)
 
 
 def test_counts_survive_a_database_that_fails_for_a_while(

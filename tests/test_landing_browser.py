@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from campaign.checks import check_file
 from campaign.db import Database
 from cli import app
-from engagement.landing import LandingSite
+from engagement.landing import NUMBER_IN_TEXT, LandingSite, digits_of, is_phone_number
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -169,7 +169,7 @@ def test_axe_finds_no_serious_or_critical_violation(served: Served, tmp_path: Pa
     script = AXE.read_text("utf-8")
     driver = browser(tmp_path)
     try:
-        for path in ("/", "/t/fr", "/t/nc", "/t/pf"):
+        for path in ("/", "/t/fr", "/t/nc", "/t/pf", "/r/zzzz9999"):
             driver.get(f"{served.url}{path}")
             driver.execute_script(script)
             result = driver.execute_async_script(
@@ -181,5 +181,57 @@ def test_axe_finds_no_serious_or_critical_violation(served: Served, tmp_path: Pa
                 if item["impact"] in ("serious", "critical")
             ]
             assert serious == [], (path, serious)
+    finally:
+        driver.quit()
+
+
+TEXTS_AND_DIALS = """
+const dials = (element) => element ? [...element.querySelectorAll('a[href^="tel:"], a[href^="sms:"]')]
+    .map((a) => a.getAttribute("href").slice(4)) : [];
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+const found = [];
+while (walker.nextNode()) {
+  const node = walker.currentNode, parent = node.parentElement;
+  if (!node.textContent.trim() || !parent.checkVisibility()) continue;
+  const link = parent.closest('a[href^="tel:"], a[href^="sms:"]');
+  found.push([node.textContent, link ? [link.getAttribute("href").slice(4)] : [], dials(parent.closest(".channel"))]);
+}
+return [found, dials(document.body)];
+"""
+
+
+def test_every_number_shown_can_be_called_and_only_where_it_is_listed(served: Served, tmp_path: Path) -> None:
+    """Each phone number a visitor sees is a tel:/sms: link, or sits in the card of its own buttons;
+    the index offers only what is valid in every territory; a page only its territory's channels."""
+    campaign = served.site.campaign
+    channels = campaign.landing.channels
+
+    def listed(key: str | None) -> set[str]:
+        return {
+            digits_of(channel.phone or channel.sms or "")
+            for channel in channels.values()
+            if channel.territories is None
+            or (
+                set(campaign.territories) <= set(channel.territories)
+                if key is None
+                else key in channel.territories
+            )
+        }
+
+    driver = browser(tmp_path)
+    try:
+        pages: list[tuple[str, str | None]] = [("/", None), ("/r/zzzz9999", None)]
+        pages += [(f"/t/{key}", key) for key in campaign.territories]
+        for path, key in pages:
+            driver.get(f"{served.url}{path}")
+            texts, dials = driver.execute_script(TEXTS_AND_DIALS)
+            for text, link, card in texts:
+                for match in NUMBER_IN_TEXT.finditer(text):
+                    if is_phone_number(match.group()):
+                        reachable = digits_of(match.group()) in (link or card)
+                        assert reachable, (path, match.group(), text)
+            assert dials and set(dials) <= listed(key), (path, dials)
+        driver.get(f"{served.url}/")
+        assert "114" not in driver.find_element("tag name", "main").text  # not offered everywhere
     finally:
         driver.quit()
