@@ -13,6 +13,7 @@ from jinja2 import Environment, StrictUndefined
 
 from campaign.errors import ClickableError, WorkspaceExists
 from campaign.settings import CAMPAIGN_FILE_NAME
+from campaign.vcs import GITIGNORE, gitignore_text
 
 TEMPLATE_SUFFIX = ".j2"
 
@@ -61,8 +62,28 @@ def write_example(target: Path, *, today: date) -> list[Path]:
             final = target / name
             if final.exists():
                 raise ClickableError(f"{final} already exists: choose an empty folder for `clickable init`")
+        ignore = _gitignore(target / GITIGNORE, Path(staging) / GITIGNORE)
         for name in written:
             final = target / name
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(Path(staging) / name, final)
-    return [target / name for name in written]
+        os.replace(ignore, target / GITIGNORE)
+    return [target / name for name in [*written, Path(GITIGNORE)]]
+
+
+def _gitignore(existing: Path, staged: Path) -> Path:
+    """The folder's .gitignore with clickable's patterns: written new, or the missing ones appended."""
+    if existing.exists() and not existing.is_file():
+        raise ClickableError(f"{existing} is not a file: remove it, then run `clickable init` again")
+    if existing.is_file():
+        before = existing.read_text("utf-8", errors="replace")
+        present = {line.strip() for line in before.splitlines()}
+        missing = [line for line in gitignore_text().splitlines() if line.startswith("#") or line not in present]
+        if all(line.startswith("#") for line in missing):
+            text = before
+        else:
+            text = before + ("" if before.endswith("\n") or not before else "\n") + "\n".join(missing) + "\n"
+    else:
+        text = gitignore_text()
+    staged.write_text(text, "utf-8")
+    return staged

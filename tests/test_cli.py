@@ -162,3 +162,43 @@ def test_help_lists_the_rooms() -> None:
     assert result.exit_code == 0
     for command in ("init", "campaign", "post", "db"):
         assert command in result.stdout
+
+
+def test_init_writes_a_gitignore_so_that_git_add_stages_no_secret(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from networks.credentials import CredentialStore
+
+    target = tmp_path / "click2026"
+    assert CliRunner().invoke(app, ["init", str(target)]).exit_code == 0
+    ignore = (target / ".gitignore").read_text("utf-8")
+    for pattern in (".clickable-credentials.json", "clickable.db", "clickable.db-*", "out/", "*.partial.*"):
+        assert pattern in ignore.splitlines(), pattern
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    env = {"CLICKABLE_HOME": str(target), "CLICKABLE_DATABASE_URL": f"sqlite:///{target / 'clickable.db'}"}
+    assert CliRunner().invoke(app, ["campaign", "load"], env=env).exit_code == 0
+    CredentialStore(target, use_keyring=False).save("x-ecpat", "x", {"consumer_key": "k"}, None)
+    (target / "out").mkdir()
+    (target / "out" / ".vertical.partial.mp4").write_bytes(b"...")
+    for command in (["init", "-q"], ["add", "-A"]):
+        subprocess.run(["git", "-C", str(target), *command], check=True, capture_output=True)
+    staged = subprocess.run(
+        ["git", "-C", str(target), "ls-files"], check=True, capture_output=True, text=True
+    ).stdout.splitlines()
+    assert "campaign.yaml" in staged and ".gitignore" in staged
+    assert not [name for name in staged if "credentials" in name or "clickable.db" in name or "out/" in name]
+
+
+def test_init_in_a_folder_with_a_gitignore_adds_what_is_missing(tmp_path: Path) -> None:
+    target = tmp_path / "c"
+    target.mkdir()
+    (target / ".gitignore").write_text("notes/\nclickable.db\n", "utf-8")
+    result = CliRunner().invoke(app, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    lines = (target / ".gitignore").read_text("utf-8").splitlines()
+    assert lines[:2] == ["notes/", "clickable.db"]
+    assert lines.count("clickable.db") == 1 and ".clickable-credentials.json" in lines
