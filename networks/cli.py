@@ -10,6 +10,7 @@ import typer
 
 from campaign.context import AppState, command_group, print_json, state
 from campaign.errors import CampaignFileError, CannotListen, ClickableError
+from campaign.i18n import _
 
 if TYPE_CHECKING:
     from campaign.schema import CampaignFile
@@ -75,6 +76,8 @@ def add_command(
             expires_at = datetime.fromisoformat(expires).replace(tzinfo=UTC)
         except ValueError:
             raise ClickableError(f"--expires {expires!r} is not a date: write it as YYYY-MM-DD") from None
+    store = credential_store(app_state)
+    store.ensure_can_save()  # before the secrets are typed: a refusal then costs nothing
     values = {}
     for field_name in FIELDS[account.network]:
         label = field_name.replace("_", " ")
@@ -83,11 +86,17 @@ def add_command(
             raise ClickableError(f"{label} cannot be empty: nothing was stored")
         values[field_name] = value
     app_state.secrets.add(*[value for key, value in values.items() if key not in PUBLIC_FIELDS])
-    where = credential_store(app_state).save(name, account.network, values, expires_at)
+    where = store.save(name, account.network, values, expires_at)
     _record_expiry(app_state, name, expires_at)
     app_state.console.print(
         f"Credentials for {name} ({account.network}) stored in {where}. Check them with `clickable accounts check {name}`."
     )
+    if store.exposed_to_git():
+        app_state.err_console.print(
+            _("warning: git does not ignore {path}: add it to .gitignore so that it is never committed").format(
+                path=store.file
+            )
+        )
 
 
 def _record_expiry(app_state: AppState, name: str, expires_at: datetime | None) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,6 +13,15 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from campaign.errors import ClickableError
+from campaign.i18n import _
+from campaign.vcs import exposed_to_git, tracked_by_git, tracked_message
+from networks.credentials_file import (
+    EXPIRES_AT,
+    CredentialsFileError,
+    check_record,
+    parse_expiry,
+    read_credentials_file,
+)
 
 CREDENTIALS_FILE = ".clickable-credentials.json"
 KEYRING_SERVICE = "clickable"
@@ -33,6 +41,17 @@ class MissingCredentials(ClickableError, LookupError):
             f"no credentials for account '{account}': run `clickable accounts add {account}` "
             f"or set {variable}{FIELDS[network][0].upper()} (and the other {network} fields)"
         )
+
+
+class CredentialsTracked(ClickableError, PermissionError):
+    """The credentials file is in git's index: storing secrets there would commit them."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(tracked_message(path))
+
+
+def _keyring_entry(account: str) -> str:
+    return _("the OS keyring entry {service}/{account}").format(service=KEYRING_SERVICE, account=account)
 
 
 def env_prefix(account: str) -> str:
@@ -92,7 +111,11 @@ class CredentialStore:
             source = "file"
         if stored is None or not all(stored.get(name) for name in names):
             return None
-        expires = datetime.fromisoformat(stored["expires_at"]) if stored.get("expires_at") else None
+        expires = (
+            parse_expiry(stored[EXPIRES_AT], str(self.file) if source == "file" else _keyring_entry(account), account)
+            if stored.get(EXPIRES_AT)
+            else None
+        )
         return Credentials(
             account, network, {name: SecretStr(stored[name]) for name in names}, source, expires
         )
@@ -107,10 +130,27 @@ class CredentialStore:
 
             keyring.set_password(KEYRING_SERVICE, account, json.dumps(record))
             return "keyring"
-        data = self._read_file()
+        data = self.ensure_can_save()
         data[account] = record
         self._write_file(data)
         return str(self.file)
+
+    def ensure_can_save(self) -> dict[str, dict[str, str]]:
+        """The file's records, once sure that saving into it is safe (call before asking for secrets).
+
+        Refused: a file that cannot be read back as it is (it would be overwritten), and a file
+        that git tracks (the secrets would be committed). Nothing to check with a keyring.
+        """
+        if self._keyring_works():
+            return {}
+        data = self._read_file()
+        if tracked_by_git(self.file):
+            raise CredentialsTracked(self.file)
+        return data
+
+    def exposed_to_git(self) -> bool:
+        """Whether the file lies in a git work tree that does not ignore it."""
+        return not self._keyring_works() and exposed_to_git(self.file)
 
     def _keyring_works(self) -> bool:
         if not self.use_keyring or self.environ.get("CLICKABLE_KEYRING", "1") == "0":
@@ -127,22 +167,21 @@ class CredentialStore:
         import keyring
 
         raw = keyring.get_password(KEYRING_SERVICE, account)
-        return dict(json.loads(raw)) if raw else None
+        if not raw:
+            return None
+        where = _keyring_entry(account)
+        fix = _("run `clickable accounts add {account}` again").format(account=account)
+        try:
+            record = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise CredentialsFileError(where, _("is not valid JSON"), fix) from None
+        try:
+            return check_record(record, where, account)
+        except CredentialsFileError as error:
+            raise CredentialsFileError(where, error.reason, fix) from None
 
     def _read_file(self) -> dict[str, dict[str, str]]:
-        if not self.file.is_file():
-            return {}
-        mode = stat.S_IMODE(self.file.stat().st_mode)
-        if mode & 0o077:
-            raise ClickableError(
-                f"{self.file} can be read by other users (mode {mode:o}): run `chmod 600 {self.file}`"
-            )
-        try:
-            return dict(json.loads(self.file.read_text("utf-8")))
-        except (json.JSONDecodeError, ValueError):
-            raise ClickableError(
-                f"{self.file} is not valid JSON: fix it or remove it and run `clickable accounts add` again"
-            ) from None
+        return read_credentials_file(self.file)
 
     def _write_file(self, data: dict[str, dict[str, str]]) -> None:
         handle, name = tempfile.mkstemp(dir=self.workspace, prefix=".credentials-")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import stat
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -123,3 +125,113 @@ def test_emulator_down_is_one_clear_line(cli: Cli) -> None:
         env={"CLICKABLE_HOME": str(cli.workspace), "CLICKABLE_EMULATOR_URL": "http://127.0.0.1:9"},
     )
     assert result.exit_code == 1 and "clickable emulator serve" in result.stderr
+
+
+# --- a hand-edited credentials file ----------------------------------------------------------------
+
+HAND_EDITED = [
+    ("list at the top", '[{"x-ecpat": {}}]', "must hold one JSON object of accounts"),
+    ("record is a string", '{"x-ecpat": "ck-test-7Qw9"}', "account 'x-ecpat' must be an object of fields, not a string"),
+    ("field is a number", '{"x-ecpat": {"consumer_key": 12345}}', "field 'consumer_key' must be text, not a number"),
+    ("bad expires_at", '{"x-ecpat": {"consumer_key": "a", "expires_at": "next tuesday"}}', "expires_at is not a date and time"),
+    ("naive expires_at", '{"x-ecpat": {"consumer_key": "a", "expires_at": "2027-01-31T00:00:00"}}', "expires_at has no UTC offset"),
+    ("expires_at out of range", '{"x-ecpat": {"consumer_key": "a", "expires_at": "0001-01-01T00:00:00+05:00"}}', "expires_at is out of range"),
+    ("not json", '{"x-ecpat": {', "is not valid JSON (Expecting property name enclosed in double quotes at line 1, column 14)"),
+    ("deep nesting", "[" * 100_000, "is not valid JSON"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "content", "fragment"), HAND_EDITED, ids=[case[0] for case in HAND_EDITED])
+def test_a_hand_edited_file_is_one_line_naming_the_file_and_the_fix(
+    cli: Cli, name: str, content: str, fragment: str
+) -> None:
+    cli.edit("    network: x\n    sandbox: true", "    network: x\n    sandbox: false")
+    path = cli.workspace / ".clickable-credentials.json"
+    path.write_text(content, "utf-8")
+    path.chmod(0o600)
+    env = {"CLICKABLE_HOME": str(cli.workspace), "CLICKABLE_KEYRING": "0"}
+    for command in (["accounts", "list"], ["accounts", "check", "x-ecpat"]):
+        result = CliRunner().invoke(app, command, env=env)
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit), result.exception  # not a traceback
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {path}: "), result.stderr
+        assert fragment in lines[0] and ("clickable accounts add" in lines[0]), lines[0]
+        assert "ck-test-7Qw9" not in result.output  # a value is never repeated: it may be a secret
+    assert path.read_text("utf-8") == content  # nothing written
+
+
+def test_adding_to_a_broken_file_is_refused_before_the_secrets_are_typed(cli: Cli) -> None:
+    cli.edit("    network: x\n    sandbox: true", "    network: x\n    sandbox: false")
+    path = cli.workspace / ".clickable-credentials.json"
+    path.write_text('["other accounts were here"]', "utf-8")
+    path.chmod(0o600)
+    result = CliRunner().invoke(
+        app,
+        ["accounts", "add", "x-ecpat"],
+        input="\n".join(SECRETS.values()) + "\n",
+        env={"CLICKABLE_HOME": str(cli.workspace), "CLICKABLE_KEYRING": "0"},
+    )
+    assert result.exit_code == 1 and "must hold one JSON object" in result.stderr
+    assert "consumer key" not in result.output  # no prompt was shown
+    assert path.read_text("utf-8") == '["other accounts were here"]'
+
+
+def test_a_credentials_path_that_is_not_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / ".clickable-credentials.json").mkdir()
+    store = CredentialStore(tmp_path, use_keyring=False)
+    with pytest.raises(ClickableError, match="is not a regular file"):
+        store.load("x-ecpat", "x")
+    with pytest.raises(ClickableError, match="is not a regular file"):
+        store.save("x-ecpat", "x", SECRETS, None)
+
+
+# --- git ------------------------------------------------------------------------------------------
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+def git(folder: Path, *args: str) -> str:
+    result = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+@needs_git
+def test_credentials_are_not_stored_in_a_file_git_tracks(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    store = CredentialStore(tmp_path, use_keyring=False)
+    store.file.write_text("{}", "utf-8")
+    store.file.chmod(0o600)
+    git(tmp_path, "add", "-f", store.file.name)
+    with pytest.raises(ClickableError, match=r"is tracked by git.*git rm --cached \.clickable-credentials\.json"):
+        store.save("x-ecpat", "x", SECRETS, None)
+    assert store.file.read_text("utf-8") == "{}"
+    git(tmp_path, "rm", "-q", "--cached", store.file.name)
+    store.save("x-ecpat", "x", SECRETS, None)  # untracked: stored
+    assert store.load("x-ecpat", "x") is not None
+
+
+@needs_git
+def test_accounts_add_in_a_tracked_folder_is_refused_before_any_prompt(cli: Cli) -> None:
+    cli.edit("    network: x\n    sandbox: true", "    network: x\n    sandbox: false")
+    git(cli.workspace, "init", "-q")
+    path = cli.workspace / ".clickable-credentials.json"
+    path.write_text("{}", "utf-8")
+    path.chmod(0o600)
+    git(cli.workspace, "add", "-f", path.name)
+    result = CliRunner().invoke(
+        app,
+        ["accounts", "add", "x-ecpat"],
+        input="\n".join(SECRETS.values()) + "\n",
+        env={"CLICKABLE_HOME": str(cli.workspace), "CLICKABLE_KEYRING": "0"},
+    )
+    assert result.exit_code == 1
+    assert "is tracked by git" in result.stderr and "consumer key" not in result.output
+    assert path.read_text("utf-8") == "{}"
+
+
+def test_without_git_on_the_machine_nothing_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
+    store = CredentialStore(tmp_path, use_keyring=False)
+    store.save("x-ecpat", "x", SECRETS, None)
+    assert store.load("x-ecpat", "x") is not None
