@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from campaign.characters import HiddenCharacter, name_problem, text_problem
 from campaign.errors import CampaignFileError, Problem
 from campaign.i18n import _
-from campaign.schema import NETWORKS, CampaignFile, ChannelSpec, PostSpec
+from campaign.schema import NETWORKS, CampaignFile, ChannelSpec, PostSpec, TargetSpec
 from campaign.slots import parse_quiet_hours, parse_slots
 from campaign.texts import LINK_PLACEHOLDER, TextLength, measure, render_text
 from campaign.timezones import (
@@ -140,6 +140,21 @@ def check_file(path: Path, *, now: datetime | None = None) -> CheckReport:
     return report
 
 
+def target_problems(report: CheckReport) -> list[Problem]:
+    """The problems of the ``targets:`` section alone (or the structure's, when it does not parse).
+
+    Statistics use the targets of a campaign under way, whose posts' times are in the past (a
+    problem for `campaign check`, not for counting progress).
+    """
+    if report.campaign is None:
+        return sorted(report.problems)
+    scratch = CheckReport(file=report.file, source=report.source, campaign=report.campaign)
+    checker = _Checker(scratch, report.campaign, report.source, report.file.parent, datetime.now(UTC))
+    for key, target in report.campaign.targets.items():
+        checker.check_target(key, target)
+    return sorted(scratch.problems)
+
+
 def _dotted(path: Iterable[str | int]) -> str:
     text = ""
     for part in path:
@@ -187,6 +202,18 @@ def _structure_problems(source: YamlSource, error: ValidationError) -> list[Prob
             message = f"{where} must not be empty"
         elif kind == "string_too_long":
             message = f"{where} is too long ({item.get('ctx', {}).get('max_length')} characters at most)"
+        elif kind in ("int_type", "int_parsing", "int_from_float"):
+            message = (
+                _("{where} must be a whole number, not the text {value!r}: write it without quotes")
+                if isinstance(value, str)
+                else _("{where} must be a whole number, not {value}")
+            ).format(where=where, value=value if isinstance(value, str) else _type_name(value))
+        elif kind == "greater_than_equal":
+            message = _("{where} must be at least {limit}").format(
+                where=where, limit=item.get("ctx", {}).get("ge")
+            )
+        elif kind.startswith("date_"):
+            message = _("{where} must be a date written YYYY-MM-DD, e.g. 2027-06-30").format(where=where)
         elif kind == "datetime_type" or (kind.startswith("datetime") and len(loc) and loc[-1] == "at"):
             message = f"{where} must be a local time 'YYYY-MM-DD HH:MM'"
         else:
@@ -231,11 +258,12 @@ def _allowed_keys(parent: Path_) -> list[str]:
     names = [part for part in parent if isinstance(part, str)]
     if not parent:
         model: type[Any] | None = shapes[""]
-    elif parent[0] in ("territories", "accounts", "capsules") and len(parent) == 2:
+    elif parent[0] in ("territories", "accounts", "capsules", "targets") and len(parent) == 2:
         model = {
             "territories": schema.TerritorySpec,
             "accounts": schema.AccountSpec,
             "capsules": schema.CapsuleRef,
+            "targets": schema.TargetSpec,
         }[str(parent[0])]
     elif parent[0] == "posts" and len(parent) == 2:
         model = schema.PostSpec
@@ -285,6 +313,8 @@ class _Checker:
         self.check_approval()
         self.check_schedule()
         self.check_hidden_characters()
+        for key, target in self.campaign.targets.items():
+            self.check_target(key, target)
         seen: dict[str, int] = {}
         for index, post in enumerate(self.campaign.posts):
             if post.id in seen:
@@ -554,6 +584,50 @@ class _Checker:
             self._lines = self.source.text.splitlines()
         return self._lines
 
+    def check_target(self, key: str, target: TargetSpec) -> None:
+        path: Path_ = ("targets", key)
+        if not re.match(r"^[a-z0-9][a-z0-9_-]*$", key):
+            self.add(
+                path,
+                _("target id '{key}' may hold only lowercase letters, digits, '-' and '_'").format(key=key),
+                STRUCTURE,
+                key=True,
+            )
+        self.check_territory_list((*path, "territories"), target.territories)
+        channels = self.campaign.landing.channels
+        if target.channel is not None and target.metric != "channel_clicks":
+            self.add(
+                (*path, "channel"),
+                _("target '{key}': a channel applies only to metric: channel_clicks").format(key=key),
+                REFERENCE,
+            )
+        elif target.channel is not None and target.channel not in channels:
+            self.add(
+                (*path, "channel"),
+                _("target '{key}': unknown channel '{channel}': known channels are {known}").format(
+                    key=key, channel=target.channel, known=", ".join(channels)
+                ),
+                REFERENCE,
+            )
+        if target.per == "campaign" and target.until is None:
+            self.add(
+                path,
+                _(
+                    "target '{key}': a campaign target needs 'until: YYYY-MM-DD', its deadline, "
+                    "to tell whether it is on track (or use per: month)"
+                ).format(key=key),
+                REFERENCE,
+                key=True,
+            )
+        if target.since and target.until and target.until < target.since:
+            self.add(
+                (*path, "until"),
+                _("target '{key}': until {until} is before since {since}").format(
+                    key=key, until=target.until.isoformat(), since=target.since.isoformat()
+                ),
+                TIME,
+            )
+
     def check_approval(self) -> None:
         policy = self.campaign.approval
         if policy.two_person and not policy.required:
@@ -680,4 +754,4 @@ class _Checker:
                 self.add(text_path, f"post '{post.id}' on {network}: {length.reason}", TEXT)
 
 
-__all__ = ["NETWORKS", "CheckReport", "VariantReport", "check_file"]
+__all__ = ["NETWORKS", "CheckReport", "VariantReport", "check_file", "target_problems"]

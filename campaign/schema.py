@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -98,6 +98,19 @@ class PostSpec(_Strict):
     variants: dict[Network, VariantSpec] | None = None
 
 
+class TargetSpec(_Strict):
+    """A goal for the report: e.g. 40 channel clicks a month in each of Mayotte and Guyane."""
+
+    metric: Literal["channel_clicks", "landing_visits", "views"]
+    value: int = Field(ge=1)  # for each territory
+    per: Literal["campaign", "month"] = "campaign"
+    territories: list[str] | None = None  # default: every territory, each with its own target
+    channel: str | None = None  # only clicks towards this channel
+    name: str | None = None  # how the report names it
+    since: date | None = Field(default=None, strict=False)  # default: the campaign's first day
+    until: date | None = Field(default=None, strict=False)  # the deadline (needed per campaign)
+
+
 class CampaignFile(_Strict):
     campaign: CampaignInfo
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
@@ -107,3 +120,4 @@ class CampaignFile(_Strict):
     landing: LandingSpec
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
     posts: list[PostSpec] = Field(default_factory=list)
+    targets: dict[str, TargetSpec] = Field(default_factory=dict)

@@ -5,13 +5,21 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from campaign.context import command_group, state
 from campaign.errors import CampaignFileError, CannotListen
 from campaign.i18n import _
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from campaign.context import AppState
+    from campaign.schema import TargetSpec
+    from engagement.periods import Period
+    from engagement.stats import Dataset
 
 landing_app = command_group('The "report it" landing page.')
 
@@ -117,68 +125,216 @@ def collect_command(
         raise typer.Exit(3)
 
 
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        help="First day of the period: 2026-12-01, 01/12/2026, or a month (2026-12, 12/2026). "
+        "Compared with the period of the same length just before.",
+        show_default=False,
+    ),
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Last day of the period, included (same forms; a month means its last day). Default: today.",
+        show_default=False,
+    ),
+]
+UtcOption = Annotated[
+    bool,
+    typer.Option(
+        "--utc",
+        help="Read the dates as UTC days (default: each territory's local days, as the landing page counts).",
+    ),
+]
+
+
 @stats_app.command("export")
 def export_command(
     ctx: typer.Context,
     format_: Annotated[str, typer.Option("--format", help="csv, xlsx or json.")] = "csv",
-    by: Annotated[str, typer.Option(help="post, capsule, network, territory or day.")] = "post",
+    by: Annotated[str, typer.Option(help="post, capsule, network, territory, day or target.")] = "post",
     out: Annotated[
         Path | None, typer.Option(help="File to write (default: standard output; required for xlsx).")
     ] = None,
     suppress_below: Annotated[
         int, typer.Option(help="Show counts below this number as '<N' (small territories).")
     ] = 0,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    utc: UtcOption = False,
 ) -> None:
-    """Views, engagement, landing visits, channel clicks and their ratios, by one dimension."""
+    """Views, engagement, landing visits, channel clicks and their ratios, by one dimension.
+
+    With --since, each row also holds the previous period's numbers (previous_*) and the change
+    (change_*, 0.25 = +25 %). --by target: progress against the campaign file's targets.
+    """
     from campaign.cli import _current_campaign_id
     from campaign.errors import ClickableError
     from campaign.store import get_campaign
-    from engagement.stats import DIMENSIONS, aggregate, to_csv, to_json, to_xlsx
+    from engagement.periods import Period
+    from engagement.stats import DIMENSIONS, Dataset, to_csv, to_json, to_xlsx
 
     app_state = state(ctx)
     if format_ not in ("csv", "xlsx", "json"):
-        raise ClickableError(f"unknown format '{format_}': use csv, xlsx or json")
-    if by not in DIMENSIONS:
-        raise ClickableError(f"unknown dimension '{by}': use {', '.join(DIMENSIONS)}")
+        raise ClickableError(_("unknown format '{format}': use csv, xlsx or json").format(format=format_))
+    if by not in (*DIMENSIONS, "target"):
+        raise ClickableError(
+            _("unknown dimension '{by}': use {known}").format(by=by, known=", ".join((*DIMENSIONS, "target")))
+        )
     if format_ == "xlsx" and out is None:
-        raise ClickableError("an xlsx export needs --out FILE")
+        raise ClickableError(_("an xlsx export needs --out FILE"))
+    period = Period.parse(since, until, utc=utc)
     with app_state.database().session() as session:
         campaign = get_campaign(session, _current_campaign_id(app_state))
-        rows = aggregate(session, campaign.id, by)
-    if format_ == "xlsx":
-        data: bytes = to_xlsx(rows, by, suppress_below)
-    else:
-        data = (to_csv if format_ == "csv" else to_json)(rows, by, suppress_below).encode("utf-8")
+        dataset = Dataset(session, campaign.id, utc=utc)
+        if by == "target":
+            data, count = _export_targets(app_state, dataset, period, format_, suppress_below)
+        else:
+            previous = period.previous(dataset.today(app_state.now()))
+            if previous is not None:
+                rows = dataset.compared_rows(by, period, previous)
+                _say_period(app_state, period, previous, dataset.today(app_state.now()))
+            else:
+                rows = dataset.rows(by, period if period.bounded else None)
+            compared = previous is not None
+            if format_ == "xlsx":
+                data = to_xlsx(rows, by, suppress_below, compared=compared)
+            elif format_ == "csv":
+                data = to_csv(rows, by, suppress_below, compared=compared).encode("utf-8")
+            else:
+                data = to_json(rows, by, suppress_below).encode("utf-8")
+            count = len(rows)
     if out is None:
         typer.echo(data.decode("utf-8"), nl=False)
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
-    app_state.console.print(f"Wrote {len(rows)} rows by {by} to {out}.")
+    app_state.console.print(_("Wrote {count} rows by {by} to {out}.").format(count=count, by=by, out=out))
+
+
+def _say_period(app_state: AppState, period: Period, previous: Period, today: date) -> None:
+    """One line on stderr (standard output stays the export): which days, compared with which."""
+    assert period.since is not None and previous.since is not None and previous.until is not None
+    app_state.err_console.print(
+        _("Period {start} to {end} ({dates}), compared with {previous_start} to {previous_end}.").format(
+            start=period.since.isoformat(),
+            end=(period.until or today).isoformat(),
+            dates=_("UTC days") if period.utc else _("each territory's local days"),
+            previous_start=previous.since.isoformat(),
+            previous_end=previous.until.isoformat(),
+        )
+    )
+
+
+def _campaign_targets(app_state: AppState) -> tuple[dict[str, TargetSpec], dict[str, str]]:
+    """The targets and the channel names of the workspace's campaign file (its targets must check)."""
+    from campaign.checks import check_file, target_problems
+
+    report = check_file(app_state.settings.campaign_file(), now=app_state.now())
+    problems = target_problems(report)
+    if report.campaign is None or problems:
+        raise CampaignFileError(problems)
+    names = {key: channel.name for key, channel in report.campaign.landing.channels.items()}
+    return report.campaign.targets, names
+
+
+def _export_targets(
+    app_state: AppState, dataset: Dataset, period: Period, format_: str, suppress_below: int
+) -> tuple[bytes, int]:
+    import csv
+    import io
+    import json
+
+    from campaign.errors import ClickableError
+    from engagement.targets import EXPORT_COLUMNS, evaluate
+
+    targets, names = _campaign_targets(app_state)
+    if not targets:
+        raise ClickableError(
+            _("{file} has no targets: add a 'targets:' section (see the README's analyst section)").format(
+                file=app_state.settings.campaign_file()
+            )
+        )
+    progress = evaluate(
+        targets, dataset, dataset.daily(), now=app_state.now(), period=period, channel_names=names
+    )
+    rows = [item.as_dict(suppress_below) for item in progress]
+    if format_ == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=2).encode("utf-8"), len(rows)
+    if format_ == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue().encode("utf-8"), len(rows)
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("targets")
+    sheet.append(list(EXPORT_COLUMNS))
+    for row in rows:
+        sheet.append([row[name] for name in EXPORT_COLUMNS])
+    buffer_bytes = io.BytesIO()
+    workbook.save(buffer_bytes)
+    return buffer_bytes.getvalue(), len(rows)
 
 
 @stats_app.command("report")
 def report_command(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+    out: Annotated[
+        Path | None, typer.Option(help="File to write (default: report.html, or report.pdf with --pdf).")
+    ] = None,
     suppress_below: Annotated[int, typer.Option(help="Show counts below this number as '<N'.")] = 0,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    utc: UtcOption = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Write an A4 PDF instead of the HTML page.")] = False,
 ) -> None:
-    """A self-contained HTML report with charts and a plain-language summary."""
-    from campaign.checks import check_file
+    """A self-contained report (HTML, or PDF for a funder): summary, trends, targets, tables."""
+    from campaign.checks import check_file, target_problems
     from campaign.cli import _current_campaign_id
     from campaign.store import get_campaign
-    from engagement.report import build_report
+    from engagement.periods import Period
+    from engagement.report import build_report_model, render_html
 
     app_state = state(ctx)
+    period = Period.parse(since, until, utc=utc)
+    target = out or Path("report.pdf" if pdf else "report.html")
+    checked = check_file(app_state.settings.campaign_file(), now=app_state.now())
+    names = (
+        {key: channel.name for key, channel in checked.campaign.landing.channels.items()}
+        if checked.campaign
+        else None
+    )
+    problems = target_problems(checked)
+    targets = checked.campaign.targets if checked.campaign and not problems else None
+    if problems:
+        app_state.err_console.print(
+            _("Targets left out of the report: {problem}").format(problem=problems[0])
+        )
     with app_state.database().session() as session:
         campaign = get_campaign(session, _current_campaign_id(app_state))
-        report = check_file(app_state.settings.campaign_file(), now=app_state.now())
-        names = (
-            {key: channel.name for key, channel in report.campaign.landing.channels.items()}
-            if report.campaign
-            else None
+        model = build_report_model(
+            session,
+            campaign,
+            suppress_below=suppress_below,
+            channel_names=names,
+            period=period,
+            targets=targets,
+            now=app_state.now(),
         )
-        html = build_report(session, campaign, suppress_below=suppress_below, channel_names=names)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, "utf-8")
-    app_state.console.print(f"Wrote {out} ({len(html) / 1024:.0f} KB).")
+    if pdf:
+        from engagement.pdf import render_pdf
+
+        data = render_pdf(model)
+    else:
+        data = render_html(model).encode("utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.part")
+    temporary.write_bytes(data)
+    temporary.replace(target)
+    app_state.console.print(
+        _("Wrote {out} ({size} KB, {period}).").format(out=target, size=len(data) // 1024, period=model.period)
+    )

@@ -15,7 +15,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from campaign.db import Database
 from campaign.models import ClickCounter
 
-REPORTING_ZONE = ZoneInfo("Europe/Paris")  # days are bucketed in Paris time for reporting
+# Days are the local days of the visitor's territory (a visit at 23:00 in Nouméa counts on Nouméa's
+# date); a visit with no territory (the home page) counts on the Paris date.
+DEFAULT_ZONE = ZoneInfo("Europe/Paris")
 Key = tuple[date, str, str, str]  # day, code, territory, event
 COUNTERS: Table = ClickCounter.__table__  # type: ignore[attr-defined]
 
@@ -26,6 +28,7 @@ class Counters:
 
     database: Database
     campaign_id: str
+    zones: dict[str, ZoneInfo] = field(default_factory=dict)  # territory key -> its zone
     pending: Counter[Key] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     flushing: threading.Lock = field(default_factory=threading.Lock)
@@ -33,7 +36,8 @@ class Counters:
 
     def count(self, *, code: str, territory: str, event: str, now: datetime) -> None:
         with self.lock:
-            self.pending[(now.astimezone(REPORTING_ZONE).date(), code, territory, event)] += 1
+            day = now.astimezone(self.zones.get(territory, DEFAULT_ZONE)).date()
+            self.pending[(day, code, territory, event)] += 1
 
     def flush(self) -> int:
         """Write what is pending. One flush at a time: the last one, as the page stops, waits for a

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -150,7 +151,11 @@ class LandingSite:
         self.database = database
         self.clock = clock or (lambda: datetime.now(UTC))
         self.server_headers = server_headers
-        self.counters = Counters(database, campaign.campaign.id)
+        self.counters = Counters(
+            database,
+            campaign.campaign.id,
+            {key: ZoneInfo(territory.timezone) for key, territory in campaign.territories.items()},
+        )
         # /r/<code> answers, built once per code: (302 start, body, territory of the code)
         self.redirects: dict[str, tuple[Message, Message, str]] = {}
         self.links = links(database, campaign.campaign.id, on_found=self._add_redirect)

@@ -1,7 +1,13 @@
 """Statistics: views and engagement from metric snapshots, visits and clicks from the landing counters.
 
-Aggregation is done in SQL where the data is large (counter rows: one per code, event and day);
-snapshots are read once (the latest per delivery).
+Aggregation is done in SQL where the data is large (counter rows: one per code, territory, event
+and day); deliveries, links and metric snapshots are read once into a :class:`Dataset`, from which
+every dimension, period, comparison and daily series is computed.
+
+Metric snapshots are cumulative readings (views so far); what a delivery gathered during a period
+is its last reading up to the period's last day minus its last reading before its first day, so
+that the periods of one campaign add up to its totals. A reading with no metrics (the post is gone
+from its network) is skipped: the post keeps its last known numbers.
 """
 
 from __future__ import annotations
@@ -9,14 +15,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from campaign.models import ClickCounter, Delivery, Link, MetricSnapshot, Post, Territory, Variant
+from engagement.periods import Period
 
 DIMENSIONS = ("post", "capsule", "network", "territory", "day")
 ENGAGEMENT = ("likes", "comments", "shares", "saves")
@@ -29,6 +39,18 @@ COLUMNS = (
     "visit_rate",
     "click_rate",
 )
+COMPARED = ("deliveries", "views", "engagement", "link_clicks", "landing_visits", "channel_clicks")
+LANDING_COUNTS = ("landing_visits", "channel_clicks")  # the counts small-count suppression hides
+NO_CAPSULE, UNPUBLISHED, DIRECT, UNKNOWN_TERRITORY = "(sans capsule)", "(non publié)", "(accès direct)", "(inconnu)"
+
+
+def columns(dimension: str, *, compared: bool) -> list[str]:
+    """The export's columns: stable English names for scripts."""
+    names = [dimension, "deliveries", *COLUMNS]
+    if compared:
+        names += [f"previous_{name}" for name in (*COMPARED, "visit_rate", "click_rate")]
+        names += [f"change_{name}" for name in COMPARED]
+    return names
 
 
 @dataclass
@@ -41,6 +63,7 @@ class Row:
     landing_visits: int = 0
     channel_clicks: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
+    previous: Row | None = None  # the same key in the previous period, when periods are compared
 
     @property
     def visit_rate(self) -> float | None:
@@ -54,11 +77,24 @@ class Row:
 
     def as_dict(self, dimension: str, suppress_below: int = 0) -> dict[str, Any]:
         """The row for an export. Suppressed counts show as ``<N``, and a rate computed from a
-        suppressed count is left empty (it would give the count back)."""
+        suppressed count is left empty (it would give the count back); so is a change."""
+        data = {dimension: self.key, **self._values(suppress_below)}
+        if self.previous is not None:
+            before = self.previous._values(suppress_below)
+            data.update({f"previous_{name}": value for name, value in before.items()})
+            for name in COMPARED:
+                now, then = data[name], before[name]
+                data[f"change_{name}"] = (
+                    round((now - then) / then, 4)
+                    if isinstance(now, int) and isinstance(then, int) and then
+                    else None
+                )
+        return data
+
+    def _values(self, suppress_below: int) -> dict[str, Any]:
         visits_hidden = suppressed(self.landing_visits, suppress_below)
         clicks_hidden = suppressed(self.channel_clicks, suppress_below)
         return {
-            dimension: self.key,
             "deliveries": self.deliveries,
             "views": int(self.views),
             "engagement": int(self.engagement),
@@ -75,83 +111,302 @@ def suppressed(count: float, suppress_below: int) -> bool:
     return bool(suppress_below) and 0 < count < suppress_below
 
 
-def aggregate(session: Session, campaign_id: str, dimension: str) -> list[Row]:
-    """One row per value of ``dimension``, sorted by landing visits then views."""
-    if dimension not in DIMENSIONS:
-        raise ValueError(f"unknown dimension '{dimension}': use {', '.join(DIMENSIONS)}")
-    rows: dict[str, Row] = {}
+def suppress_series(values: list[int], suppress_below: int) -> list[int | None]:
+    """A daily series with its small counts hidden (``None``).
 
-    def row(key: str) -> Row:
-        return rows.setdefault(key, Row(key))
+    When a single day would be hidden, the smallest other non-zero day is hidden too: the series'
+    total is shown elsewhere, and total minus the days shown would give a lone hidden day back.
+    """
+    hidden = [suppressed(value, suppress_below) for value in values]
+    if sum(hidden) == 1:
+        others = [(value, index) for index, value in enumerate(values) if value and not hidden[index]]
+        if others:
+            hidden[min(others)[1]] = True
+    return [None if hide else value for value, hide in zip(values, hidden, strict=True)]
 
-    deliveries = session.exec(
-        select(Delivery.id, Delivery.published_at, Post.key, Post.capsule_key, Variant.network, Territory.key)  # type: ignore[call-overload]
-        .join(Variant, col(Variant.id) == Delivery.variant_id)
-        .join(Post, col(Post.id) == Variant.post_id)
-        .join(Territory, col(Territory.id) == Delivery.territory_id)
-        .where(Post.campaign_id == campaign_id)
-    ).all()
-    keys: dict[int, str] = {}
-    for delivery_id, published_at, post, capsule, network, territory in deliveries:
-        value = {
-            "post": post,
-            "capsule": capsule or "(sans capsule)",
-            "network": network,
-            "territory": territory,
-            "day": published_at.date().isoformat() if published_at else "(non publié)",
-        }[dimension]
-        keys[delivery_id] = value
-        row(value).deliveries += 1
-    latest = select(func.max(MetricSnapshot.id)).group_by(col(MetricSnapshot.delivery_id))
-    for snapshot in session.exec(select(MetricSnapshot).where(col(MetricSnapshot.id).in_(latest))):
-        key = keys.get(snapshot.delivery_id)
-        if key is None:
-            continue
-        metrics = snapshot.metrics or {}
-        target = row(key)
-        target.views += float(
-            metrics.get("views") or metrics.get("video_views") or metrics.get("impressions") or 0
-        )
-        target.engagement += sum(float(metrics.get(name) or 0) for name in ENGAGEMENT)
-        target.link_clicks += float(metrics.get("link_clicks") or 0)
-    # landing counters: summed in SQL, then attributed through their tracked code
-    if dimension == "day":
-        counted = session.exec(
-            select(ClickCounter.day, ClickCounter.event, func.sum(ClickCounter.count))  # type: ignore[call-overload]
-            .where(ClickCounter.campaign_id == campaign_id)
-            .group_by(ClickCounter.day, ClickCounter.event)
+
+@dataclass(frozen=True)
+class DeliveryFacts:
+    id: int
+    post: str
+    capsule: str | None
+    network: str
+    territory: str
+    zone: str
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One metric snapshot, reduced to the numbers the statistics use (cumulative)."""
+
+    at: datetime
+    milestone: str | None
+    views: float
+    engagement: float
+    link_clicks: float
+
+
+def _reading(snapshot_metrics: Mapping[str, Any], at: datetime, milestone: str | None) -> Reading:
+    metrics = snapshot_metrics or {}
+    return Reading(
+        at=at,
+        milestone=milestone,
+        views=float(metrics.get("views") or metrics.get("video_views") or metrics.get("impressions") or 0),
+        engagement=sum(float(metrics.get(name) or 0) for name in ENGAGEMENT),
+        link_clicks=float(metrics.get("link_clicks") or 0),
+    )
+
+
+@dataclass(frozen=True)
+class Increment:
+    """What one reading added to the delivery's numbers since the one before, on the reading's day."""
+
+    day: date
+    views: float
+    engagement: float
+    link_clicks: float
+
+
+@dataclass
+class DailySeries:
+    """Numbers per day (a territory's local day, or the UTC day of readings with ``--utc``)."""
+
+    visits: dict[str, Counter[date]] = field(default_factory=lambda: defaultdict(Counter))  # by territory
+    clicks: dict[str, Counter[date]] = field(default_factory=lambda: defaultdict(Counter))  # by territory
+    channel_clicks: dict[str, Counter[date]] = field(default_factory=lambda: defaultdict(Counter))
+    territory_channel_clicks: dict[tuple[str, str], Counter[date]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+    views_by_network: dict[str, Counter[date]] = field(default_factory=lambda: defaultdict(Counter))
+    views_by_territory: dict[str, Counter[date]] = field(default_factory=lambda: defaultdict(Counter))
+
+    def metric(self, metric: str, territory: str, channel: str | None = None) -> Counter[date]:
+        """The daily series a target counts: one territory's visits, clicks (to a channel) or views."""
+        if metric == "landing_visits":
+            return self.visits.get(territory, Counter())
+        if metric == "views":
+            return self.views_by_territory.get(territory, Counter())
+        if channel is not None:
+            return self.territory_channel_clicks.get((territory, channel), Counter())
+        return self.clicks.get(territory, Counter())
+
+
+class Dataset:
+    """Deliveries, their readings and the tracked links of one campaign, read once.
+
+    Counters are not held: they are summed in SQL for each question (a campaign can hold millions
+    of counter rows).
+    """
+
+    def __init__(self, session: Session, campaign_id: str, *, utc: bool = False) -> None:
+        self.session = session
+        self.campaign_id = campaign_id
+        self.utc = utc
+        self.deliveries: dict[int, DeliveryFacts] = {}
+        rows = session.exec(
+            select(Delivery.id, Delivery.published_at, Delivery.zone, Post.key, Post.capsule_key, Variant.network, Territory.key)  # type: ignore[call-overload]
+            .join(Variant, col(Variant.id) == Delivery.variant_id)
+            .join(Post, col(Post.id) == Variant.post_id)
+            .join(Territory, col(Territory.id) == Delivery.territory_id)
+            .where(Post.campaign_id == campaign_id)
         ).all()
-        for day, event, total in counted:
-            _add(row(day.isoformat()), event, int(total))
-        return _sorted(rows)
-    code_keys = _code_keys(session, campaign_id, dimension) if dimension != "territory" else {}
-    counted = session.exec(
-        select(ClickCounter.code, ClickCounter.territory, ClickCounter.event, func.sum(ClickCounter.count))
-        .where(ClickCounter.campaign_id == campaign_id)
-        .group_by(ClickCounter.code, ClickCounter.territory, ClickCounter.event)
-    ).all()
-    for code, territory, event, total in counted:
-        key = (
-            (territory or "(inconnu)") if dimension == "territory" else code_keys.get(code, "(accès direct)")
+        for delivery_id, published_at, zone, post, capsule, network, territory in rows:
+            self.deliveries[delivery_id] = DeliveryFacts(
+                delivery_id, post, capsule, network, territory, zone, published_at
+            )
+        self.zones: dict[str, str] = dict(
+            session.exec(
+                select(Territory.key, Territory.timezone).where(Territory.campaign_id == campaign_id)
+            ).all()
         )
-        _add(row(key), event, int(total))
-    return _sorted(rows)
+        self.readings: dict[int, list[Reading]] = defaultdict(list)
+        snapshots = session.exec(
+            select(MetricSnapshot.delivery_id, MetricSnapshot.collected_at, MetricSnapshot.milestone, MetricSnapshot.metrics)
+            .join(Delivery, col(Delivery.id) == MetricSnapshot.delivery_id)
+            .join(Variant, col(Variant.id) == Delivery.variant_id)
+            .join(Post, col(Post.id) == Variant.post_id)
+            .where(Post.campaign_id == campaign_id)
+            .order_by(col(MetricSnapshot.collected_at), col(MetricSnapshot.id))
+        ).all()
+        for delivery_id, collected_at, milestone, metrics in snapshots:
+            if metrics:  # an empty reading: the network lost the post; its last numbers stand
+                self.readings[delivery_id].append(_reading(metrics, collected_at, milestone))
+        self.code_keys: dict[str, dict[str, str]] = {}
+        links = session.exec(
+            select(Link.code, Link.network, Link.capsule_key, Post.key, Post.capsule_key)  # type: ignore[call-overload]
+            .outerjoin(Post, col(Post.id) == Link.post_id)
+            .where(Link.campaign_id == campaign_id)
+        ).all()
+        for code, network, link_capsule, post, post_capsule in links:
+            self.code_keys[code] = {
+                "post": post or f"(capsule {link_capsule})",
+                "capsule": link_capsule or post_capsule or NO_CAPSULE,
+                "network": network if network != "capsule" else "(vidéo partagée)",
+            }
+        self._increments: dict[int, list[Increment]] = {}
+
+    def today(self, now: datetime) -> date:
+        """Today's date: in UTC, or the latest local date among the campaign's territories."""
+        if self.utc or not self.zones:
+            return now.astimezone(UTC).date()
+        return max(now.astimezone(ZoneInfo(zone)).date() for zone in self.zones.values())
+
+    def day_of(self, instant: datetime, zone: str) -> date:
+        return Period(utc=self.utc).day_of(instant, zone)
+
+    def publication_day(self, delivery: DeliveryFacts) -> date | None:
+        return self.day_of(delivery.published_at, delivery.zone) if delivery.published_at else None
+
+    def increments(self, delivery_id: int) -> list[Increment]:
+        """The delivery's readings as what each added, on its day (they add up to the last reading)."""
+        if delivery_id not in self._increments:
+            delivery = self.deliveries[delivery_id]
+            before = Reading(delivery.published_at or datetime.min, None, 0, 0, 0)
+            result = []
+            for reading in self.readings.get(delivery_id, []):
+                result.append(
+                    Increment(
+                        self.day_of(reading.at, delivery.zone),
+                        reading.views - before.views,
+                        reading.engagement - before.engagement,
+                        reading.link_clicks - before.link_clicks,
+                    )
+                )
+                before = reading
+            self._increments[delivery_id] = result
+        return self._increments[delivery_id]
+
+    def _where(self, period: Period | None) -> list[Any]:
+        return counter_conditions(self.campaign_id, period)
+
+    def counters_by_code(self, period: Period | None) -> list[tuple[str, str, str, int]]:
+        """(code, territory, event, total) over the period, summed in SQL."""
+        rows = self.session.exec(
+            select(ClickCounter.code, ClickCounter.territory, ClickCounter.event, func.sum(ClickCounter.count))
+            .where(*self._where(period))
+            .group_by(ClickCounter.code, ClickCounter.territory, ClickCounter.event)
+        ).all()
+        return [(code, territory, event, int(total)) for code, territory, event, total in rows]
+
+    def counters_by_day(self, period: Period | None = None) -> list[tuple[date, str, str, int]]:
+        """(day, territory, event, total), summed in SQL; days are the territories' local days."""
+        rows = self.session.exec(
+            select(ClickCounter.day, ClickCounter.territory, ClickCounter.event, func.sum(ClickCounter.count))  # type: ignore[call-overload]
+            .where(*self._where(period))
+            .group_by(ClickCounter.day, ClickCounter.territory, ClickCounter.event)
+        ).all()
+        return [(day, territory, event, int(total)) for day, territory, event, total in rows]
+
+    def first_day(self) -> date | None:
+        """The first day with a publication or a count."""
+        days = [day for item in self.deliveries.values() if (day := self.publication_day(item))]
+        counted = self.session.exec(
+            select(func.min(ClickCounter.day)).where(ClickCounter.campaign_id == self.campaign_id)
+        ).one()
+        if counted is not None:
+            days.append(counted)
+        return min(days) if days else None
+
+    def last_day(self) -> date | None:
+        """The last day with a publication, a reading or a count."""
+        days = [day for item in self.deliveries.values() if (day := self.publication_day(item))]
+        days += [increment.day for key in self.readings for increment in self.increments(key)]
+        counted = self.session.exec(
+            select(func.max(ClickCounter.day)).where(ClickCounter.campaign_id == self.campaign_id)
+        ).one()
+        if counted is not None:
+            days.append(counted)
+        return max(days) if days else None
+
+    def daily(self, period: Period | None = None) -> DailySeries:
+        """Every daily series the report draws and the targets count, from one pass over the counters."""
+        series = DailySeries()
+        for day, territory, event, total in self.counters_by_day(period):
+            key = territory or UNKNOWN_TERRITORY
+            if event == "visit":
+                series.visits[key][day] += total
+            elif event.startswith("click:"):
+                channel = event.removeprefix("click:")
+                series.clicks[key][day] += total
+                series.channel_clicks[channel][day] += total
+                series.territory_channel_clicks[(key, channel)][day] += total
+        for delivery in self.deliveries.values():
+            for increment in self.increments(delivery.id):
+                if period is None or period.contains(increment.day):
+                    series.views_by_network[delivery.network][increment.day] += increment.views  # type: ignore[assignment]
+                    series.views_by_territory[delivery.territory][increment.day] += increment.views  # type: ignore[assignment]
+        return series
+
+    def rows(self, dimension: str, period: Period | None = None) -> list[Row]:
+        """One row per value of ``dimension`` over ``period`` (all time without one)."""
+        if dimension not in DIMENSIONS:
+            raise ValueError(f"unknown dimension '{dimension}': use {', '.join(DIMENSIONS)}")
+        rows: dict[str, Row] = {}
+
+        def row(key: str) -> Row:
+            return rows.setdefault(key, Row(key))
+
+        keys: dict[int, str] = {}
+        for delivery in self.deliveries.values():
+            published = self.publication_day(delivery)
+            if dimension == "day":
+                keys[delivery.id] = published.isoformat() if published else UNPUBLISHED
+                if published is None and period is not None and period.bounded:
+                    continue
+            else:
+                keys[delivery.id] = {
+                    "post": delivery.post,
+                    "capsule": delivery.capsule or NO_CAPSULE,
+                    "network": delivery.network,
+                    "territory": delivery.territory,
+                }[dimension]
+            # without a period every planned delivery counts; within one, those published in it
+            counted = period is None or not period.bounded or bool(published and period.contains(published))
+            if counted:
+                row(keys[delivery.id]).deliveries += 1
+            elif dimension != "day":
+                row(keys[delivery.id])  # the row exists in every period: periods compare key by key
+        for delivery_id, key in keys.items():
+            for increment in self.increments(delivery_id):
+                if period is not None and not period.contains(increment.day):
+                    continue
+                target = row(increment.day.isoformat() if dimension == "day" else key)
+                target.views += increment.views
+                target.engagement += increment.engagement
+                target.link_clicks += increment.link_clicks
+        if dimension == "day":
+            for day, _territory, event, total in self.counters_by_day(period):
+                _add(row(day.isoformat()), event, total)
+        else:
+            for code, territory, event, total in self.counters_by_code(period):
+                if dimension == "territory":
+                    key = territory or UNKNOWN_TERRITORY
+                else:
+                    key = self.code_keys.get(code, {}).get(dimension, DIRECT)
+                _add(row(key), event, total)
+        return _sorted(rows)
+
+    def compared_rows(self, dimension: str, period: Period, previous: Period) -> list[Row]:
+        """The rows of ``period``, each with the same key's row of ``previous`` attached."""
+        current = {item.key: item for item in self.rows(dimension, period)}
+        before = {item.key: item for item in self.rows(dimension, previous)}
+        for key, item in before.items():
+            current.setdefault(key, Row(key)).previous = item
+        for item in current.values():
+            if item.previous is None:
+                item.previous = Row(item.key)
+        return _sorted(current)
+
+    def channel_totals(self, period: Period | None = None) -> dict[str, int]:
+        return channel_totals(self.session, self.campaign_id, period)
 
 
-def _code_keys(session: Session, campaign_id: str, dimension: str) -> dict[str, str]:
-    result: dict[str, str] = {}
-    links = session.exec(
-        select(Link.code, Link.network, Link.capsule_key, Post.key, Post.capsule_key)  # type: ignore[call-overload]
-        .outerjoin(Post, col(Post.id) == Link.post_id)
-        .where(Link.campaign_id == campaign_id)
-    ).all()
-    for code, network, link_capsule, post, post_capsule in links:
-        result[code] = {
-            "post": post or f"(capsule {link_capsule})",
-            "capsule": link_capsule or post_capsule or "(sans capsule)",
-            "network": network if network != "capsule" else "(vidéo partagée)",
-        }[dimension]
-    return result
+def aggregate(
+    session: Session, campaign_id: str, dimension: str, period: Period | None = None
+) -> list[Row]:
+    """One row per value of ``dimension``, sorted by landing visits then views."""
+    return Dataset(session, campaign_id, utc=bool(period and period.utc)).rows(dimension, period)
 
 
 def _add(row: Row, event: str, total: int) -> None:
@@ -167,11 +422,23 @@ def _sorted(rows: dict[str, Row]) -> list[Row]:
     return sorted(rows.values(), key=lambda item: (-item.landing_visits, -item.views, item.key))
 
 
-def channel_totals(session: Session, campaign_id: str) -> dict[str, int]:
+def counter_conditions(campaign_id: str, period: Period | None) -> list[Any]:
+    """The WHERE clause of the counters of one campaign over a period."""
+    conditions: list[Any] = [ClickCounter.campaign_id == campaign_id]
+    if period is not None and period.since is not None:
+        conditions.append(col(ClickCounter.day) >= period.since)
+    if period is not None and period.until is not None:
+        conditions.append(col(ClickCounter.day) <= period.until)
+    return conditions
+
+
+def channel_totals(session: Session, campaign_id: str, period: Period | None = None) -> dict[str, int]:
+    """Clicks per channel over the period, most chosen first."""
+    conditions = counter_conditions(campaign_id, period)
     totals: dict[str, int] = defaultdict(int)
     for event, total in session.exec(
         select(ClickCounter.event, func.sum(ClickCounter.count))
-        .where(ClickCounter.campaign_id == campaign_id)
+        .where(*conditions)
         .group_by(ClickCounter.event)
     ):
         if event.startswith("click:"):
@@ -179,29 +446,31 @@ def channel_totals(session: Session, campaign_id: str) -> dict[str, int]:
     return dict(sorted(totals.items(), key=lambda item: -item[1]))
 
 
-def to_csv(rows: list[Row], dimension: str, suppress_below: int = 0) -> str:
+def to_csv(rows: Iterable[Row], dimension: str, suppress_below: int = 0, *, compared: bool = False) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=[dimension, "deliveries", *COLUMNS])
+    writer = csv.DictWriter(buffer, fieldnames=columns(dimension, compared=compared))
     writer.writeheader()
     for item in rows:
         writer.writerow(item.as_dict(dimension, suppress_below))
     return buffer.getvalue()
 
 
-def to_json(rows: list[Row], dimension: str, suppress_below: int = 0) -> str:
+def to_json(rows: Iterable[Row], dimension: str, suppress_below: int = 0) -> str:
     return json.dumps(
         [item.as_dict(dimension, suppress_below) for item in rows], ensure_ascii=False, indent=2
     )
 
 
-def to_xlsx(rows: list[Row], dimension: str, suppress_below: int = 0) -> bytes:
+def to_xlsx(rows: Iterable[Row], dimension: str, suppress_below: int = 0, *, compared: bool = False) -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(f"par {dimension}")
-    sheet.append([dimension, "deliveries", *COLUMNS])
+    names = columns(dimension, compared=compared)
+    sheet.append(names)
     for item in rows:
-        sheet.append(list(item.as_dict(dimension, suppress_below).values()))
+        data = item.as_dict(dimension, suppress_below)
+        sheet.append([data.get(name) for name in names])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -140,9 +140,10 @@ def test_small_counts_can_be_suppressed(run: dict[str, str], workspace: Path, da
     assert CliRunner().invoke(app, command, env=run).exit_code == 0
     html = target.read_text("utf-8")
     assert "moins de 10 visites sont arrivées" in html and "(moins de 10 clics)" in html
-    for table in re.findall(r"<tbody>(.*?)</tbody>", html, re.S):
+    detailed = html[html.index('id="tableaux"') :]  # the detailed tables: visits and clicks in columns 4 and 5
+    for table in re.findall(r"<tbody>(.*?)</tbody>", detailed, re.S):
         for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
-            cells = re.findall(r"<td>(.*?)</td>", row)
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
             assert cells[3] in ("0", "&lt;10") and cells[4] in ("0", "&lt;10"), cells  # visits, clicks
             assert cells[5:] == ["—", "—"] or cells[3] == "0", cells
 
