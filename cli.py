@@ -66,7 +66,9 @@ class ClickableGroup(TyperGroup):
 
             from campaign.console import SafeConsole
 
-            SafeConsole(stderr=True).print(Text(_("error: "), style="bold red") + Text(str(error)))
+            from campaign.logs import redact
+
+            SafeConsole(stderr=True).print(Text(_("error: "), style="bold red") + Text(redact(str(error))))
             raise SystemExit(error.exit_code) from None
 
 

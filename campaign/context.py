@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from campaign.characters import printable
-from campaign.logs import SecretRegistry
+from campaign.logs import SECRETS, SecretRegistry
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,7 +31,7 @@ class AppState:
         if settings is not None:
             self.settings = settings
         self._home = home
-        self.secrets = SecretRegistry()
+        self.secrets: SecretRegistry = SECRETS  # the process's one registry (campaign.logs)
         self._database: Database | None = None
 
     @cached_property

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from campaign.dbtypes import UTCDateTime
+from campaign.dbtypes import RedactedJSON, RedactedText, UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -167,9 +167,10 @@ class Delivery(SQLModel, table=True):
     remote_id: str | None = None
     remote_url: str | None = None
     stage: str | None = Field(default=None, max_length=16)  # upload, create (sent: outcome unknown), poll
-    note: str | None = None  # how planning placed it (DST, quiet hours, caps)
+    # how planning placed it (DST, quiet hours, caps)
+    note: str | None = Field(default=None, sa_type=RedactedText)
     attempts: int = 0
-    last_error: str | None = None
+    last_error: str | None = Field(default=None, sa_type=RedactedText)  # scrubbed of secrets when stored
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = _instant(nullable=True)
     published_at: datetime | None = _instant(nullable=True)
@@ -184,7 +185,7 @@ class DeliveryEvent(SQLModel, table=True):
     at: datetime = _instant(nullable=False)
     from_state: str | None = Field(default=None, max_length=16)
     to_state: str = Field(max_length=16)
-    reason: str | None = None
+    reason: str | None = Field(default=None, sa_type=RedactedText)  # scrubbed of secrets when stored
 
 
 class ApprovalBase(SQLModel):
@@ -219,7 +220,7 @@ class MetricSnapshot(SQLModel, table=True):
     )  # 1h, 24h, 72h, 7d, or None when collected by hand
     collected_at: datetime = _instant(nullable=False)
     metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(RedactedJSON, nullable=False))
 
 
 class ClickCounter(SQLModel, table=True):

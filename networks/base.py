@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack
 
+from campaign.logs import redact
 from campaign.texts import TextLength, measure
 
 if TYPE_CHECKING:
@@ -33,11 +34,15 @@ REQUEST_TIMEOUT_S = 20.0
 
 
 class NetworkError(Exception):
-    """A network refused or failed a call; subclasses say what the caller can do about it."""
+    """A network refused or failed a call; subclasses say what the caller can do about it.
+
+    The message is scrubbed of every secret the process knows as the error is made (a network's
+    answer may repeat a token): whoever logs, stores or prints it shows none.
+    """
 
     def __init__(self, network: str, message: str) -> None:
         self.network = network
-        super().__init__(f"{network}: {message}")
+        super().__init__(f"{network}: {redact(message)}")
 
 
 class NeedsReauth(NetworkError):
@@ -56,7 +61,7 @@ class Rejected(NetworkError):
     """The network refused this content for good (duplicate, invalid, processing failed)."""
 
     def __init__(self, network: str, reason: str, *, duplicate: bool = False) -> None:
-        self.reason = reason
+        self.reason = redact(reason)
         self.duplicate = duplicate
         super().__init__(network, reason)
 

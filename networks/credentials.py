@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from campaign.errors import ClickableError
 from campaign.i18n import _
+from campaign.logs import SECRETS
 from campaign.vcs import exposed_to_git, tracked_by_git, tracked_message
 from networks.credentials_file import (
     EXPIRES_AT,
@@ -67,6 +68,9 @@ class Credentials:
     values: dict[str, SecretStr]
     source: str
     expires_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        SECRETS.add(*self.secrets())  # from now on masked in every log line, stored reason and error
 
     def get(self, name: str) -> str:
         return self.values[name].get_secret_value()
