@@ -65,7 +65,6 @@ class ClickableGroup(TyperGroup):
             from rich.text import Text
 
             from campaign.console import SafeConsole
-
             from campaign.logs import redact
 
             SafeConsole(stderr=True).print(Text(_("error: "), style="bold red") + Text(redact(str(error))))
@@ -103,11 +102,11 @@ def root(
     state = AppState(home=home)
     ctx.obj = state
     ctx.call_on_close(state.close)
-    if verbose:
-        from campaign.logs import configure_logging
+    # warnings always reach stderr through the redacting handler (never Python's bare last resort)
+    from campaign.logs import configure_logging
 
-        handler = configure_logging(state.secrets, level=logging.DEBUG)
-        ctx.call_on_close(lambda: logging.getLogger().removeHandler(handler))
+    handler = configure_logging(state.secrets, level=logging.DEBUG if verbose else logging.WARNING)
+    ctx.call_on_close(lambda: logging.getLogger().removeHandler(handler))
 
 
 app.command("init")(campaign_cli.init_command)

@@ -70,8 +70,61 @@ class Transient(NetworkError):
     """A failure worth retrying with backoff (server error, timeout while uploading or reading)."""
 
 
+class NotSent(Transient):
+    """The request certainly never reached the network (connection refused, DNS failure, connect
+    timeout, refused before sending): safe to retry, never 'unconfirmed'. Adapters raise it (or let
+    ``connection_failure`` choose) for a failure before the request left this machine."""
+
+
 class Unconfirmed(NetworkError):
     """The create call may or may not have published: reconcile with find_published, never retry blindly."""
+
+
+def certainly_not_sent(error: BaseException) -> bool:
+    """True when ``error``, or an error it was raised from or during, shows that the request never
+    left this machine: NotSent, or a connection that was never made (refused, name not resolved,
+    connect timeout, proxy unreachable, certificate refused). A timeout or a connection lost after
+    connecting is not "certainly not sent": the network may have received the request."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, NotSent) or _never_connected(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _never_connected(error: BaseException) -> bool:
+    import ssl
+
+    import requests
+    from urllib3 import exceptions as urllib3_errors
+
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason: object = error
+    if isinstance(error, requests.ConnectionError) and error.args:
+        reason = getattr(error.args[0], "reason", error.args[0])  # requests wraps urllib3's MaxRetryError
+    elif isinstance(error, urllib3_errors.MaxRetryError):
+        reason = error.reason
+    if isinstance(reason, urllib3_errors.ProxyError):  # the proxy itself could not be reached
+        reason = getattr(reason, "original_error", reason)
+    if isinstance(reason, urllib3_errors.SSLError) and reason.args:
+        reason = reason.args[0]
+    # NewConnectionError and NameResolutionError are ConnectTimeoutErrors in urllib3 2
+    return isinstance(reason, urllib3_errors.ConnectTimeoutError | ssl.SSLCertVerificationError)
+
+
+def connection_failure(network: str, error: BaseException, *, creating: bool, what: str) -> NetworkError:
+    """What an adapter raises when a call failed without an answer: NotSent when the request never
+    left, Unconfirmed when a create call may have landed, else Transient."""
+    kind = type(error).__name__
+    if certainly_not_sent(error):
+        return NotSent(network, f"{what} not sent: cannot connect ({kind})")
+    if creating:
+        return Unconfirmed(network, f"no answer to the create call ({kind}): reconcile before retrying")
+    return Transient(network, f"{kind} while talking to {what}")
 
 
 @dataclass(frozen=True)

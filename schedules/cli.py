@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -10,11 +12,13 @@ import typer
 
 from campaign.context import AppState, command_group, print_json, state
 from campaign.errors import ClickableError
+from campaign.i18n import _
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from campaign.models import Delivery
+    from schedules.dispatch import DispatchSummary
 
 # The database, the network clients and APScheduler are imported inside the commands that use them.
 
@@ -217,13 +221,52 @@ def run_command(
         reconcile_s=settings.reconcile_s,
         max_sleep=timedelta(seconds=settings.max_sleep_s),
     )
-    summary = daemon.run_once() if once else daemon.run_forever()
-    app_state.console.print(
-        f"published {summary.published}, retrying {summary.retrying}, failed {summary.failed}, "
-        f"unconfirmed {summary.unconfirmed}, paused {summary.paused}"
+    if once:
+        summary = daemon.run_once()
+    else:
+        with _daemon_logging():
+            summary = daemon.run_forever()
+    _report(
+        app_state,
+        summary,
+        _(
+            "published {published}, retrying {retrying}, failed {failed}, unconfirmed {unconfirmed}, paused {paused}"
+        ),
     )
-    if summary.failed or summary.unconfirmed or summary.paused:
+
+
+def _report(app_state: AppState, summary: DispatchSummary, totals: str, **names: str) -> None:
+    """One line per delivery not published (which, why, what to do), the totals, and exit code 3
+    when a due delivery was not published."""
+    for line in summary.problems:
+        app_state.err_console.print(line, markup=False)
+    app_state.console.print(
+        totals.format(
+            published=summary.published,
+            retrying=summary.retrying,
+            failed=summary.failed,
+            unconfirmed=summary.unconfirmed,
+            paused=summary.paused,
+            **names,
+        )
+    )
+    if summary.not_published:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+@contextmanager
+def _daemon_logging() -> Iterator[None]:
+    """A running daemon says what it does (INFO) on stderr, for its service log; --verbose says more."""
+    import logging
+
+    logger = logging.getLogger("clickable")
+    before = logger.level
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
 
 
 def publish_command(
@@ -269,11 +312,14 @@ def publish_command(
         backoff_base_s=app_state.settings.backoff_s,
     )
     summary = dispatcher.run_due()
-    app_state.console.print(
-        f"{post_id}: published {summary.published}, failed {summary.failed}, unconfirmed {summary.unconfirmed}, retrying {summary.retrying}"
+    _report(
+        app_state,
+        summary,
+        _(
+            "{post}: published {published}, failed {failed}, unconfirmed {unconfirmed}, retrying {retrying}, paused {paused}"
+        ),
+        post=post_id,
     )
-    if summary.failed or summary.unconfirmed:
-        raise typer.Exit(EXIT_PARTIAL)
 
 
 def _delivery(session: Session, delivery_id: int) -> Delivery:
@@ -392,8 +438,21 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
                 f"no daemon is running and {len(pending)} deliveries wait: start `clickable schedule run`"
             )
         for account in session.exec(select(Account).where(Account.needs_reauth == True)):  # noqa: E712
+            paused = session.exec(
+                select(Delivery)
+                .where(Delivery.account_id == account.id, Delivery.state == DeliveryState.PAUSED)
+                .order_by(col(Delivery.updated_at).desc())
+            ).all()
+            why = next((delivery.last_error for delivery in paused if delivery.last_error), None)
             problems.append(
-                f"account {account.name} needs re-authentication: run `clickable accounts add {account.name}`, then `clickable delivery retry` its paused deliveries"
+                _(
+                    "account {account} needs re-authentication{why}: run `clickable accounts add {account}`, "
+                    "then `clickable delivery retry` its paused deliveries ({ids})"
+                ).format(
+                    account=account.name,
+                    why=f" ({why})" if why else "",
+                    ids=", ".join(str(delivery.id) for delivery in paused[:10]) or _("none yet"),
+                )
             )
         overdue = [
             delivery for delivery in pending if delivery.due_utc and delivery.due_utc < now - STUCK_AFTER

@@ -16,6 +16,8 @@ from sqlmodel import Session, col, select
 
 from campaign.checks import tracked_url
 from campaign.db import Database
+from campaign.errors import ClickableError
+from campaign.i18n import _
 from campaign.models import (
     Account,
     Campaign,
@@ -25,18 +27,21 @@ from campaign.models import (
     DeliveryState,
     Link,
     Post,
+    Territory,
     Variant,
 )
-from networks.accounts import AccountRef
+from networks.accounts import AccountRef, EmulatorUnreachable
 from networks.base import (
     Adapter,
     Content,
     NeedsReauth,
     NetworkError,
+    NotSent,
     Published,
     RateLimited,
     Rejected,
     Unconfirmed,
+    certainly_not_sent,
 )
 from schedules.states import STAGE_CREATE, claim_due, release, transition
 
@@ -61,11 +66,17 @@ class DispatchSummary:
     paused: int = 0
     released: int = 0
     outcomes: dict[int, str] = field(default_factory=dict)
+    # one line per delivery that was not published: which one, on which account, why, what to do
+    problems: list[str] = field(default_factory=list)
 
     def count(self, delivery_id: int, state: str) -> None:
         self.outcomes[delivery_id] = state
         if hasattr(self, state):
             setattr(self, state, getattr(self, state) + 1)
+
+    @property
+    def not_published(self) -> int:
+        return self.retrying + self.failed + self.unconfirmed + self.paused
 
 
 @dataclass
@@ -78,6 +89,7 @@ class Job:
     stage: str | None
     attempts: int
     problem: str | None = None  # a reason to fail before calling the network
+    territory: str = ""
 
 
 class Dispatcher:
@@ -105,7 +117,8 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.rng = rng or random.Random()
         self._adapters: dict[str, Adapter] = {}
-        self._paused: set[str] = set()  # accounts whose credentials were refused during this run
+        self._paused: dict[str, str] = {}  # accounts whose credentials were refused in this run: why
+        self._problems: list[tuple[int, str]] = []  # lines for the summary of the current run_due
 
     def adapter(self, account: AccountRef) -> Adapter:
         with self._lock:
@@ -122,6 +135,8 @@ class Dispatcher:
         """
         summary = DispatchSummary()
         self.database.ensure_schema()
+        with self._lock:
+            self._problems = []
         while not (stop and stop.is_set()):
             if dry_run:
                 return summary
@@ -159,6 +174,8 @@ class Dispatcher:
                     summary.released += 1
                 else:
                     summary.count(delivery_id, outcome)
+        with self._lock:
+            summary.problems = [line for _id, line in sorted(self._problems)]
         return summary
 
     def _run_job(
@@ -233,17 +250,18 @@ class Dispatcher:
     def jobs(self, session: Session, ids: list[int]) -> list[Job]:
         """One query for everything a batch of deliveries needs (in the order of ``ids``)."""
         rows = session.exec(
-            select(Delivery, Variant, Post, Account, Campaign, Link)  # type: ignore[call-overload]
+            select(Delivery, Variant, Post, Account, Campaign, Link, Territory.key)  # type: ignore[call-overload]
             .join(Variant, col(Variant.id) == Delivery.variant_id)
             .join(Post, col(Post.id) == Variant.post_id)
             .join(Account, col(Account.id) == Delivery.account_id)
             .join(Campaign, col(Campaign.id) == Post.campaign_id)
             .outerjoin(Link, col(Link.id) == Delivery.link_id)
+            .outerjoin(Territory, col(Territory.id) == Delivery.territory_id)
             .where(col(Delivery.id).in_(ids))
         ).all()
         capsules: dict[tuple[str, str], Capsule | None] = {}
         jobs: dict[int, Job] = {}
-        for delivery, variant, post, account, campaign, link in rows:
+        for delivery, variant, post, account, campaign, link, territory in rows:
             ref = AccountRef(account.name, account.network, account.sandbox, dict(account.settings or {}))
             video = captions = None
             problem = None
@@ -270,7 +288,9 @@ class Dispatcher:
                 captions=captions,
                 vertical=vertical,
             )
-            jobs[delivery.id] = Job(delivery.id, ref, content, delivery.stage, delivery.attempts, problem)
+            jobs[delivery.id] = Job(
+                delivery.id, ref, content, delivery.stage, delivery.attempts, problem, territory or ""
+            )
         return [jobs[delivery_id] for delivery_id in ids]
 
     def deliver(
@@ -290,33 +310,35 @@ class Dispatcher:
             with Session(self.database.engine) as session:
                 job = self.job(session, delivery_id)
         if job.problem:
-            return self._finish(delivery_id, DeliveryState.FAILED, job.problem)
+            return self._finish(delivery_id, DeliveryState.FAILED, job.problem, job=job)
         if job.account.name in self._paused:
-            return self._finish(
-                delivery_id, DeliveryState.PAUSED, f"account {job.account.name} needs re-authentication"
-            )
+            return self._finish(delivery_id, DeliveryState.PAUSED, self._paused[job.account.name], job=job)
         try:
             adapter = self.adapter(job.account)
+        except Exception as error:  # no adapter, so nothing was sent: never "unconfirmed"
+            return self._not_sent(delivery_id, job, error)
+        create_called = False  # the text posts of a batch are marked "create" before any call
+        try:
             media = adapter.upload_media(job.content)
             if not create_marked:
                 self._set_stage(
                     delivery_id, STAGE_CREATE
                 )  # committed before the call: a crash now means "unconfirmed"
+            create_called = True
             published = adapter.create(job.content, media)
         except NetworkError as error:
+            if isinstance(error, Unconfirmed) and certainly_not_sent(error):
+                error = NotSent(error.network, _("the create call was not sent: cannot connect"))
             return self._failed_before_publish(delivery_id, job, error)
         except Exception as error:  # a bug or an unexpected library error: never a blind retry after create
-            log.exception("delivery %s: unexpected error", delivery_id)
-            state = (
-                DeliveryState.UNCONFIRMED
-                if self._stage(delivery_id) == STAGE_CREATE
-                else DeliveryState.RETRYING
-            )
+            log.debug("delivery %s: unexpected error", delivery_id, exc_info=True)
+            may_be_out = create_called and not certainly_not_sent(error)
             return self._finish(
                 delivery_id,
-                state,
-                f"unexpected error: {type(error).__name__}: {error}",
+                DeliveryState.UNCONFIRMED if may_be_out else DeliveryState.RETRYING,
+                _("unexpected error: {kind}: {error}").format(kind=type(error).__name__, error=error),
                 retry_in=self._backoff(job.attempts),
+                job=job,
             )
         if not published.processing:  # nothing to wait for
             if sink is not None:
@@ -330,15 +352,42 @@ class Dispatcher:
             published = adapter.finalize(adapter.poll(published))
         except Rejected as error:
             return self._finish(
-                delivery_id, DeliveryState.FAILED, f"created as {published.remote_id} but {error.reason}"
+                delivery_id,
+                DeliveryState.FAILED,
+                f"created as {published.remote_id} but {error.reason}",
+                job=job,
             )
         except NetworkError as error:
             note = f"processing not confirmed: {error}"
+        except Exception as error:  # created (it has its id): published, with what went wrong after
+            log.debug("delivery %s: unexpected error while polling", delivery_id, exc_info=True)
+            note = _("processing not confirmed: unexpected error: {kind}: {error}").format(
+                kind=type(error).__name__, error=error
+            )
         return self._published(delivery_id, published, note)
+
+    def _not_sent(self, delivery_id: int, job: Job, error: Exception) -> str:
+        """The adapter could not be made (credentials missing or unreadable, emulator away): nothing
+        was sent, so the delivery is queued for a retry, paused for a human, or failed; never unconfirmed."""
+        if isinstance(error, EmulatorUnreachable):
+            error = NotSent(job.account.network, str(error))
+        if isinstance(error, NetworkError):
+            return self._failed_before_publish(delivery_id, job, error)
+        if isinstance(error, ClickableError):  # MissingCredentials, an unreadable credentials file
+            return self._pause_account(delivery_id, job.account.name, str(error), job=job)
+        log.debug("delivery %s: no adapter for %s", delivery_id, job.account.name, exc_info=True)
+        return self._finish(
+            delivery_id,
+            DeliveryState.FAILED,
+            _("nothing sent: account {account} cannot be used ({kind}: {error})").format(
+                account=job.account.name, kind=type(error).__name__, error=error
+            ),
+            job=job,
+        )
 
     def _failed_before_publish(self, delivery_id: int, job: Job, error: NetworkError) -> str:
         if isinstance(error, Unconfirmed):
-            return self._finish(delivery_id, DeliveryState.UNCONFIRMED, str(error))
+            return self._finish(delivery_id, DeliveryState.UNCONFIRMED, str(error), job=job)
         if isinstance(error, RateLimited):
             return self._finish(
                 delivery_id,
@@ -346,36 +395,39 @@ class Dispatcher:
                 str(error),
                 retry_in=error.retry_after,
                 count_attempt=False,
+                job=job,
             )
         if isinstance(error, NeedsReauth):
-            return self._pause_account(delivery_id, job.account.name, str(error))
+            return self._pause_account(delivery_id, job.account.name, str(error), job=job)
         if isinstance(error, Rejected) and error.duplicate and job.attempts > 1:
-            found = self.adapter(job.account).find_published(job.content.fingerprint)
+            try:
+                found = self.adapter(job.account).find_published(job.content.fingerprint)
+            except Exception:  # cannot look: the delivery fails with the network's reason below
+                log.debug("delivery %s: looking for the duplicate failed", delivery_id, exc_info=True)
+                found = None
             if found is not None:
                 return self._published(
                     delivery_id, found, "the network already had it (an earlier attempt landed)"
                 )
         if isinstance(error, Rejected):
             return self._finish(
-                delivery_id, DeliveryState.FAILED, f"rejected by {error.network}: {error.reason}"
+                delivery_id, DeliveryState.FAILED, f"rejected by {error.network}: {error.reason}", job=job
             )
         if job.attempts >= self.max_attempts:
             return self._finish(
-                delivery_id, DeliveryState.FAILED, f"gave up after {job.attempts} attempts: {error}"
+                delivery_id,
+                DeliveryState.FAILED,
+                f"gave up after {job.attempts} attempts: {error}",
+                job=job,
             )
         return self._finish(
-            delivery_id, DeliveryState.RETRYING, str(error), retry_in=self._backoff(job.attempts)
+            delivery_id, DeliveryState.RETRYING, str(error), retry_in=self._backoff(job.attempts), job=job
         )
 
     def _backoff(self, attempts: int) -> float:
         """Exponential backoff with ±20 % jitter, so that many retries do not land together."""
         base = min(BACKOFF_MAX_S, self.backoff_base_s * 2 ** max(0, attempts - 1))
         return base * self.rng.uniform(0.8, 1.2)
-
-    def _stage(self, delivery_id: int) -> str | None:
-        with Session(self.database.engine) as session:
-            delivery = session.get(Delivery, delivery_id)
-            return delivery.stage if delivery else None
 
     def _set_stage(self, delivery_id: int, stage: str, **fields: object) -> None:
         with Session(self.database.engine) as session:
@@ -394,21 +446,50 @@ class Dispatcher:
         *,
         retry_in: float | None = None,
         count_attempt: bool = True,
+        job: Job | None = None,
     ) -> str:
         now = self.clock()
+        due = None
         with Session(self.database.engine) as session:
             delivery = session.get(Delivery, delivery_id)
             assert delivery is not None
             fields: dict[str, object] = {"last_error": reason}
+            if state != DeliveryState.UNCONFIRMED:
+                fields["stage"] = None  # only an unconfirmed delivery keeps "create sent"
             if state == DeliveryState.RETRYING:
-                fields["due_utc"] = now + timedelta(seconds=retry_in or self.backoff_base_s)
-                fields["stage"] = None
+                due = now + timedelta(seconds=retry_in or self.backoff_base_s)
+                fields["due_utc"] = due
                 if not count_attempt:
                     fields["attempts"] = max(0, delivery.attempts - 1)
             transition(session, delivery, state, reason, now=now, **fields)
             session.commit()
-        log.info("delivery %s → %s: %s", delivery_id, state, reason)
+        if job is not None:
+            self._problem(job, state, reason, due)
+        else:
+            log.info("delivery %s → %s: %s", delivery_id, state, reason)
         return state
+
+    def _problem(self, job: Job, state: str, reason: str, due: datetime | None = None) -> None:
+        """One line for a delivery that was not published: which, where, why and what to do."""
+        delivery_id = job.delivery_id
+        if state == DeliveryState.RETRYING:
+            advice = _("tried again from {at} UTC").format(at=f"{due:%Y-%m-%d %H:%M}" if due else "?")
+        elif state == DeliveryState.PAUSED:
+            advice = _("then `clickable delivery retry {id}`").format(id=delivery_id)
+        elif state == DeliveryState.UNCONFIRMED:
+            advice = _("the post may be online: reconciliation looks for it before anything is sent again")
+        else:
+            advice = _(
+                "read `clickable delivery history {id}`, then `clickable delivery retry {id}` "
+                "or `clickable delivery cancel {id}`"
+            ).format(id=delivery_id)
+        where = ", ".join(part for part in (job.account.name, job.territory) if part)
+        line = _("delivery {id} ({where}) {state}: {reason}; {advice}").format(
+            id=delivery_id, where=where, state=state, reason=reason, advice=advice
+        )
+        log.info("%s", line)
+        with self._lock:
+            self._problems.append((delivery_id, line))
 
     def _published(self, delivery_id: int, published: Published, note: str | None) -> str:
         """Record a publication: one UPDATE and one event row, in one commit (the hot path)."""
@@ -442,8 +523,10 @@ class Dispatcher:
         log.info("delivery %s published as %s", delivery_id, published.remote_id)
         return DeliveryState.PUBLISHED
 
-    def _pause_account(self, delivery_id: int, account_name: str, reason: str) -> str:
-        """The account's credentials are refused: its deliveries wait for a human (see `doctor`)."""
+    def _pause_account(
+        self, delivery_id: int, account_name: str, reason: str, *, job: Job | None = None
+    ) -> str:
+        """The account's credentials are refused or missing: its deliveries wait for a human (see `doctor`)."""
         now = self.clock()
         with Session(self.database.engine) as session:
             delivery = session.get(Delivery, delivery_id)
@@ -465,12 +548,16 @@ class Dispatcher:
                     session,
                     other,
                     DeliveryState.PAUSED,
-                    f"account {account_name} needs re-authentication",
+                    _("account {account} cannot publish: {reason}").format(
+                        account=account_name, reason=reason
+                    ),
                     now=now,
                 )
             session.commit()
         self._adapters.pop(account_name, None)
-        self._paused.add(account_name)
+        self._paused[account_name] = reason
+        if job is not None:
+            self._problem(job, DeliveryState.PAUSED, reason)
         return DeliveryState.PAUSED
 
     # -- reconciliation --------------------------------------------------------------------------

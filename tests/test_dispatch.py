@@ -70,7 +70,13 @@ class Env:
 
 @pytest.fixture
 def env(tmp_path: Path, emulator: EmulatorServer, database_url: str) -> Iterator[Env]:
-    (tmp_path / "campaign.yaml").write_text(yaml.safe_dump(small_campaign(), allow_unicode=True), "utf-8")
+    yield from make_env(tmp_path, emulator, database_url, small_campaign())
+
+
+def make_env(
+    tmp_path: Path, emulator: EmulatorServer, database_url: str, campaign: dict[str, object]
+) -> Iterator[Env]:
+    (tmp_path / "campaign.yaml").write_text(yaml.safe_dump(campaign, allow_unicode=True), "utf-8")
     environment = {
         "CLICKABLE_HOME": str(tmp_path),
         "CLICKABLE_DATABASE_URL": database_url,
@@ -337,3 +343,109 @@ def test_metrics_at_milestones_keep_their_history(env: Env) -> None:
     assert [snapshot.milestone for snapshot in snapshots] == ["1h"] * 8 + ["24h"] * 8
     one = [snapshot for snapshot in snapshots if snapshot.delivery_id == snapshots[0].delivery_id]
     assert one[1].metrics["views"] >= one[0].metrics["views"] > 0  # numbers grow; the first reading is kept
+
+
+# -- nothing sent is never "unconfirmed"; reconciliation goes on account by account ----------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _unreachable_provider(env: Env, emulator_url: str) -> object:
+    """Adapters with the emulator's (valid) credentials, sending to an address that cannot be reached."""
+    from networks.accounts import emulator_credentials
+    from networks.base import adapter_factory
+
+    def provide(account: AccountRef) -> Adapter:
+        credentials = emulator_credentials(account, env.emulator.url)
+        return adapter_factory(account.network)(credentials, emulator_url=emulator_url, timeout=2.0)
+
+    return provide
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["connection refused", "name not resolved"],
+)
+def test_a_create_call_that_never_left_is_retried_not_unconfirmed(env: Env, where: str) -> None:
+    url = (
+        f"http://127.0.0.1:{_free_port()}" if where == "connection refused" else "http://no-such-host.invalid"
+    )
+    dispatcher = Dispatcher(env.database, _unreachable_provider(env, url), worker="w", backoff_base_s=30)  # type: ignore[arg-type]
+    summary = dispatcher.run_due()
+    assert (summary.retrying, summary.unconfirmed) == (8, 0)
+    deliveries = env.deliveries()
+    assert {delivery.state for delivery in deliveries} == {DeliveryState.RETRYING}
+    assert all(delivery.stage is None for delivery in deliveries)  # no "create sent" left behind
+    assert len(summary.problems) == 8 and all("not sent" in line for line in summary.problems)
+    assert published(env.emulator) == []
+
+
+def test_a_create_call_whose_connection_dropped_stays_unconfirmed(env: Env) -> None:
+    """The server took the request and closed without answering: it may have published."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(10)
+    stop = threading.Event()
+
+    def swallow() -> None:
+        while not stop.is_set():
+            try:
+                connection, _address = listener.accept()
+            except OSError:
+                return
+            connection.recv(65536)
+            connection.close()
+
+    thread = threading.Thread(target=swallow, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        dispatcher = Dispatcher(env.database, _unreachable_provider(env, url), worker="w", backoff_base_s=30)  # type: ignore[arg-type]
+        summary = dispatcher.run_due()
+    finally:
+        stop.set()
+        listener.close()
+    assert summary.unconfirmed == 8
+    assert {delivery.state for delivery in env.deliveries()} == {DeliveryState.UNCONFIRMED}
+
+
+def test_emulator_down_or_credentials_missing_sends_nothing_and_says_what_to_do(
+    tmp_path: Path, emulator: EmulatorServer, database_url: str
+) -> None:
+    campaign = small_campaign(posts=1)
+    campaign["accounts"]["x-real"] = {"network": "x", "sandbox": False}  # type: ignore[index]
+    campaign["posts"][0]["accounts"].append("x-real")  # type: ignore[index]
+    env = next(make_env(tmp_path, emulator, database_url, campaign))
+    try:
+        emulator.stop()
+        result = env.cli("post", "publish", "p000", "--now")
+        assert result.exit_code == 3, result.output  # type: ignore[attr-defined]
+        output = result.stdout + result.stderr  # type: ignore[attr-defined]
+        assert "Traceback" not in output and isinstance(result.exception, SystemExit)  # type: ignore[attr-defined]
+        lines = [line for line in result.stderr.splitlines() if line.startswith("delivery ")]  # type: ignore[attr-defined]
+        assert len(lines) == 6, result.stderr  # type: ignore[attr-defined]
+        assert sum("(x-real, " in line and "clickable accounts add x-real" in line for line in lines) == 2
+        assert (
+            sum("emulator does not answer" in line and "clickable emulator serve" in line for line in lines)
+            == 4
+        )
+        states = Counter(delivery.state for delivery in env.deliveries())
+        assert states == {DeliveryState.RETRYING: 4, DeliveryState.PAUSED: 2}
+        doctor = env.cli("doctor")
+        assert doctor.exit_code == 1  # type: ignore[attr-defined]
+        assert "account x-real needs re-authentication (no credentials for account 'x-real'" in doctor.stdout  # type: ignore[attr-defined]
+        assert "unconfirmed" not in doctor.stdout  # type: ignore[attr-defined]
+        again = env.cli("schedule", "run", "--once")
+        assert "Traceback" not in again.stdout + again.stderr  # type: ignore[attr-defined]
+        assert again.exit_code == 0, again.output  # type: ignore[attr-defined]  # the retries are not due yet
+    finally:
+        env.database.dispose()
