@@ -78,6 +78,9 @@ class Account(SQLModel, table=True):
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     needs_reauth: bool = False
     token_expires_at: datetime | None = _instant(nullable=True)
+    # why reconciling this account's unconfirmed deliveries fails (for `doctor`), and since when
+    reconcile_error: str | None = Field(default=None, sa_type=RedactedText)
+    reconcile_failed_at: datetime | None = _instant(nullable=True)
 
 
 class Capsule(SQLModel, table=True):

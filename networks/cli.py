@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
@@ -169,7 +170,6 @@ def check_command(
     """Make one cheap authenticated call with the account's credentials."""
     from networks.accounts import build_adapter
     from networks.base import NetworkError
-    from networks.credentials import MissingCredentials
 
     app_state = state(ctx)
     account = account_ref(_campaign(app_state), name)
@@ -181,10 +181,18 @@ def check_command(
             registry=app_state.secrets,
         )
         who = adapter.check_credentials()
-    except MissingCredentials:
+    except ClickableError:  # credentials missing or unreadable, emulator away: says what to do
         raise
     except NetworkError as error:
         raise ClickableError(f"account {name}: {error}") from None
+    except Exception as error:  # an answer the adapter could not read: one line, details with --verbose
+        logging.getLogger("clickable.accounts").debug("check of %s", name, exc_info=True)
+        raise ClickableError(
+            _(
+                "account {account}: unexpected answer from {network} ({kind}: {error}); "
+                "`clickable --verbose accounts check {account}` shows the details"
+            ).format(account=name, network=account.network, kind=type(error).__name__, error=error)
+        ) from None
     app_state.console.print(f"{name}: credentials accepted by {account.network} ({who}).")
 
 

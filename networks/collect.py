@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from campaign.errors import ClickableError
+from campaign.i18n import _
 from campaign.models import Account, Delivery, DeliveryState, MetricSnapshot
 from networks.accounts import AccountRef
 from networks.base import Adapter, NetworkError
@@ -74,9 +76,17 @@ def collect(
                     [item.remote_id for item, _ in items if item.remote_id]
                 )
             }
-        except NetworkError as error:
+        except (NetworkError, ClickableError) as error:  # credentials missing, emulator away, refused
             summary.errors.append(f"{account.name}: {error}")
-            log.warning("metrics for %s postponed: %s", account.name, error)
+            log.info("metrics for %s postponed: %s", account.name, error)
+            continue
+        except Exception as error:  # an unexpected answer: this account waits, the others go on
+            log.debug("metrics for %s", account.name, exc_info=True)
+            summary.errors.append(
+                _(
+                    "{account}: unexpected error ({kind}: {error}); `clickable --verbose stats collect` shows the details"
+                ).format(account=account.name, kind=type(error).__name__, error=error)
+            )
             continue
         for delivery, milestone in items:
             reading = readings.get(delivery.remote_id or "")

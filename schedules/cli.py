@@ -12,7 +12,7 @@ import typer
 
 from campaign.context import AppState, command_group, print_json, state
 from campaign.errors import ClickableError
-from campaign.i18n import _
+from campaign.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -471,9 +471,40 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
                 f"{len(stuck)} deliveries have been sending for more than 15 minutes: {', '.join(str(d.id) for d in stuck[:10])}"
             )
         unconfirmed = session.exec(select(Delivery).where(Delivery.state == DeliveryState.UNCONFIRMED)).all()
-        if unconfirmed:
+        failing = {
+            account.id: account
+            for account in session.exec(select(Account).where(col(Account.reconcile_error).is_not(None)))
+        }
+        for account_id, account in failing.items():
+            waiting = [delivery for delivery in unconfirmed if delivery.account_id == account_id]
+            if not waiting:
+                continue
+            since = account.reconcile_failed_at
             problems.append(
-                f"{len(unconfirmed)} deliveries are unconfirmed (the daemon reconciles them): {', '.join(str(d.id) for d in unconfirmed[:10])}"
+                ngettext(
+                    "{count} unconfirmed delivery of account {account} waits ({ids}): since {since} UTC, {error}",
+                    "{count} unconfirmed deliveries of account {account} wait ({ids}): since {since} UTC, {error}",
+                    len(waiting),
+                ).format(
+                    count=len(waiting),
+                    account=account.name,
+                    ids=", ".join(str(delivery.id) for delivery in waiting[:10]),
+                    since=f"{since:%Y-%m-%d %H:%M}" if since else "?",
+                    error=account.reconcile_error,
+                )
+            )
+        others = [delivery for delivery in unconfirmed if delivery.account_id not in failing]
+        if others:
+            ids = ", ".join(str(delivery.id) for delivery in others[:10])
+            problems.append(
+                _("{count} deliveries are unconfirmed (the daemon reconciles them): {ids}").format(
+                    count=len(others), ids=ids
+                )
+                if alive
+                else _(
+                    "{count} deliveries are unconfirmed and no daemon runs to reconcile them ({ids}): "
+                    "start `clickable schedule run`, or run `clickable schedule run --once`"
+                ).format(count=len(others), ids=ids)
             )
         failed = session.exec(select(Delivery).where(Delivery.state == DeliveryState.FAILED)).all()
         if failed:

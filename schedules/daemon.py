@@ -20,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session, col, select
 
 from campaign.db import Database
+from campaign.i18n import _
 from campaign.models import Account, Worker
 from networks.collect import collect
 from schedules.dispatch import Dispatcher, DispatchSummary, utcnow
@@ -45,7 +46,7 @@ def _run(worker: str, method: str) -> None:
     if daemon is None:
         log.debug("job of %s, which is not running here: skipped", worker)
         return
-    getattr(daemon, method)()
+    daemon.guarded(method)
 
 
 def job_dispatch(worker: str) -> None:
@@ -91,6 +92,22 @@ class Daemon:
         return self.dispatcher.worker
 
     # -- jobs ----------------------------------------------------------------------------------
+
+    def guarded(self, method: str) -> bool:
+        """Run one periodic job; a failure is one log line (the job runs again at its next time),
+        never a traceback from the scheduler nor the end of the daemon."""
+        try:
+            getattr(self, method)()
+        except Exception as error:
+            log.debug("%s failed", method, exc_info=True)
+            log.warning(
+                "%s",
+                _("{job} failed ({error}): tried again at its next run").format(
+                    job=JOB_NAMES.get(method, method), error=_describe(error)
+                ),
+            )
+            return False
+        return True
 
     def register(self) -> None:
         now = self.clock()
@@ -178,9 +195,9 @@ class Daemon:
         self.register()
         _RUNNING[self.worker] = self
         try:
-            self.reconcile()
+            self.guarded("reconcile")  # side jobs: their failure never keeps due posts from going out
             summary = self.dispatcher.run_due(stop=self.stop_event)
-            self.collect_metrics()
+            self.guarded("collect_metrics")
             return summary
         finally:
             self.stopped()
@@ -263,6 +280,26 @@ class _Scheduler(BlockingScheduler):
             self.shutdown(wait=True)  # waits for the running delivery; the loop then ends
             return None
         return super()._process_jobs()
+
+
+JOB_NAMES = {
+    "dispatch": "publishing",
+    "heartbeat": "heartbeat",
+    "reconcile": "reconciliation",
+    "collect_metrics": "metric collection",
+    "check_tokens": "token check",
+}
+
+
+def _describe(error: Exception) -> str:
+    """A failure in one line: a domain error's own message, else its type and first line."""
+    from campaign.errors import ClickableError
+    from networks.base import NetworkError
+
+    if isinstance(error, ClickableError | NetworkError):
+        return str(error)
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
 def _dispatch_id(name: str) -> str:

@@ -563,41 +563,94 @@ class Dispatcher:
     # -- reconciliation --------------------------------------------------------------------------
 
     def reconcile(self) -> dict[int, str]:
-        """Unconfirmed deliveries: published if the network has the post, else queued again."""
+        """Unconfirmed deliveries: published if the network has the post, else queued again.
+
+        Account by account: an account whose reconciliation fails (credentials refused or missing,
+        network away, an unexpected answer) keeps its deliveries unconfirmed and has its failure
+        recorded for `doctor`; the other accounts go on.
+        """
         results: dict[int, str] = {}
         with Session(self.database.engine) as session:
             rows = session.exec(select(Delivery).where(Delivery.state == DeliveryState.UNCONFIRMED)).all()
             jobs = self.jobs(session, [row.id for row in rows if row.id is not None])
             fingerprints = {row.id: row.fingerprint for row in rows}
+            account_ids = {row.id: row.account_id for row in rows}
+            failing = {
+                account.id
+                for account in session.exec(select(Account).where(col(Account.reconcile_error).is_not(None)))
+                if account.id is not None
+            }
+        by_account: dict[int, list[Job]] = {}
         for job in jobs:
+            by_account.setdefault(account_ids[job.delivery_id], []).append(job)
+        for account_id in failing - set(by_account):
+            self._record_reconciliation(account_id, None)  # nothing left to reconcile there
+        for account_id, account_jobs in by_account.items():
             try:
-                found = self.adapter(job.account).find_published(
-                    fingerprints[job.delivery_id] or job.content.fingerprint
-                )
-            except NeedsReauth as error:
-                results[job.delivery_id] = self._pause_account(job.delivery_id, job.account.name, str(error))
+                for job in account_jobs:
+                    results[job.delivery_id] = self._reconcile_one(
+                        job, fingerprints[job.delivery_id] or job.content.fingerprint
+                    )
+            except Exception as error:
+                if not isinstance(error, NetworkError | ClickableError):
+                    log.debug("reconciliation of %s", account_jobs[0].account.name, exc_info=True)
+                reason = self._reconcile_failure(account_jobs[0].account.name, error)
+                self._record_reconciliation(account_id, reason)
+                log.warning("%s", reason)
                 continue
-            except NetworkError as error:
-                log.warning("delivery %s: reconciliation postponed: %s", job.delivery_id, error)
-                continue
-            if found is not None:
-                results[job.delivery_id] = self._published(
-                    job.delivery_id, found, f"found on {found.network} by reconciliation"
-                )
-            else:
-                results[job.delivery_id] = self._finish(
-                    job.delivery_id,
-                    DeliveryState.QUEUED,
-                    "not found on the network after an unconfirmed attempt: queued again",
-                )
-                with Session(self.database.engine) as session:
-                    delivery = session.get(Delivery, job.delivery_id)
-                    assert delivery is not None
-                    delivery.due_utc = self.clock()
-                    delivery.stage = None
-                    session.add(delivery)
-                    session.commit()
+            self._record_reconciliation(account_id, None)
         return results
+
+    def _reconcile_one(self, job: Job, content_fingerprint: str) -> str:
+        found = self.adapter(job.account).find_published(content_fingerprint)
+        if found is not None:
+            return self._published(job.delivery_id, found, f"found on {found.network} by reconciliation")
+        state = self._finish(
+            job.delivery_id,
+            DeliveryState.QUEUED,
+            "not found on the network after an unconfirmed attempt: queued again",
+        )
+        with Session(self.database.engine) as session:
+            delivery = session.get(Delivery, job.delivery_id)
+            assert delivery is not None
+            delivery.due_utc = self.clock()
+            delivery.stage = None
+            session.add(delivery)
+            session.commit()
+        return state
+
+    def _reconcile_failure(self, account: str, error: Exception) -> str:
+        """One line for `doctor` and the log: which account, why, and what to do."""
+        if isinstance(error, NeedsReauth | ClickableError):
+            advice = _("then the daemon reconciles its unconfirmed deliveries")
+        elif isinstance(error, NetworkError):
+            advice = _(
+                "the daemon tries again every minute; `clickable accounts check {account}` tests the account"
+            ).format(account=account)
+        else:
+            advice = _(
+                "the daemon tries again every minute; `clickable --verbose schedule run --once` shows the details"
+            )
+        detail = (
+            str(error)
+            if isinstance(error, NetworkError | ClickableError)
+            else f"{type(error).__name__}: {error}"
+        )
+        return _("reconciliation of account {account} fails: {error}; {advice}").format(
+            account=account, error=detail, advice=advice
+        )
+
+    def _record_reconciliation(self, account_id: int, reason: str | None) -> None:
+        """Remember (redacted, see Account.reconcile_error) or forget an account's failure."""
+        now = self.clock()
+        with Session(self.database.engine) as session:
+            account = session.get(Account, account_id)
+            if account is None or account.reconcile_error == reason:
+                return
+            account.reconcile_error = reason
+            account.reconcile_failed_at = (account.reconcile_failed_at or now) if reason else None
+            session.add(account)
+            session.commit()
 
 
 def _rendered(capsule: Capsule | None, network: str) -> tuple[Path | None, Path | None, bool]:

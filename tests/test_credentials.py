@@ -235,3 +235,17 @@ def test_without_git_on_the_machine_nothing_is_refused(tmp_path: Path, monkeypat
     store = CredentialStore(tmp_path, use_keyring=False)
     store.save("x-ecpat", "x", SECRETS, None)
     assert store.load("x-ecpat", "x") is not None
+
+
+def test_an_answer_the_adapter_cannot_read_is_one_clear_line(cli: Cli, emulator: EmulatorServer) -> None:
+    from .conftest import inject
+
+    inject(emulator, "x", "GET /2/users/me", status=200, body={})  # no "data": nobody to name
+    result = CliRunner().invoke(
+        app,
+        ["accounts", "check", "x-ecpat"],
+        env={"CLICKABLE_HOME": str(cli.workspace), "CLICKABLE_EMULATOR_URL": emulator.url},
+    )
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert "account x-ecpat: unexpected answer from x" in result.stderr
+    assert "--verbose accounts check x-ecpat" in result.stderr
