@@ -132,7 +132,8 @@ def test_sigkill_at_random_moments_never_publishes_twice(tmp_path: Path, emulato
     kills = 0
     for _ in range(5):
         process = daemon(env, "crash")
-        time.sleep(chance.uniform(1.5, 3.5))
+        wait_for_start(database_url, process)  # a loaded machine can take seconds to start a daemon
+        time.sleep(chance.uniform(0.5, 2.5))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
         kills += 1
