@@ -112,7 +112,7 @@ def load_command(ctx: typer.Context, file: FileArgument = None, as_json: JsonOpt
             session,
             report.campaign,
             source_path=path.resolve(),
-            source_text=path.read_text("utf-8"),
+            source_text=report.source.text,  # the text checked, not a second read
             lines=lines,
             now=app_state.now(),
         )

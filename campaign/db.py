@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlmodel import Session, create_engine
@@ -20,6 +22,8 @@ from campaign import models  # noqa: F401  (registers the tables on SQLModel.met
 from campaign.errors import DatabaseError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = "clickable:migrations"
+_ALEMBIC_IN_THIS_PROCESS = threading.Lock()
 
 
 def _alembic_config(engine: Engine) -> Config:
@@ -53,6 +57,30 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def lock_key(name: str) -> int:
+    """A stable 64-bit key for ``name`` (PostgreSQL advisory locks are numbered)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def serialise(connection: Connection, name: str) -> None:
+    """Make the current transaction the only one holding ``name`` until it ends; others wait.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite has one writer at a time: the write lock
+    is taken now (``BEGIN IMMEDIATE`` on a fresh transaction, else a write that changes nothing),
+    with the busy timeout as the wait. Call it first in the transaction, before any read, so that
+    what is read next is what the previous holder committed.
+    """
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
+    elif dialect == "sqlite":
+        driver = connection.connection.dbapi_connection
+        if driver is not None and not getattr(driver, "in_transaction", True):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("UPDATE campaign SET id = id WHERE 0 = 1")
+
+
 def head_revision() -> str | None:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
@@ -67,7 +95,10 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     try:
         before = current_revision(engine)
         if before != head_revision():
-            command.upgrade(_alembic_config(engine), "head")
+            # Alembic's command API keeps its context in a module global: one upgrade at a time in
+            # a process; between processes, the migration lock taken in env.py orders them.
+            with _ALEMBIC_IN_THIS_PROCESS:
+                command.upgrade(_alembic_config(engine), "head")
         return before, current_revision(engine)
     except (OperationalError, SQLAlchemyDatabaseError) as error:
         reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__

@@ -20,6 +20,7 @@ from campaign.checks import (
     tracked_url,
     variant_template,
 )
+from campaign.db import serialise
 from campaign.errors import ApprovalRefused, CampaignNotLoaded, PostNotFound, PublishedPostChanged
 from campaign.i18n import _
 from campaign.models import (
@@ -113,6 +114,8 @@ def load_campaign(
     """
     info = campaign.campaign
     summary = LoadSummary(info.id)
+    # one load of a campaign at a time: a second one waits, then finds the first one's rows
+    serialise(session.connection(), f"clickable:load:{info.id}")
     row = session.get(Campaign, info.id)
     file_hash = hashlib.sha256(source_text.encode()).hexdigest()
     if row is None:

@@ -214,3 +214,63 @@ def test_invalid_campaign_is_not_loaded(cli: Cli, database_url: str) -> None:
     assert result.exit_code == 1
     assert "unknown time zone 'Pacific/Nowhere'" in result.stderr
     assert counts(database_url) == before
+
+
+def test_two_first_loads_at_once_on_a_new_database_both_succeed(cli: Cli, database_url: str) -> None:
+    """The second load waits for the first and finds its rows (it died with an IntegrityError)."""
+    import threading
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event
+
+    from campaign.checks import check_file
+    from campaign.store import LoadSummary, load_campaign
+
+    path = cli.workspace / "campaign.yaml"
+    report = check_file(path)
+    assert report.campaign is not None
+    first, second = Database(database_url), Database(database_url)
+    first.ensure_schema()
+    second.ensure_schema()
+    second_is_in = threading.Event()
+
+    def lock_reached(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "pg_advisory_xact_lock" in statement or "BEGIN IMMEDIATE" in statement:
+            second_is_in.set()  # the second load is at its lock: it cannot read before the first commits
+
+    def campaign_read(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "FROM campaign" in statement:
+            second_is_in.set()  # (without a lock) it has read that there is no campaign yet
+
+    event.listen(second.engine, "before_cursor_execute", lock_reached)
+    event.listen(second.engine, "after_cursor_execute", campaign_read)
+    outcome: dict[str, object] = {}
+
+    def load_second() -> None:
+        try:
+            with second.session() as session:
+                outcome["summary"] = load_campaign(
+                    session, report.campaign, source_path=path, source_text=report.source.text,  # type: ignore[arg-type]
+                    lines={}, now=datetime.now(UTC),
+                )  # fmt: skip
+        except Exception as error:
+            outcome["error"] = error
+
+    try:
+        with first.session() as session:
+            load_campaign(
+                session, report.campaign, source_path=path, source_text=report.source.text,
+                lines={}, now=datetime.now(UTC),
+            )  # fmt: skip
+            thread = threading.Thread(target=load_second)
+            thread.start()
+            assert second_is_in.wait(timeout=60)
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+        assert "error" not in outcome, outcome.get("error")
+        summary = outcome["summary"]
+        assert isinstance(summary, LoadSummary)
+        assert summary.created == [] and len(summary.unchanged) == len(report.campaign.posts)
+    finally:
+        first.dispose()
+        second.dispose()

@@ -6,9 +6,12 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from campaign import models  # noqa: F401
+from campaign.db import MIGRATION_LOCK, serialise
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:
+    # two first commands at once on a new database: one migrates, the other waits and finds it done
+    serialise(connection, MIGRATION_LOCK)
     context.configure(
         connection=connection,
         target_metadata=SQLModel.metadata,
