@@ -104,7 +104,7 @@ def print_json(value: Any) -> None:
     the data decoded is the same, and a terminal shows them instead of acting on them.
     """
     text = json.dumps(value, ensure_ascii=False, indent=2, default=_json_default)
-    typer.echo(printable(text, json=True))
+    typer.echo(printable(SECRETS.scrub(text), json=True))  # no secret known to the process
 
 
 def _json_default(value: Any) -> Any:

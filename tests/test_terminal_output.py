@@ -151,3 +151,27 @@ def test_the_console_keeps_newlines_emoji_and_its_own_styles() -> None:
     shown = stream.getvalue()
     assert "\x1b[1mgras\x1b[0m" in shown  # Rich's own escape codes are kept
     assert "ligne 1\nligne 2 👨\u200d👩\u200d👧 :smile:" in shown  # no emoji code replaced
+
+
+def test_no_secret_known_to_the_process_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    """Whatever prints it (an old history row, an unexpected error's text), and even when a table
+    cuts it across lines."""
+    from rich.table import Table
+
+    from campaign.context import print_json
+    from campaign.logs import SECRETS
+
+    token = "sbx-print-" + "7f3a9c2e4b6d8f10a2c4e6b8d0f2a4c6"
+    SECRETS.add(token)
+    console = SafeConsole(width=30, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    table = Table("reason")
+    table.add_row(f"rejected: Malformed access token {token} (code 190)")
+    console.print(table)
+    console.print(f"unexpected error: KeyError: {token[:18]}")
+    shown = console.export_text()
+    console.file.close()
+    assert "**********" in shown
+    for size in (10, 12):
+        assert not any(token[start : start + size] in shown for start in range(len(token) - size + 1)), shown
+    print_json({"reason": f"token {token}"})
+    assert token[:12] not in capsys.readouterr().out
