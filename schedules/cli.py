@@ -232,10 +232,13 @@ def run_command(
         _(
             "published {published}, retrying {retrying}, failed {failed}, unconfirmed {unconfirmed}, paused {paused}"
         ),
+        partial_exit=once,  # a daemon stopped cleanly exits 0: what it could not publish, it logged
     )
 
 
-def _report(app_state: AppState, summary: DispatchSummary, totals: str, **names: str) -> None:
+def _report(
+    app_state: AppState, summary: DispatchSummary, totals: str, *, partial_exit: bool = True, **names: str
+) -> None:
     """One line per delivery not published (which, why, what to do), the totals, and exit code 3
     when a due delivery was not published."""
     for line in summary.problems:
@@ -250,7 +253,7 @@ def _report(app_state: AppState, summary: DispatchSummary, totals: str, **names:
             **names,
         )
     )
-    if summary.not_published:
+    if partial_exit and summary.not_published:
         raise typer.Exit(EXIT_PARTIAL)
 
 

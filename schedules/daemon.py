@@ -24,7 +24,7 @@ from campaign.i18n import _
 from campaign.models import Account, Worker
 from networks.collect import collect
 from schedules.dispatch import Dispatcher, DispatchSummary, utcnow
-from schedules.states import recover_stale
+from schedules.states import recover_orphaned, recover_stale
 
 log = logging.getLogger("clickable.daemon")
 HEARTBEAT_S = 10
@@ -132,10 +132,17 @@ class Daemon:
                 session.commit()
 
     def reconcile(self) -> None:
+        in_flight = self.dispatcher.in_flight_ids()
         with Session(self.database.engine) as session:
             recovered = recover_stale(session, now=self.clock(), stale_after=self.stale_after)
+            recovered += recover_orphaned(
+                session, self.worker, in_flight, now=self.clock(), stale_after=self.stale_after
+            )
         if recovered:
-            log.warning("recovered %d deliveries from stopped workers", len(recovered))
+            log.warning(
+                "recovered %d deliveries left 'sending' by stopped workers or cut-short batches",
+                len(recovered),
+            )
         self.dispatcher.reconcile()
 
     def dispatch(self) -> DispatchSummary:

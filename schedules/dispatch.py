@@ -119,12 +119,17 @@ class Dispatcher:
         self._adapters: dict[str, Adapter] = {}
         self._paused: dict[str, str] = {}  # accounts whose credentials were refused in this run: why
         self._problems: list[tuple[int, str]] = []  # lines for the summary of the current run_due
+        self.in_flight: set[int] = set()  # claimed deliveries a batch of this dispatcher still holds
 
     def adapter(self, account: AccountRef) -> Adapter:
         with self._lock:
             if account.name not in self._adapters:
                 self._adapters[account.name] = self.adapters(account)
             return self._adapters[account.name]
+
+    def in_flight_ids(self) -> set[int]:
+        with self._lock:
+            return set(self.in_flight)
 
     def run_due(self, *, stop: threading.Event | None = None, dry_run: bool = False) -> DispatchSummary:
         """Publish everything due now, one claimed batch at a time, until nothing is due.
@@ -144,39 +149,51 @@ class Dispatcher:
                 ids = claim_due(session, self.worker, now=self.clock(), limit=self.batch)
                 if not ids:
                     break
-                jobs = {job.delivery_id: job for job in self.jobs(session, ids)}
-                marked = {
-                    delivery_id
-                    for delivery_id, job in jobs.items()
-                    if job.content.video is None and not job.problem
-                }
-                if marked:
-                    session.execute(
-                        update(Delivery)
-                        .where(col(Delivery.id).in_(marked))
-                        .values(stage=STAGE_CREATE, updated_at=self.clock())
-                    )
-                session.commit()
-            published: list[tuple[int, Published]] = []
-            with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="dispatch") as pool:
-                outcomes = list(
-                    pool.map(
-                        self._run_job,
-                        [jobs[delivery_id] for delivery_id in ids],
-                        [stop] * len(ids),
-                        [delivery_id in marked for delivery_id in ids],
-                        [published] * len(ids),
-                    )
-                )
-            self._record_published(published)
-            for delivery_id, outcome in zip(ids, outcomes, strict=True):
-                if outcome is None:
-                    summary.released += 1
-                else:
-                    summary.count(delivery_id, outcome)
+                with self._lock:
+                    self.in_flight.update(ids)
+            try:
+                self._run_batch(ids, stop, summary)
+            finally:
+                with self._lock:
+                    self.in_flight.difference_update(ids)
         with self._lock:
             summary.problems = [line for _id, line in sorted(self._problems)]
         return summary
+
+    def _run_batch(self, ids: list[int], stop: threading.Event | None, summary: DispatchSummary) -> None:
+        """One claimed batch: its jobs, the "create sent" mark of its text posts, the calls, the record.
+        Should anything here fail, the claims left are given back by the daemon (recover_orphaned)."""
+        with Session(self.database.engine) as session:
+            jobs = {job.delivery_id: job for job in self.jobs(session, ids)}
+            marked = {
+                delivery_id
+                for delivery_id, job in jobs.items()
+                if job.content.video is None and not job.problem
+            }
+            if marked:
+                session.execute(
+                    update(Delivery)
+                    .where(col(Delivery.id).in_(marked))
+                    .values(stage=STAGE_CREATE, updated_at=self.clock())
+                )
+            session.commit()
+        published: list[tuple[int, Published]] = []
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="dispatch") as pool:
+            outcomes = list(
+                pool.map(
+                    self._run_job,
+                    [jobs[delivery_id] for delivery_id in ids],
+                    [stop] * len(ids),
+                    [delivery_id in marked for delivery_id in ids],
+                    [published] * len(ids),
+                )
+            )
+        self._record_published(published)
+        for delivery_id, outcome in zip(ids, outcomes, strict=True):
+            if outcome is None:
+                summary.released += 1
+            else:
+                summary.count(delivery_id, outcome)
 
     def _run_job(
         self, job: Job, stop: threading.Event | None, marked: bool, published: list[tuple[int, Published]]

@@ -146,3 +146,32 @@ def recover_stale(session: Session, *, now: datetime, stale_after: timedelta) ->
         )
     session.commit()
     return [delivery.id for delivery in stale if delivery.id is not None]
+
+
+def recover_orphaned(
+    session: Session, worker: str, in_flight: set[int], *, now: datetime, stale_after: timedelta
+) -> list[int]:
+    """This worker's own claims that no delivery in flight holds any more (a batch cut short by an
+    error): given back like a dead worker's, so a live daemon never leaves them 'sending' for good."""
+    orphaned = [
+        delivery
+        for delivery in session.exec(
+            select(Delivery).where(
+                Delivery.state == DeliveryState.SENDING,
+                Delivery.claimed_by == worker,
+                and_(col(Delivery.claimed_at).is_not(None), col(Delivery.claimed_at) < now - stale_after),
+            )
+        ).all()
+        if delivery.id not in in_flight
+    ]
+    for delivery in orphaned:
+        _give_back(
+            session,
+            delivery,
+            now=now,
+            create_may_be_out=delivery.stage == STAGE_CREATE,
+            reason_out=f"claim of {worker} cut short during the create call",
+            reason_queued=f"claim of {worker} cut short before publishing: queued again",
+        )
+    session.commit()
+    return [delivery.id for delivery in orphaned if delivery.id is not None]

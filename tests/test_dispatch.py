@@ -503,3 +503,35 @@ def test_reconciliation_waits_for_missing_credentials_and_says_so(env: Env) -> N
     output = once.stdout + once.stderr  # type: ignore[attr-defined]
     assert "Traceback" not in output and "reconciliation of account x-main fails" in output
     assert once.exception is None or isinstance(once.exception, SystemExit)  # type: ignore[attr-defined]
+
+
+def test_a_live_daemon_gives_back_its_own_claims_that_no_batch_holds(env: Env) -> None:
+    """A batch cut short by an error leaves its claims 'sending' under a worker whose heartbeat is
+    fine: the daemon's reconciliation gives them back (queued, or unconfirmed if create was out)."""
+    from schedules.daemon import Daemon
+
+    dispatcher = env.dispatcher(worker="alive")
+    daemon = Daemon(env.database, dispatcher, stale_after=timedelta(seconds=45))
+    daemon.register()
+    now = datetime.now(UTC)
+    with Session(env.database.engine) as session:
+        claimed = claim_due(session, "alive", now=now, limit=3)
+        for delivery_id in claimed:
+            delivery = session.get(Delivery, delivery_id)
+            assert delivery is not None
+            delivery.claimed_at = now - timedelta(minutes=5)
+            delivery.stage = "create" if delivery_id == claimed[0] else "upload"
+            session.add(delivery)
+        session.commit()
+    dispatcher.in_flight.add(claimed[2])  # still held by a running batch: left alone
+    assert daemon.guarded("reconcile")
+    states = {delivery.id: delivery.state for delivery in env.deliveries()}
+    assert states[claimed[0]] == DeliveryState.QUEUED  # unconfirmed, then not found: queued again
+    assert states[claimed[1]] == DeliveryState.QUEUED
+    assert states[claimed[2]] == DeliveryState.SENDING
+    with Session(env.database.engine) as session:
+        reasons = [
+            event.reason
+            for event in session.exec(select(DeliveryEvent).where(DeliveryEvent.delivery_id == claimed[0]))
+        ]
+    assert "claim of alive cut short during the create call" in reasons
