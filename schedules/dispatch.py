@@ -349,13 +349,20 @@ class Dispatcher:
             return self._failed_before_publish(delivery_id, job, error)
         except Exception as error:  # a bug or an unexpected library error: never a blind retry after create
             log.debug("delivery %s: unexpected error", delivery_id, exc_info=True)
-            may_be_out = create_called and not certainly_not_sent(error)
+            reason = _("unexpected error: {kind}: {error}").format(kind=type(error).__name__, error=error)
+            if create_called and not certainly_not_sent(error):
+                return self._finish(delivery_id, DeliveryState.UNCONFIRMED, reason, job=job)
+            if job.attempts >= self.max_attempts:  # the same error every time: a human must look
+                return self._finish(
+                    delivery_id,
+                    DeliveryState.FAILED,
+                    _("gave up after {attempts} attempts: {reason}").format(
+                        attempts=job.attempts, reason=reason
+                    ),
+                    job=job,
+                )
             return self._finish(
-                delivery_id,
-                DeliveryState.UNCONFIRMED if may_be_out else DeliveryState.RETRYING,
-                _("unexpected error: {kind}: {error}").format(kind=type(error).__name__, error=error),
-                retry_in=self._backoff(job.attempts),
-                job=job,
+                delivery_id, DeliveryState.RETRYING, reason, retry_in=self._backoff(job.attempts), job=job
             )
         if not published.processing:  # nothing to wait for
             if sink is not None:

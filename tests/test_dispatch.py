@@ -535,3 +535,52 @@ def test_a_live_daemon_gives_back_its_own_claims_that_no_batch_holds(env: Env) -
             for event in session.exec(select(DeliveryEvent).where(DeliveryEvent.delivery_id == claimed[0]))
         ]
     assert "claim of alive cut short during the create call" in reasons
+
+
+def test_an_unexpected_error_before_create_gives_up_after_the_last_attempt(
+    tmp_path: Path, emulator: EmulatorServer, database_url: str, videos: dict[str, Path]
+) -> None:
+    """Instagram answers its container call with an empty object: the adapter cannot read it. Nothing
+    was created, so it is retried, and after the last attempt it fails with the reason (it was
+    retried for ever)."""
+    from campaign.models import Capsule
+
+    campaign = small_campaign(posts=0, territories={"fr": ("France", "Europe/Paris")})
+    campaign["accounts"] = {"ig-main": {"network": "instagram", "sandbox": True}}
+    campaign["capsules"] = {"reel": {"script": "reel.yaml"}}
+    campaign["posts"] = [
+        {"id": "reel", "text": "Reel : parles-en.", "accounts": ["ig-main"], "capsule": "reel"}
+    ]
+    (tmp_path / "reel.yaml").write_text("title: reel\n", "utf-8")
+    env = next(make_env(tmp_path, emulator, database_url, campaign))
+    try:
+        with Session(env.database.engine) as session:
+            capsule = session.exec(select(Capsule)).one()
+            capsule.outputs = {"vertical": {"files": [{"kind": "video", "path": str(videos["good"])}]}}
+            session.add(capsule)
+            session.commit()
+        inject(emulator, "instagram", "POST /{ig-user-id}/media", status=200, body={}, times=10)
+        dispatcher = env.dispatcher(max_attempts=2)
+        first = dispatcher.run_due()
+        assert first.retrying == 1 and "unexpected error: KeyError" in first.problems[0]
+        env.make_due()
+        second = dispatcher.run_due()
+        assert second.failed == 1 and "gave up after 2 attempts" in second.problems[0]
+        assert [delivery.state for delivery in env.deliveries()] == [DeliveryState.FAILED]
+        assert published(emulator) == []
+    finally:
+        env.database.dispose()
+
+
+def test_metrics_of_an_account_without_credentials_wait_and_the_others_are_collected(env: Env) -> None:
+    assert env.dispatcher().run_due().published == 8
+    with Session(env.database.engine) as session:  # the operator moved x-main to the real network
+        account = session.exec(select(Account).where(Account.name == "x-main")).one()
+        account.sandbox = False
+        session.add(account)
+        session.commit()
+    result = env.cli("stats", "collect", "--all")
+    assert result.exit_code == 3 and isinstance(result.exception, SystemExit), result.output  # type: ignore[attr-defined]
+    assert "4 snapshots stored" in result.stdout  # type: ignore[attr-defined]  # Facebook's
+    assert "postponed: x-main: no credentials for account 'x-main'" in result.stderr  # type: ignore[attr-defined]
+    assert "clickable accounts add x-main" in result.stderr  # type: ignore[attr-defined]
