@@ -22,6 +22,7 @@ from capsules import cli as capsules_cli
 from demo import cli as demo_cli
 from engagement import cli as engagement_cli
 from networks import cli as networks_cli
+from networks.registry import registry
 from schedules import cli as schedules_cli
 
 
@@ -99,7 +100,7 @@ def root(
     ] = False,
 ) -> None:
     """Click@ble campaign tool."""
-    state = AppState(home=home)
+    state = AppState(home=home, networks=registry())  # entry points are read on first use
     ctx.obj = state
     ctx.call_on_close(state.close)
     # warnings always reach stderr through the redacting handler (never Python's bare last resort)

@@ -15,9 +15,10 @@ from pydantic import ValidationError
 from campaign.characters import HiddenCharacter, name_problem, text_problem
 from campaign.errors import CampaignFileError, Problem
 from campaign.i18n import _
-from campaign.schema import NETWORKS, CampaignFile, ChannelSpec, PostSpec, TargetSpec
+from campaign.rules import ChoiceRules, NetworkRules, Networks, one_of
+from campaign.schema import AccountSpec, CampaignFile, ChannelSpec, PostSpec, TargetSpec
 from campaign.slots import parse_quiet_hours, parse_slots
-from campaign.texts import LINK_PLACEHOLDER, TextLength, measure, render_text
+from campaign.texts import LINK_PLACEHOLDER, TextLength, render_text
 from campaign.timezones import (
     LocalTimeKind,
     classify,
@@ -123,8 +124,8 @@ def account_territories(campaign: CampaignFile, account: str, territories: Itera
     return [key for key in territories if spec.territories is None or key in spec.territories]
 
 
-def check_file(path: Path, *, now: datetime | None = None) -> CheckReport:
-    """Check ``path`` completely; never raises for a bad file."""
+def check_file(path: Path, *, networks: Networks, now: datetime | None = None) -> CheckReport:
+    """Check ``path`` completely against the registered ``networks``; never raises for a bad file."""
     source = load_yaml(path, display_name=str(path))
     report = CheckReport(file=path, source=source, campaign=None, problems=list(source.problems))
     if any(problem.priority == 0 for problem in source.problems):
@@ -135,7 +136,7 @@ def check_file(path: Path, *, now: datetime | None = None) -> CheckReport:
         report.problems.extend(_structure_problems(source, error))
         return report
     report.campaign = campaign
-    _Checker(report, campaign, source, path.parent, now or datetime.now(UTC)).run()
+    _Checker(report, campaign, source, path.parent, now or datetime.now(UTC), networks).run()
     report.problems.sort()
     return report
 
@@ -292,15 +293,27 @@ def _type_name(value: object) -> str:
 
 class _Checker:
     def __init__(
-        self, report: CheckReport, campaign: CampaignFile, source: YamlSource, folder: Path, now: datetime
+        self,
+        report: CheckReport,
+        campaign: CampaignFile,
+        source: YamlSource,
+        folder: Path,
+        now: datetime,
+        networks: Networks,
     ) -> None:
         self.report = report
         self.campaign = campaign
         self.source = source
         self.folder = folder
         self.now = now
+        self.networks = networks
         self.valid_zones: set[str] = set()
         self._lines: list[str] | None = None
+
+    def rules(self, account: str) -> NetworkRules | None:
+        """The rules of the account's network, None when no registered network has that name."""
+        spec = self.campaign.accounts.get(account)
+        return self.networks.get(spec.network) if spec is not None else None
 
     def add(self, path: Path_, message: str, priority: int, *, key: bool = False) -> None:
         self.report.problems.append(self.source.problem(path, message, priority=priority, key=key))
@@ -349,11 +362,14 @@ class _Checker:
             quiet(("territories", key, "quiet_hours"), territory.quiet_hours)
         for name, account in self.campaign.accounts.items():
             slots(("accounts", name, "slots"), account.slots)
+        known_caps = list(dict.fromkeys(key for rules in self.networks.values() for key in rules.caps))
         for network, cap in self.campaign.schedule.caps.items():
-            if network not in (*NETWORKS, "facebook_reels"):
+            if network not in known_caps:
                 self.add(
                     ("schedule", "caps", network),
-                    f"unknown network '{network}' in caps: use x, facebook, facebook_reels or instagram",
+                    _("unknown network '{network}' in caps: use {known}").format(
+                        network=network, known=one_of(known_caps)
+                    ),
                     STRUCTURE,
                     key=True,
                 )
@@ -400,6 +416,56 @@ class _Checker:
                     f"account name '{name}' may hold only lowercase letters, digits, '-' and '_'",
                     STRUCTURE,
                     key=True,
+                )
+            rules = self.networks.get(account.network)
+            if rules is None:
+                self.add(
+                    ("accounts", name, "network"),
+                    _("{where} is {value}, expected {known}").format(
+                        where=_dotted(("accounts", name, "network")),
+                        value=repr(account.network),
+                        known=one_of(list(self.networks), quote=True),
+                    ),
+                    STRUCTURE,
+                )
+                continue
+            self.check_account_settings(name, account, rules)
+
+    def check_account_settings(self, name: str, account: AccountSpec, rules: NetworkRules) -> None:
+        """Keys beyond the common ones must be settings the account's network declares; never secrets."""
+        allowed = list(rules.campaign_settings())
+        choices = {choice.name: choice for choice in rules.choices}
+        for key, value in account.network_settings().items():
+            path: Path_ = ("accounts", name, key)
+            if key in rules.secret_fields():
+                self.add(
+                    path,
+                    _(
+                        "'{key}' is a secret: never write it in the campaign file; "
+                        "store it with `clickable accounts add {account}`"
+                    ).format(key=key, account=name),
+                    STRUCTURE,
+                    key=True,
+                )
+            elif key not in allowed:
+                common = [field for field in AccountSpec.model_fields if field not in ("network",)]
+                self.add(
+                    path,
+                    _("unknown key '{key}' in {where}: expected one of {known}").format(
+                        key=key,
+                        where=_dotted(("accounts", name)),
+                        known=", ".join(["network", *common, *allowed]),
+                    ),
+                    STRUCTURE,
+                    key=True,
+                )
+            elif key in choices:
+                self.check_choice(path, choices[key], value, rules)
+            elif not isinstance(value, str | bool | int):
+                self.add(
+                    path,
+                    _("{where} must be text, not {kind}").format(where=_dotted(path), kind=_type_name(value)),
+                    STRUCTURE,
                 )
 
     def check_capsules(self) -> None:
@@ -635,7 +701,7 @@ class _Checker:
 
     def check_post(self, index: int, post: PostSpec) -> None:
         path: Path_ = ("posts", index)
-        known_accounts = [name for name in post.accounts if name in self.campaign.accounts]
+        known_accounts = [name for name in post.accounts if self.rules(name) is not None]
         for position, name in enumerate(post.accounts):
             if name not in self.campaign.accounts:
                 self.add(
@@ -664,24 +730,37 @@ class _Checker:
                 f"post '{post.id}': unknown capsule '{post.capsule}' (known: {known})",
                 REFERENCE,
             )
-        if "instagram" in networks and post.capsule is None:
-            account = next(
-                name for name in known_accounts if self.campaign.accounts[name].network == "instagram"
-            )
-            self.add(
-                (*path, "accounts", post.accounts.index(account)),
-                f"post '{post.id}': Instagram publishes Reels, not text: add a capsule to this post "
-                f"or remove account '{account}'",
-                REFERENCE,
-            )
+        for network in sorted(networks):
+            why = self.networks[network].video_required
+            if why and post.capsule is None:
+                account = next(
+                    name for name in known_accounts if self.campaign.accounts[name].network == network
+                )
+                self.add(
+                    (*path, "accounts", post.accounts.index(account)),
+                    _(
+                        "post '{post}': {why}, not text: add a capsule to this post or remove account '{account}'"
+                    ).format(post=post.id, why=_(why), account=account),
+                    REFERENCE,
+                )
         for network in post.variants or {}:
-            if network not in networks:
+            if network not in self.networks:
+                self.add(
+                    (*path, "variants", network),
+                    _("post '{post}': unknown network '{network}' in variants: expected {known}").format(
+                        post=post.id, network=network, known=one_of(list(self.networks), quote=True)
+                    ),
+                    STRUCTURE,
+                    key=True,
+                )
+            elif network not in networks:
                 self.add(
                     (*path, "variants", network),
                     f"post '{post.id}': variant for {network} but none of its accounts is on {network}",
                     REFERENCE,
                     key=True,
                 )
+        self.check_post_choices(path, post, known_accounts, networks)
         if self.campaign.approval.two_person and not (post.author or self.campaign.campaign.author):
             self.add(
                 path,
@@ -692,6 +771,98 @@ class _Checker:
         if post.at is not None:
             self.check_time((*path, "at"), post, territories)
         self.check_texts(path, post, known_accounts)
+
+    def check_choice(self, path: Path_, choice: ChoiceRules, value: object, rules: NetworkRules) -> None:
+        """One value of a choice a network requires (``path`` points at it)."""
+        if choice.boolean:
+            if not isinstance(value, bool):
+                self.add(
+                    path,
+                    _("{where} must be true or false, not {value}").format(where=_dotted(path), value=repr(value)),
+                    STRUCTURE,
+                )
+            return
+        if not isinstance(value, str) or (choice.options and value not in choice.options):
+            self.add(
+                path,
+                _("{where} is {value}, {network} takes {known}").format(
+                    where=_dotted(path),
+                    value=repr(value),
+                    network=rules.label,
+                    known=one_of(list(choice.options), quote=True),
+                ),
+                STRUCTURE,
+            )
+
+    def check_post_choices(
+        self, path: Path_, post: PostSpec, accounts: list[str], networks: set[str]
+    ) -> None:
+        """Every choice the post's networks require is made, for the post or once for the account."""
+        given = post.choices or {}
+        for network, values in given.items():
+            where: Path_ = (*path, "choices", network)
+            rules = self.networks.get(network)
+            if rules is None:
+                self.add(
+                    where,
+                    _("post '{post}': unknown network '{network}' in choices: expected {known}").format(
+                        post=post.id, network=network, known=one_of(list(self.networks), quote=True)
+                    ),
+                    STRUCTURE,
+                    key=True,
+                )
+                continue
+            if network not in networks:
+                self.add(
+                    where,
+                    _("post '{post}': choices for {network} but none of its accounts is on {network}").format(
+                        post=post.id, network=network
+                    ),
+                    REFERENCE,
+                    key=True,
+                )
+            choices = {choice.name: choice for choice in rules.choices}
+            for key, value in values.items():
+                if key in choices:
+                    self.check_choice((*where, key), choices[key], value, rules)
+                else:
+                    self.add(
+                        (*where, key),
+                        _("unknown choice '{key}' for {network}: expected {known}").format(
+                            key=key,
+                            network=rules.label,
+                            known=one_of(list(choices)) or _("none (it takes no choices)"),
+                        ),
+                        STRUCTURE,
+                        key=True,
+                    )
+        reported: set[tuple[str, str]] = set()
+        for name in accounts:
+            account = self.campaign.accounts[name]
+            rules = self.networks[account.network]
+            for choice in rules.choices:
+                made = given.get(account.network, {}).get(choice.name)
+                if made is None:
+                    made = account.network_settings().get(choice.name)
+                if made is not None or (account.network, choice.name) in reported:
+                    continue
+                reported.add((account.network, choice.name))
+                options = _("true or false") if choice.boolean else one_of(list(choice.options), quote=True)
+                self.add(
+                    (*path, "accounts", post.accounts.index(name)),
+                    _(
+                        "post '{post}' on {network}: choose {choice} ({options}): add "
+                        "'choices: {{{name}: {{{choice}: …}}}}' to the post, or '{choice}: …' to account '{account}'"
+                    ).format(
+                        post=post.id,
+                        network=rules.label,
+                        choice=choice.name,
+                        options=options,
+                        name=account.network,
+                        account=name,
+                    ),
+                    REFERENCE,
+                )
 
     def check_time(self, path: Path_, post: PostSpec, territories: list[str]) -> None:
         assert post.at is not None
@@ -736,6 +907,7 @@ class _Checker:
         reported: set[str] = set()
         for name in accounts:
             network = self.campaign.accounts[name].network
+            rules = self.networks[network]
             template = variant_template(post, network)
             text_path: Path_ = (
                 (*path, "variants", network, "text")
@@ -745,7 +917,7 @@ class _Checker:
             if post.link is False and LINK_PLACEHOLDER in template:
                 self.add(text_path, f"post '{post.id}': text has {LINK_PLACEHOLDER} but link is false", TEXT)
             text = render_text(template, link if post_wants_link(post, template) else None, append_link=True)
-            length: TextLength = measure(network, text)
+            length: TextLength = rules.measure_text(text)
             self.report.variants.append(
                 VariantReport(post.id, name, network, length.length, length.limit, length.ok)
             )
@@ -754,4 +926,4 @@ class _Checker:
                 self.add(text_path, f"post '{post.id}' on {network}: {length.reason}", TEXT)
 
 
-__all__ = ["NETWORKS", "CheckReport", "VariantReport", "check_file", "target_problems"]
+__all__ = ["CheckReport", "VariantReport", "check_file", "target_problems"]

@@ -72,7 +72,7 @@ def check_command(ctx: typer.Context, file: FileArgument = None, as_json: JsonOp
 
     app_state = state(ctx)
     path = _campaign_file(app_state, file)
-    report = check_file(path, now=app_state.now())
+    report = check_file(path, networks=app_state.networks, now=app_state.now())
     if as_json:
         print_json(report.as_dict())
     else:
@@ -99,7 +99,7 @@ def load_command(ctx: typer.Context, file: FileArgument = None, as_json: JsonOpt
 
     app_state = state(ctx)
     path = _campaign_file(app_state, file)
-    report = check_file(path, now=app_state.now())
+    report = check_file(path, networks=app_state.networks, now=app_state.now())
     if not report.ok or report.campaign is None:
         raise CampaignFileError(report.problems)
     lines = {
@@ -247,7 +247,7 @@ def post_show_command(
     with app_state.database().session() as session:
         campaign = get_campaign(session, campaign_id)
         post = get_post(session, campaign.id, post_id)
-        rendered = render_post(session, campaign, post)
+        rendered = render_post(session, campaign, post, networks=app_state.networks)
         approvals = [item for item in list_posts(session, campaign.id) if item.key == post.key]
     approval = approvals[0] if approvals else None
     if as_json:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from campaign.db import Database
+    from campaign.rules import Networks
     from campaign.settings import Settings
 
 
@@ -27,10 +28,13 @@ class AppState:
     import neither pydantic-settings, nor Rich, nor SQLAlchemy.
     """
 
-    def __init__(self, settings: Settings | None = None, *, home: Path | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, *, home: Path | None = None, networks: Networks | None = None
+    ) -> None:
         if settings is not None:
             self.settings = settings
         self._home = home
+        self._networks = networks
         self.secrets: SecretRegistry = SECRETS  # the process's one registry (campaign.logs)
         self._database: Database | None = None
 
@@ -43,6 +47,13 @@ class AppState:
             if self._home is not None
             else Settings.from_environment()
         )
+
+    @property
+    def networks(self) -> Networks:
+        """The registered networks (the root cli.py passes networks' registry, read on first use)."""
+        if self._networks is None:
+            raise RuntimeError("the root cli.py gives AppState the registered networks")
+        return self._networks
 
     @cached_property
     def console(self) -> Console:

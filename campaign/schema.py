@@ -1,4 +1,8 @@
-"""The shape of campaign.yaml, as pydantic models (structure only; meaning is checked in checks.py)."""
+"""The shape of campaign.yaml, as pydantic models (structure only; meaning is checked in checks.py).
+
+Networks are not named here: an account's ``network`` and its network's own settings are checked
+against the registered networks' rules in checks.py.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Network = Literal["x", "facebook", "instagram"]
-NETWORKS: tuple[str, ...] = ("x", "facebook", "instagram")
+ChoiceValue = str | bool
 MINUTES_PER_WEEK = 7 * 24 * 60
 
 
@@ -38,25 +41,31 @@ class TerritorySpec(_Strict):
 
 
 class ScheduleSpec(_Strict):
-    """When posts may go out: quiet hours, daily caps per network, catch-up after downtime."""
+    """When posts may go out: quiet hours, daily caps, catch-up after downtime.
+
+    ``caps`` overrides the networks' default daily caps (declared by each network's spec), cap by cap.
+    """
 
     quiet_hours: str = "22:00-07:00"
-    caps: dict[str, int] = Field(
-        default_factory=lambda: {"x": 100, "instagram": 50, "facebook": 50, "facebook_reels": 30}
-    )
+    caps: dict[str, int] = Field(default_factory=dict)
     # bounded to a week: planning adds them to instants, and a timedelta has a range
     catch_up_minutes: int = Field(default=60, ge=0, le=MINUTES_PER_WEEK)
     lead_minutes: int = Field(default=5, ge=0, le=MINUTES_PER_WEEK)
 
 
 class AccountSpec(_Strict):
-    network: Network
+    """An account; keys beyond these are its network's own settings (a Page id), checked in checks.py."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    network: str = Field(min_length=1)
     sandbox: bool = False
     handle: str | None = None
-    page_id: str | None = None
-    ig_user_id: str | None = None
     territories: list[str] | None = None
     slots: list[str] | None = None
+
+    def network_settings(self) -> dict[str, Any]:
+        """The keys of this account that its network declares (everything not common to all accounts)."""
+        return dict(self.model_extra or {})
 
 
 class CapsuleRef(_Strict):
@@ -95,7 +104,8 @@ class PostSpec(_Strict):
     capsule: str | None = None
     link: bool | None = None
     author: str | None = None
-    variants: dict[Network, VariantSpec] | None = None
+    variants: dict[str, VariantSpec] | None = None
+    choices: dict[str, dict[str, ChoiceValue]] | None = None  # network -> the decisions it requires
 
 
 class TargetSpec(_Strict):

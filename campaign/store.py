@@ -38,8 +38,9 @@ from campaign.models import (
     Territory,
     Variant,
 )
+from campaign.rules import Networks
 from campaign.schema import CampaignFile, PostSpec
-from campaign.texts import LINK_PLACEHOLDER, TextLength, measure, render_text
+from campaign.texts import LINK_PLACEHOLDER, TextLength, render_text
 
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read aloud and typed
 # Deliveries in these states hold the old text on a network, or may: the text can no longer change.
@@ -458,8 +459,10 @@ class RenderedVariant:
         }
 
 
-def render_post(session: Session, campaign: Campaign, post: Post) -> list[RenderedVariant]:
-    """Every (account, territory) text of ``post``, tracked link substituted, measured."""
+def render_post(
+    session: Session, campaign: Campaign, post: Post, *, networks: Networks
+) -> list[RenderedVariant]:
+    """Every (account, territory) text of ``post``, tracked link substituted, measured by its network."""
     variants = {row.network: row for row in session.exec(select(Variant).where(Variant.post_id == post.id))}
     accounts = {
         row.id: row for row in session.exec(select(Account).where(Account.campaign_id == campaign.id))
@@ -488,7 +491,7 @@ def render_post(session: Session, campaign: Campaign, post: Post) -> list[Render
                 link.code if wants else None,
                 url,
                 text,
-                measure(account.network, text),
+                networks[account.network].measure_text(text),
             )
         )
     result.sort(key=lambda item: (order[item.account], territory_order[item.territory]))

@@ -1,29 +1,12 @@
-"""Post texts as each network counts them: the tracked link placeholder, lengths and limits."""
+"""Post texts: the tracked link placeholder, rendering, and a measured length (networks count it)."""
 
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 
-with warnings.catch_warnings():
-    # twitter-text-parser 3.0, its latest release, reads its emoji table through pkg_resources:
-    # setuptools is a runtime dependency below 81 (recent releases no longer ship pkg_resources, and
-    # Python 3.12+ venvs have no setuptools), and its deprecation warning is not the user's concern.
-    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
-    from twitter_text import parse_tweet
-
 LINK_PLACEHOLDER = "{link}"
-X_WEIGHTED_LIMIT = 280
-FACEBOOK_TEXT_LIMIT = 63_206
-INSTAGRAM_CAPTION_LIMIT = 2_200
-INSTAGRAM_HASHTAG_LIMIT = 30
-LIMITS: dict[str, int] = {
-    "x": X_WEIGHTED_LIMIT,
-    "facebook": FACEBOOK_TEXT_LIMIT,
-    "instagram": INSTAGRAM_CAPTION_LIMIT,
-}
-# Instagram counts "#" followed by letters, digits or underscores, as in its own caption parser
+# "#" followed by letters, digits or underscores, as Instagram's own caption parser counts hashtags
 HASHTAG = re.compile(r"(?<![\w&])#\w+", re.UNICODE)
 
 
@@ -51,35 +34,3 @@ def render_text(template: str, link_url: str | None, *, append_link: bool) -> st
 
 def count_hashtags(text: str) -> int:
     return len(HASHTAG.findall(text))
-
-
-def measure(network: str, text: str) -> TextLength:
-    """Count ``text`` the way ``network`` does (X: twitter-text v3 weighted length)."""
-    if network == "x":
-        parsed = parse_tweet(text)
-        length = int(parsed.weightedLength)
-        reason = None
-        if not parsed.valid:
-            reason = (
-                "empty or invalid text"
-                if length <= X_WEIGHTED_LIMIT
-                else f"{length} weighted characters, X allows {X_WEIGHTED_LIMIT}"
-            )
-        return TextLength(network, length, X_WEIGHTED_LIMIT, bool(parsed.valid), reason)
-    limit = LIMITS[network]
-    length = len(text)
-    if not text.strip():
-        return TextLength(network, length, limit, False, "empty text")
-    if length > limit:
-        return TextLength(network, length, limit, False, f"{length} characters, {network} allows {limit}")
-    if network == "instagram":
-        hashtags = count_hashtags(text)
-        if hashtags > INSTAGRAM_HASHTAG_LIMIT:
-            return TextLength(
-                network,
-                length,
-                limit,
-                False,
-                f"{hashtags} hashtags, Instagram allows {INSTAGRAM_HASHTAG_LIMIT}",
-            )
-    return TextLength(network, length, limit, True)

@@ -25,24 +25,25 @@ from campaign.checks import check_file
 from campaign.db import Database
 from campaign.errors import ClickableError
 from campaign.example import write_example
+from campaign.i18n import _
 from campaign.models import Account, Delivery, DeliveryState, Link, Post, PostStatus
 from campaign.store import approve_post, get_campaign, load_campaign
 from capsules.check import check_script
 from capsules.render import render_capsule
 from capsules.store import capsule_link, record_render
+from engagement.collect import collect
 from engagement.landing import LandingSite
 from engagement.report import build_report
 from engagement.stats import aggregate, channel_totals, to_csv
 from networks.accounts import AccountRef, build_adapter
-from networks.collect import collect
 from networks.credentials import CredentialStore
 from networks.emulator.server import EmulatorServer
 from networks.emulator.server import start as start_emulator
+from networks.registry import registry
 from schedules.dispatch import Dispatcher
 from schedules.plan import plan
 from schedules.views import calendar_ics, delivery_rows
 
-DEMO_FORMATS = ["vertical", "x"]  # enough for every network of the example; the editor renders all four
 APPROVER = "Démo (relecture)"
 SPREAD_S = 5.0  # the whole plan, compressed into a few seconds
 Say = Callable[[str], None]
@@ -110,7 +111,8 @@ def run_demo(
         database = Database(f"sqlite:///{folder / 'clickable.db'}")
         database.ensure_schema()
         # the landing page must run before the links are printed in posts and on end cards
-        report = check_file(campaign_file)
+        networks = registry()
+        report = check_file(campaign_file, networks=networks)
         if report.campaign is None:
             raise ClickableError(f"the example campaign does not check: {report.problems[0]}")
         landing_site_campaign = report.campaign
@@ -119,7 +121,7 @@ def run_demo(
         campaign_file.write_text(
             text.replace('base_url: "http://127.0.0.1:9"', f'base_url: "{result.landing_url}"'), "utf-8"
         )
-        report = check_file(campaign_file)
+        report = check_file(campaign_file, networks=networks)
         assert report.campaign is not None
         now = datetime.now(UTC)
         with database.session() as session:
@@ -132,7 +134,11 @@ def run_demo(
                 now=now,
             )
 
-        say("2/7 Rendering the video capsules (vertical and X formats)")
+        # the format each network of the example prefers is enough (the editor renders all four)
+        formats = list(
+            dict.fromkeys(networks[account.network].media.formats[0] for account in report.campaign.accounts.values())
+        )
+        say(_("2/7 Rendering the video capsules ({formats} formats)").format(formats=", ".join(formats)))
         with database.session() as session:
             campaign = get_campaign(session, report.campaign.campaign.id)
         for key, spec in report.campaign.capsules.items():
@@ -142,7 +148,7 @@ def run_demo(
             with database.session() as session:
                 link = capsule_link(session, campaign, key, now=now)
             rendered = render_capsule(
-                checked.loaded, DEMO_FORMATS, font=checked.font, out_root=folder / "out", link_url=link
+                checked.loaded, formats, font=checked.font, out_root=folder / "out", link_url=link
             )
             outputs: dict[str, object] = {
                 item.format: {"hash": item.input_hash, "files": [file.as_dict() for file in item.files]}

@@ -44,7 +44,7 @@ def serve_command(
     from engagement.serving import uvicorn_options
 
     app_state = state(ctx)
-    report = check_file(app_state.settings.campaign_file(), now=app_state.now())
+    report = check_file(app_state.settings.campaign_file(), networks=app_state.networks, now=app_state.now())
     if report.campaign is None:
         raise CampaignFileError(report.problems)
     database = app_state.database()
@@ -98,9 +98,9 @@ def collect_command(
     ] = False,
 ) -> None:
     """Store a metric snapshot for published deliveries (history is never overwritten)."""
+    from engagement.collect import collect
     from networks.accounts import AccountRef, build_adapter
     from networks.base import Adapter
-    from networks.collect import collect
     from networks.credentials import CredentialStore
 
     app_state = state(ctx)
@@ -231,7 +231,7 @@ def _campaign_targets(app_state: AppState) -> tuple[dict[str, TargetSpec], dict[
     """The targets and the channel names of the workspace's campaign file (its targets must check)."""
     from campaign.checks import check_file, target_problems
 
-    report = check_file(app_state.settings.campaign_file(), now=app_state.now())
+    report = check_file(app_state.settings.campaign_file(), networks=app_state.networks, now=app_state.now())
     problems = target_problems(report)
     if report.campaign is None or problems:
         raise CampaignFileError(problems)
@@ -302,7 +302,7 @@ def report_command(
     app_state = state(ctx)
     period = Period.parse(since, until, utc=utc)
     target = out or Path("report.pdf" if pdf else "report.html")
-    checked = check_file(app_state.settings.campaign_file(), now=app_state.now())
+    checked = check_file(app_state.settings.campaign_file(), networks=app_state.networks, now=app_state.now())
     names = (
         {key: channel.name for key, channel in checked.campaign.landing.channels.items()}
         if checked.campaign

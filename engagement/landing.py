@@ -503,9 +503,10 @@ def app_from_environment(*, server_headers: bool = False) -> ASGIApp:
     from campaign.checks import check_file
     from campaign.errors import CampaignFileError
     from campaign.settings import Settings
+    from networks.registry import registry
 
     settings = Settings()
-    report = check_file(settings.campaign_file())
+    report = check_file(settings.campaign_file(), networks=registry())
     if report.campaign is None:
         raise CampaignFileError(report.problems)
     database = Database(settings.resolved_database_url())

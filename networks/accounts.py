@@ -9,15 +9,19 @@ import requests
 from pydantic import SecretStr
 
 from campaign.errors import ClickableError
+from campaign.i18n import _
 from campaign.logs import SecretRegistry
-from networks.base import Adapter, adapter_factory
+from networks.base import Adapter
 from networks.credentials import Credentials, CredentialStore, MissingCredentials
 
 
 class EmulatorUnreachable(ClickableError, ConnectionError):
     def __init__(self, url: str) -> None:
         super().__init__(
-            f"the network emulator does not answer at {url}: start it with `clickable emulator serve` or set CLICKABLE_EMULATOR_URL"
+            _(
+                "the network emulator does not answer at {url}: start it with `clickable emulator serve` "
+                "or set CLICKABLE_EMULATOR_URL"
+            ).format(url=url)
         )
 
 
@@ -54,12 +58,14 @@ def load_credentials(
         if account.sandbox
         else store.load(account.name, account.network)
     )
+    spec = store.networks[account.network]
     if credentials is None:
-        raise MissingCredentials(account.name, account.network)
+        raise MissingCredentials(account.name, account.network, spec.required_fields()[0])
+    # identifiers written under the account in campaign.yaml (a Page id) win over the stored ones
     overrides = {
-        key: SecretStr(str(account.settings[key]))
-        for key in ("page_id", "ig_user_id")
-        if account.settings.get(key) and not account.sandbox
+        item.name: SecretStr(str(account.settings[item.name]))
+        for item in spec.credentials
+        if item.account_setting and account.settings.get(item.name) and not account.sandbox
     }
     if overrides:
         credentials = Credentials(
@@ -82,7 +88,10 @@ def build_adapter(
     registry: SecretRegistry | None = None,
     **options: Any,
 ) -> Adapter:
-    """The adapter for ``account``: sandbox accounts publish to the emulator, others to the network."""
+    """The adapter for ``account``: sandbox accounts publish to the emulator, others to the network.
+
+    The network's adapter is imported here, the first time an account of that network is used.
+    """
     credentials = load_credentials(account, store=store, emulator_url=emulator_url, registry=registry)
-    factory = adapter_factory(account.network)
+    factory = store.networks.adapter_class(account.network)
     return factory(credentials, emulator_url=emulator_url if account.sandbox else None, **options)

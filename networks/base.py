@@ -1,4 +1,9 @@
-"""The adapter interface every network implements, its error classes and its registry."""
+"""The adapter interface every network implements, and its error classes.
+
+An adapter publishes in stages (upload the media → create the post once → poll → finalize), reads
+metrics and finds a published post by its content fingerprint. It returns readings; it writes nothing
+to the database. What the network allows (text, media, metrics) comes from its spec.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack
 
+from campaign.i18n import _
 from campaign.logs import redact
-from campaign.texts import TextLength, measure
+from campaign.texts import TextLength
+from networks.spec import NetworkSpec
 
 if TYPE_CHECKING:
     from networks.credentials import Credentials
+    from networks.media import VideoInfo
 
 # Normalised metric names, the same for every network (raw names are kept beside them).
 NORMALISED_METRICS = (
@@ -136,7 +144,7 @@ class Content:
     link: str | None = None
     title: str | None = None
     captions: Path | None = None
-    vertical: bool = True  # a 9:16 video: Reels where the network has them
+    vertical: bool | None = None  # a 9:16 video (Reels where the network has them); None: read from the file
 
     @property
     def fingerprint(self) -> str:
@@ -188,7 +196,7 @@ class AdapterOptions(TypedDict, total=False):
 class Adapter(ABC):
     """One social network. Publishing is staged so that only ``create`` is not safe to repeat."""
 
-    network: ClassVar[str]
+    spec: ClassVar[NetworkSpec]
 
     def __init__(self, credentials: Credentials, **options: Unpack[AdapterOptions]) -> None:
         self.credentials = credentials
@@ -196,17 +204,63 @@ class Adapter(ABC):
         self.timeout = options.get("timeout", REQUEST_TIMEOUT_S)
         self.sleep = options.get("sleep", time.sleep)
         self.clock = options.get("clock", time.time)
+        # object kind -> raw name -> normalised name: a copy, so that a name can be retired for this adapter
+        self.metric_names: dict[str, dict[str, str]] = {
+            kind: dict(names) for kind, names in self.spec.metrics.names.items()
+        }
+
+    @property
+    def network(self) -> str:
+        return self.spec.name
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.credentials!r})"  # the credentials' repr shows no secret
 
-    @abstractmethod
     def validate(self, content: Content) -> TextLength:
-        """Check the content against the network's limits before anything is sent."""
+        """Check the text (and the presence of a video) against the network's spec before anything is sent."""
+        length = self.spec.measure_text(content.text)
+        if content.video is None and self.spec.media.video_required:
+            return TextLength(self.network, length.length, length.limit, False, self.video_required_reason())
+        return length
+
+    def video_required_reason(self) -> str:
+        why = self.spec.media.video_required or ""
+        return _("{why}: a video is required").format(why=_(why))
+
+    def upload_media(self, content: Content, handle: MediaHandle | None = None) -> MediaHandle | None:
+        """Upload the video (idempotent, resumable from ``handle``); None when there is no video.
+
+        A video outside the network's documented limits is refused here, before a byte is sent.
+        """
+        if content.video is None:
+            if self.spec.media.video_required:
+                raise Rejected(self.network, self.video_required_reason())
+            return None
+        video = self.check_video(content)
+        return self.upload_video(content, video, handle)
+
+    def video_kind(self, content: Content, video: VideoInfo | None) -> str | None:
+        """Which of the spec's video kinds this post is (None: the first); Facebook tells Reels apart."""
+        return None
+
+    def check_video(self, content: Content) -> VideoInfo | None:
+        """The video measured, or Rejected when the network's rules for its kind refuse it."""
+        from networks.media import probe, video_problem
+
+        assert content.video is not None
+        path = Path(content.video)
+        video = probe(path)
+        rules = self.spec.media.video(self.video_kind(content, video))
+        problem = video_problem(rules, video, path.stat().st_size)
+        if problem is not None:
+            raise Rejected(self.network, problem)
+        return video
 
     @abstractmethod
-    def upload_media(self, content: Content, handle: MediaHandle | None = None) -> MediaHandle | None:
-        """Upload the video (idempotent, resumable from ``handle``); None when there is no video."""
+    def upload_video(
+        self, content: Content, video: VideoInfo | None, handle: MediaHandle | None
+    ) -> MediaHandle:
+        """Upload ``content.video`` (already checked), resuming from ``handle`` when given."""
 
     @abstractmethod
     def create(self, content: Content, media: MediaHandle | None) -> Published:
@@ -237,33 +291,3 @@ class Adapter(ABC):
         media = self.upload_media(content)
         published = self.create(content, media)
         return self.finalize(self.poll(published))
-
-
-def validate_text(network: str, content: Content) -> TextLength:
-    return measure(network, content.text)
-
-
-AdapterFactory = Callable[..., Adapter]
-_REGISTRY: dict[str, AdapterFactory] = {}
-
-
-def register(name: str) -> Callable[[AdapterFactory], AdapterFactory]:
-    def decorator(factory: AdapterFactory) -> AdapterFactory:
-        _REGISTRY[name] = factory
-        return factory
-
-    return decorator
-
-
-def adapter_factory(network: str) -> AdapterFactory:
-    """The adapter class for ``network`` (x, facebook, instagram)."""
-    import networks.facebook
-    import networks.instagram
-    import networks.x  # noqa: F401  (each module registers itself)
-
-    try:
-        return _REGISTRY[network]
-    except KeyError:
-        raise KeyError(
-            f"no adapter for network '{network}' (known: {', '.join(sorted(_REGISTRY))})"
-        ) from None

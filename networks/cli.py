@@ -35,7 +35,7 @@ class UnknownAccount(ClickableError, LookupError):
 def _campaign(app_state: AppState) -> CampaignFile:
     from campaign.checks import check_file
 
-    report = check_file(app_state.settings.campaign_file(), now=app_state.now())
+    report = check_file(app_state.settings.campaign_file(), networks=app_state.networks, now=app_state.now())
     if report.campaign is None:
         raise CampaignFileError(report.problems)
     return report.campaign
@@ -67,8 +67,6 @@ def add_command(
     ] = None,
 ) -> None:
     """Store an account's credentials (prompted, hidden) in the OS keyring or a mode-600 file."""
-    from networks.credentials import FIELDS, PUBLIC_FIELDS
-
     app_state = state(ctx)
     account = account_ref(_campaign(app_state), name)
     expires_at = None
@@ -79,14 +77,17 @@ def add_command(
             raise ClickableError(f"--expires {expires!r} is not a date: write it as YYYY-MM-DD") from None
     store = credential_store(app_state)
     store.ensure_can_save()  # before the secrets are typed: a refusal then costs nothing
+    spec = store.networks[account.network]
     values = {}
-    for field_name in FIELDS[account.network]:
-        label = field_name.replace("_", " ")
-        value = typer.prompt(label, hide_input=field_name not in PUBLIC_FIELDS).strip()
+    for credential in spec.credentials:
+        if not credential.required:
+            continue  # optional fields come from the environment or the credentials file
+        label = credential.name.replace("_", " ")
+        value = typer.prompt(label, hide_input=credential.secret).strip()
         if not value:
             raise ClickableError(f"{label} cannot be empty: nothing was stored")
-        values[field_name] = value
-    app_state.secrets.add(*[value for key, value in values.items() if key not in PUBLIC_FIELDS])
+        values[credential.name] = value
+    app_state.secrets.add(*[value for key, value in values.items() if key in spec.secret_fields()])
     where = store.save(name, account.network, values, expires_at)
     _record_expiry(app_state, name, expires_at)
     app_state.console.print(

@@ -23,24 +23,20 @@ from networks.credentials_file import (
     parse_expiry,
     read_credentials_file,
 )
+from networks.registry import Registry, registry
 
 CREDENTIALS_FILE = ".clickable-credentials.json"
 KEYRING_SERVICE = "clickable"
-FIELDS: dict[str, tuple[str, ...]] = {
-    "x": ("consumer_key", "consumer_secret", "access_token", "access_token_secret"),
-    "facebook": ("page_id", "page_token"),
-    "instagram": ("ig_user_id", "token"),
-}
-# identifiers that are not secret, shown as they are
-PUBLIC_FIELDS = {"page_id", "ig_user_id", "app_id"}
 
 
 class MissingCredentials(ClickableError, LookupError):
-    def __init__(self, account: str, network: str) -> None:
-        variable = env_prefix(account)
+    def __init__(self, account: str, network: str, first_field: str) -> None:
+        variable = env_prefix(account) + first_field.upper()
         super().__init__(
-            f"no credentials for account '{account}': run `clickable accounts add {account}` "
-            f"or set {variable}{FIELDS[network][0].upper()} (and the other {network} fields)"
+            _(
+                "no credentials for account '{account}': run `clickable accounts add {account}` "
+                "or set {variable} (and the other {network} fields)"
+            ).format(account=account, variable=variable, network=network)
         )
 
 
@@ -75,12 +71,20 @@ class Credentials:
     def get(self, name: str) -> str:
         return self.values[name].get_secret_value()
 
+    @property
+    def public_fields(self) -> frozenset[str]:
+        """Identifiers the network's spec declares not secret (shown as they are); all others are masked."""
+        networks = registry()
+        return networks[self.network].public_fields() if self.network in networks else frozenset()
+
     def secrets(self) -> list[str]:
-        return [value.get_secret_value() for key, value in self.values.items() if key not in PUBLIC_FIELDS]
+        public = self.public_fields
+        return [value.get_secret_value() for key, value in self.values.items() if key not in public]
 
     def __repr__(self) -> str:
+        public = self.public_fields
         shown = {
-            key: (value.get_secret_value() if key in PUBLIC_FIELDS else "**********")
+            key: (value.get_secret_value() if key in public else "**********")
             for key, value in self.values.items()
         }
         return f"Credentials(account={self.account!r}, network={self.network!r}, values={shown}, source={self.source!r})"
@@ -95,25 +99,31 @@ class CredentialStore:
     workspace: Path
     use_keyring: bool = True
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    networks: Registry = field(default_factory=registry)
 
     @property
     def file(self) -> Path:
         return self.workspace / CREDENTIALS_FILE
 
     def load(self, account: str, network: str) -> Credentials | None:
-        names = FIELDS[network]
+        """The account's credentials (every required field of its network's spec), or None."""
+        spec = self.networks[network]
+        required, names = spec.required_fields(), spec.credential_names()
         prefix = env_prefix(account)
         from_env = {name: self.environ.get(prefix + name.upper()) for name in names}
-        if all(from_env.values()):
+        if all(from_env[name] for name in required):
             return Credentials(
-                account, network, {k: SecretStr(str(v)) for k, v in from_env.items()}, "environment"
+                account,
+                network,
+                {key: SecretStr(str(value)) for key, value in from_env.items() if value},
+                "environment",
             )
         stored = self._keyring_get(account) if self._keyring_works() else None
         source = "keyring"
         if stored is None:
             stored = self._read_file().get(account)
             source = "file"
-        if stored is None or not all(stored.get(name) for name in names):
+        if stored is None or not all(stored.get(name) for name in required):
             return None
         expires = (
             parse_expiry(stored[EXPIRES_AT], str(self.file) if source == "file" else _keyring_entry(account), account)
@@ -121,7 +131,11 @@ class CredentialStore:
             else None
         )
         return Credentials(
-            account, network, {name: SecretStr(stored[name]) for name in names}, source, expires
+            account,
+            network,
+            {name: SecretStr(stored[name]) for name in names if stored.get(name)},
+            source,
+            expires,
         )
 
     def save(self, account: str, network: str, values: dict[str, str], expires_at: datetime | None) -> str:

@@ -10,16 +10,6 @@ from requests.adapters import HTTPAdapter
 
 from networks.base import REQUEST_TIMEOUT_S
 
-REAL_HOSTS = (
-    "api.twitter.com",
-    "api.x.com",
-    "upload.twitter.com",
-    "graph.facebook.com",
-    "graph-video.facebook.com",
-    "rupload.facebook.com",
-    "graph.instagram.com",
-)
-
 
 class TimeoutAdapter(HTTPAdapter):
     """Every request gets a timeout (tweepy.Client sends none: a hung server would hang a worker)."""
@@ -52,10 +42,13 @@ class LoopbackAdapter(TimeoutAdapter):
 def prepare_session(
     session: requests.Session, *, emulator_url: str | None, timeout: float = REQUEST_TIMEOUT_S
 ) -> requests.Session:
-    """Mount the timeout adapter, or the loopback adapter when the account is a sandbox."""
+    """Mount the timeout adapter, or the loopback adapter when the account is a sandbox.
+
+    Every https address goes through it, whatever the host: a network with instances (each account on
+    its own host) needs no host list, and a sandbox session never reaches a real network.
+    """
     adapter: HTTPAdapter = LoopbackAdapter(emulator_url, timeout) if emulator_url else TimeoutAdapter(timeout)
-    for host in REAL_HOSTS:
-        session.mount(f"https://{host}/", adapter)
+    session.mount("https://", adapter)
     if emulator_url:
         session.trust_env = False  # no proxy or CA bundle from the environment on the loopback route
     return session

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from campaign.db import Database
 from campaign.i18n import _
 from campaign.models import Account, Worker
-from networks.collect import collect
+from engagement.collect import collect
 from schedules.dispatch import Dispatcher, DispatchSummary, utcnow
 from schedules.states import recover_orphaned, recover_stale
 

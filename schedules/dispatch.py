@@ -43,10 +43,10 @@ from networks.base import (
     Unconfirmed,
     certainly_not_sent,
 )
+from networks.registry import Registry, registry
 from schedules.states import STAGE_CREATE, claim_due, release, transition
 
 log = logging.getLogger("clickable.dispatch")
-VIDEO_FORMAT = {"x": "x", "instagram": "vertical", "facebook": "vertical"}
 BACKOFF_BASE_S = 60.0
 BACKOFF_MAX_S = 1800.0
 MAX_ATTEMPTS = 5
@@ -105,8 +105,10 @@ class Dispatcher:
         backoff_base_s: float = BACKOFF_BASE_S,
         max_attempts: int = MAX_ATTEMPTS,
         rng: random.Random | None = None,
+        networks: Registry | None = None,
     ) -> None:
         self.database = database
+        self.networks = networks if networks is not None else registry()
         self.adapters = adapters
         self.worker = worker
         self.clock = clock
@@ -282,14 +284,14 @@ class Dispatcher:
             ref = AccountRef(account.name, account.network, account.sandbox, dict(account.settings or {}))
             video = captions = None
             problem = None
-            vertical = True
             if post.capsule_key:
                 key = (post.campaign_id, post.capsule_key)
                 if key not in capsules:
                     capsules[key] = session.exec(
                         select(Capsule).where(Capsule.campaign_id == key[0], Capsule.key == key[1])
                     ).first()
-                video, captions, vertical = _rendered(capsules[key], account.network)
+                formats = self.networks[account.network].media.formats if account.network in self.networks else ()
+                video, captions = _rendered(capsules[key], formats)
                 if video is None:
                     problem = (
                         f"capsule '{post.capsule_key}' is not rendered: run `clickable capsule render` on its script, "
@@ -303,7 +305,6 @@ class Dispatcher:
                 link=url if url and url in text else None,
                 title=post.key,
                 captions=captions,
-                vertical=vertical,
             )
             jobs[delivery.id] = Job(
                 delivery.id, ref, content, delivery.stage, delivery.attempts, problem, territory or ""
@@ -677,12 +678,15 @@ class Dispatcher:
             session.commit()
 
 
-def _rendered(capsule: Capsule | None, network: str) -> tuple[Path | None, Path | None, bool]:
-    """The rendered video (and captions) of a capsule for a network: x.mp4 for X, vertical.mp4 for Reels."""
+def _rendered(capsule: Capsule | None, formats: tuple[str, ...]) -> tuple[Path | None, Path | None]:
+    """The rendered video (and captions) of a capsule in the first of ``formats`` that was rendered.
+
+    ``formats`` is the network's preference (its spec); the adapter reads the video's shape itself.
+    """
     if capsule is None:
-        return None, None, True
+        return None, None
     outputs = capsule.outputs or {}
-    for name in (VIDEO_FORMAT[network], "vertical", "square", "landscape"):
+    for name in formats:
         files = (outputs.get(name) or {}).get("files") or []
         video = next(
             (
@@ -694,5 +698,5 @@ def _rendered(capsule: Capsule | None, network: str) -> tuple[Path | None, Path 
         )
         if video is not None:
             captions = next((Path(item["path"]) for item in files if item.get("kind") == "srt"), None)
-            return video, captions, name in ("vertical", "x")
-    return None, None, True
+            return video, captions
+    return None, None

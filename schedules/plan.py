@@ -34,6 +34,7 @@ from campaign.slots import (
 from campaign.store import render_post
 from campaign.timezones import format_local, parse_local
 from networks.base import fingerprint
+from networks.registry import Registry, registry
 
 CAP_WINDOW = timedelta(hours=24)
 SLOT_SEARCH_DAYS = 120
@@ -79,15 +80,21 @@ class PlanReport:
         }
 
 
-def cap_key(network: str, has_video: bool) -> str:
-    """The daily cap that applies: Facebook Reels have their own (30 a day), the others one per network."""
-    return "facebook_reels" if network == "facebook" and has_video else network
+def cap_key(networks: Registry, network: str, has_video: bool) -> str:
+    """The daily cap that applies, as the network's spec says (video posts may have their own)."""
+    return networks[network].cap_key(has_video) if network in networks else network
+
+
+def daily_caps(networks: Registry, schedule: ScheduleSpec) -> dict[str, int]:
+    """The networks' default daily caps, with the campaign file's ``schedule.caps`` over them."""
+    defaults = {key: value for spec in networks.values() for key, value in spec.caps.items()}
+    return {**defaults, **schedule.caps}
 
 
 class _Calendar:
     """What is already planned: busy slots per (account, territory), and dues per (account, cap)."""
 
-    def __init__(self, session: Session, campaign: Campaign) -> None:
+    def __init__(self, session: Session, campaign: Campaign, networks: Registry) -> None:
         self.busy: dict[tuple[int, int], set[datetime]] = defaultdict(set)
         self.dues: dict[tuple[int, str], list[datetime]] = defaultdict(list)
         rows = session.exec(
@@ -101,7 +108,7 @@ class _Calendar:
                 self.add(
                     delivery.account_id,
                     delivery.territory_id,
-                    cap_key(variant.network, post.capsule_key is not None),
+                    cap_key(networks, variant.network, post.capsule_key is not None),
                     delivery.due_utc,
                 )
 
@@ -125,11 +132,14 @@ def plan(
     now: datetime,
     post_keys: list[str] | None = None,
     immediately: bool = False,
+    networks: Registry | None = None,
 ) -> PlanReport:
     """Create the deliveries of approved posts that have none yet; existing ones are left alone."""
+    networks = networks if networks is not None else registry()
     schedule = ScheduleSpec(**campaign.schedule) if campaign.schedule else ScheduleSpec()
+    caps = daily_caps(networks, schedule)
     default_quiet = parse_quiet_hours(schedule.quiet_hours)
-    calendar = _Calendar(session, campaign)
+    calendar = _Calendar(session, campaign, networks)
     report = PlanReport()
     accounts = {
         row.id: row for row in session.exec(select(Account).where(Account.campaign_id == campaign.id))
@@ -148,7 +158,7 @@ def plan(
         variants = {
             row.network: row for row in session.exec(select(Variant).where(Variant.post_id == post.id))
         }
-        texts = {(item.account, item.territory): item for item in render_post(session, campaign, post)}
+        texts = {(item.account, item.territory): item for item in render_post(session, campaign, post, networks=networks)}
         links = session.exec(select(Link).where(Link.post_id == post.id)).all()
         order = {name: index for index, name in enumerate(post.accounts)}
         territory_order = {key: index for index, key in enumerate(post.territories)}
@@ -177,8 +187,8 @@ def plan(
             if existing is not None:
                 report.already += 1
                 continue
-            cap = cap_key(account.network, post.capsule_key is not None)
-            limit = schedule.caps.get(cap)
+            cap = cap_key(networks, account.network, post.capsule_key is not None)
+            limit = caps.get(cap)
             quiet = parse_quiet_hours(territory.quiet_hours) if territory.quiet_hours else default_quiet
             if immediately:
                 placed: Resolved | None = Resolved(now, "published now on request")

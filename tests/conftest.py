@@ -112,11 +112,12 @@ def no_sleep(_seconds: float) -> None:
 
 
 def make_adapter(server: EmulatorServer, network: str, **options: object) -> Adapter:
-    from networks.base import adapter_factory
+    from networks.registry import registry
 
     options.setdefault("sleep", no_sleep)
     options.setdefault("timeout", 2.0)
-    return adapter_factory(network)(sandbox_credentials(server, network), emulator_url=server.url, **options)
+    adapter = registry().adapter_class(network)
+    return adapter(sandbox_credentials(server, network), emulator_url=server.url, **options)
 
 
 def inject(server: EmulatorServer, network: str, endpoint: str, **fault: object) -> None:
@@ -143,7 +144,7 @@ def requests_to(server: EmulatorServer, method: str, path_fragment: str) -> int:
 
 @pytest.fixture(scope="session")
 def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A small valid vertical MP4 (several upload chunks of 64 KiB) and a file that is not a video."""
+    """A small valid 9:16 MP4 at Reels' smallest size (several upload chunks of 64 KiB), and a file that is not a video."""
     from capsules.media import run_ffmpeg
 
     folder = tmp_path_factory.mktemp("videos")
@@ -154,7 +155,7 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "-f",
             "lavfi",
             "-i",
-            "testsrc=size=360x640:rate=30:duration=3",
+            "testsrc=size=540x960:rate=30:duration=3",
             "-f",
             "lavfi",
             "-i",

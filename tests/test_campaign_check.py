@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from campaign.checks import check_file
 from cli import app
+from networks.registry import registry
 
 MINIMAL = """\
 campaign:
@@ -73,7 +74,7 @@ def line_of(content: str, marker: str) -> int:
 
 
 def test_minimal_campaign_is_valid(tmp_path: Path) -> None:
-    report = check_file(write(tmp_path, MINIMAL))
+    report = check_file(write(tmp_path, MINIMAL), networks=registry())
     assert report.problems == []
     assert [(v.post, v.network) for v in report.variants] == [
         ("p1", "x"),
@@ -106,7 +107,7 @@ CASES = [
         "unknown network",
         "{network: x, sandbox",
         "{network: tiktok, sandbox",
-        "expected 'x', 'facebook' or 'instagram'",
+        "expected 'facebook', 'instagram' or 'x'",  # the registered networks, in name order
         "tiktok",
     ),
     (
@@ -278,7 +279,7 @@ def test_several_problems_are_reported_at_once_most_useful_first(tmp_path: Path)
         .replace('"Bonjour {link}"', '"' + "x" * 300 + '"')
     )
     path = write(tmp_path, content)
-    report = check_file(path)
+    report = check_file(path, networks=registry())
     messages = [problem.message for problem in report.problems]
     assert len(messages) == 3
     assert "unknown time zone" in messages[0] or "unknown account" in messages[0]
@@ -323,13 +324,13 @@ def test_not_utf8_and_missing_file(tmp_path: Path) -> None:
 def test_past_time_is_judged_against_now_in_each_territory(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL)
     # 18:30 in Nouméa (UTC+11) is 07:30 UTC; 18:30 in Paris (summer, UTC+2) is 16:30 UTC
-    assert check_file(path, now=datetime.fromisoformat("2099-06-01T07:29+00:00")).ok
-    late = check_file(path, now=datetime.fromisoformat("2099-06-01T07:31+00:00"))
+    assert check_file(path, networks=registry(), now=datetime.fromisoformat("2099-06-01T07:29+00:00")).ok
+    late = check_file(path, networks=registry(), now=datetime.fromisoformat("2099-06-01T07:31+00:00"))
     assert [problem.message for problem in late.problems] == [
         "post 'p1': 2099-06-01 18:30 Pacific/Noumea is in the past: choose a later time "
         "or remove 'at' to use the next free slot"
     ]
-    later = check_file(path, now=datetime.fromisoformat("2099-06-01T16:31+00:00"))
+    later = check_file(path, networks=registry(), now=datetime.fromisoformat("2099-06-01T16:31+00:00"))
     assert len(later.problems) == 2
 
 
@@ -417,7 +418,7 @@ def test_hidden_characters_in_post_texts_are_errors_with_code_point_and_column(
 ) -> None:
     content = MINIMAL.replace('"Bonjour {link}"', text, 1)
     path = write(tmp_path, content)
-    report = check_file(path)
+    report = check_file(path, networks=registry())
     matching = [problem for problem in report.problems if fragment in problem.message]
     assert matching, [problem.message for problem in report.problems]
     assert (matching[0].line, matching[0].column) == (line_of(content, text), column)
@@ -427,7 +428,7 @@ def test_hidden_characters_in_post_texts_are_errors_with_code_point_and_column(
 def test_hidden_characters_in_a_block_text_point_at_the_character(tmp_path: Path) -> None:
     content = MINIMAL.replace('text: "Bonjour {link}"', "text: |-\n      Bonjour\n      à tous\u200b {link}", 1)
     path = write(tmp_path, content)
-    problems = [problem for problem in check_file(path).problems if "U+200B" in problem.message]
+    problems = [problem for problem in check_file(path, networks=registry()).problems if "U+200B" in problem.message]
     assert len(problems) == 1
     assert "at line 2, column 7 of the text" in problems[0].message
     assert (problems[0].line, problems[0].column) == (line_of(content, "à tous"), 13)
@@ -435,13 +436,13 @@ def test_hidden_characters_in_a_block_text_point_at_the_character(tmp_path: Path
 
 def test_emoji_sequences_are_not_hidden_characters(tmp_path: Path) -> None:
     text = '"Famille 👨\u200d👩\u200d👧, drapeau 🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f, cœur ❤\ufe0f {link}"'
-    report = check_file(write(tmp_path, MINIMAL.replace('"Bonjour {link}"', text, 1)))
+    report = check_file(write(tmp_path, MINIMAL.replace('"Bonjour {link}"', text, 1)), networks=registry())
     assert report.ok, report.problems
 
 
 def test_hidden_characters_in_names_shown_on_the_landing_page(tmp_path: Path) -> None:
     content = MINIMAL.replace('tel-119: {name: "119"', 'tel-119: {name: "1\u202e19"', 1)
-    report = check_file(write(tmp_path, content))
+    report = check_file(write(tmp_path, content), networks=registry())
     assert any(
         "channel 'tel-119' name holds the bidirectional control U+202E" in problem.message
         for problem in report.problems

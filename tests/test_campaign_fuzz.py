@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from campaign.checks import check_file
 from campaign.yamlsource import parse_yaml
+from networks.registry import registry
 
 from .test_campaign_check import MINIMAL
 
@@ -46,7 +47,7 @@ FUZZ = settings(
 def test_random_documents_never_crash(tmp_path: Path, document: object) -> None:
     path = tmp_path / "campaign.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), "utf-8")
-    report = check_file(path)
+    report = check_file(path, networks=registry())
     assert report.ok is (not report.problems)
 
 
@@ -55,7 +56,7 @@ def test_random_documents_never_crash(tmp_path: Path, document: object) -> None:
 def test_random_text_never_crashes(tmp_path: Path, text: str) -> None:
     path = tmp_path / "campaign.yaml"
     path.write_text(text, "utf-8", errors="surrogatepass")
-    check_file(path)
+    check_file(path, networks=registry())
 
 
 @FUZZ
@@ -74,7 +75,7 @@ def test_mutated_campaign_never_crashes(tmp_path: Path, data: st.DataObject) -> 
     (tmp_path / "clip.yaml").write_text("capsule: {id: clip}\n", "utf-8")
     path = tmp_path / "campaign.yaml"
     path.write_text("\n".join(lines), "utf-8", errors="surrogatepass")
-    report = check_file(path)
+    report = check_file(path, networks=registry())
     assert all(problem.line >= 1 and problem.column >= 1 for problem in report.problems)
 
 
@@ -89,5 +90,5 @@ def test_alias_bomb_is_refused() -> None:
 def test_recursive_alias_does_not_hang(tmp_path: Path) -> None:
     path = tmp_path / "campaign.yaml"
     path.write_text("campaign: &c {id: x, name: *c}\n", "utf-8")
-    report = check_file(path)
+    report = check_file(path, networks=registry())
     assert not report.ok

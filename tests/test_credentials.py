@@ -61,7 +61,7 @@ def test_secrets_are_masked_in_repr_and_str() -> None:
     )
     for text in (repr(credentials), str(credentials), f"{credentials}", repr(credentials.values)):
         assert not any(secret in text for secret in SECRETS.values())
-    from networks.x import XAdapter
+    from networks.x.adapter import XAdapter
 
     assert not any(secret in repr(XAdapter(credentials)) for secret in SECRETS.values())
 

@@ -326,7 +326,7 @@ def test_calendar_file(env: Env, tmp_path: Path) -> None:
 
 def test_metrics_at_milestones_keep_their_history(env: Env) -> None:
     from campaign.models import MetricSnapshot
-    from networks.collect import collect
+    from engagement.collect import collect
 
     dispatcher = env.dispatcher()
     assert dispatcher.run_due().published == 8

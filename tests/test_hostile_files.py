@@ -15,6 +15,7 @@ from campaign import yamlsource
 from campaign.checks import check_file
 from campaign.yamlsource import MAX_FILE_BYTES, UnreadableFile, parse_yaml, read_bounded_text
 from cli import app
+from networks.registry import registry
 
 from .test_campaign_check import MINIMAL, write
 
@@ -69,7 +70,7 @@ def test_a_file_over_the_size_limit_is_refused_without_being_parsed(tmp_path: Pa
     path = tmp_path / "campaign.yaml"
     with path.open("wb") as stream:  # sparse: costs no disk
         stream.truncate(MAX_FILE_BYTES + 1)
-    report = check_file(path)
+    report = check_file(path, networks=registry())
     assert [problem.message for problem in report.problems] == [
         "the file is larger than 16 MB, the most this file may hold: check it is the right file"
     ]
@@ -107,7 +108,7 @@ def test_a_lone_surrogate_is_a_problem_not_a_crash() -> None:
 
 def test_a_control_character_in_the_file_names_its_code_point_and_position(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL.replace("name: Test", "name: Te\x07st"))
-    problems = check_file(path).problems
+    problems = check_file(path, networks=registry()).problems
     assert [(p.line, p.column, p.message) for p in problems] == [
         (3, 11, "character U+0007 is not allowed in YAML: remove it")
     ]

@@ -27,6 +27,7 @@ from cli import app
 from engagement.hours import opening
 from engagement.landing import NUMBER_IN_TEXT, LandingSite, digits_of, is_phone_number
 from engagement.links import LinksBusy, TrackedLinks
+from networks.registry import registry
 
 PAYLOADS = (Path(__file__).parent / "data" / "open-redirect-payloads.txt").read_text("utf-8").split("\n")
 BROWSER = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126 Mobile Safari/537.36"
@@ -36,7 +37,7 @@ BROWSER = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126 Mobile 
 def site(workspace: Path, database_url: str) -> Iterator[LandingSite]:
     env = {"CLICKABLE_HOME": str(workspace), "CLICKABLE_DATABASE_URL": database_url}
     assert CliRunner().invoke(app, ["campaign", "load"], env=env).exit_code == 0
-    report = check_file(workspace / "campaign.yaml")
+    report = check_file(workspace / "campaign.yaml", networks=registry())
     assert report.campaign is not None
     database = Database(database_url)
     landing = LandingSite(report.campaign, database)
@@ -194,7 +195,7 @@ def test_a_number_in_a_text_without_its_channel_is_reported(workspace: Path, tmp
 
     path = workspace / "campaign.yaml"
     path.write_text(path.read_text("utf-8").replace("Appelle le 17.", "Appelle le 17 (ou le 112)."), "utf-8")
-    report = check_file(path)
+    report = check_file(path, networks=registry())
     assert report.campaign is not None
     site = LandingSite(report.campaign, Database(f"sqlite:///{tmp_path / 'n.db'}"))
     assert {(item.territory, item.number) for item in site.unlinked_numbers()} == {

@@ -18,6 +18,7 @@ from campaign.checks import check_file
 from campaign.db import Database
 from cli import app
 from engagement.landing import NUMBER_IN_TEXT, LandingSite, digits_of, is_phone_number
+from networks.registry import registry
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -57,7 +58,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         .exit_code
         == 0
     )
-    report = check_file(folder / "campaign.yaml")
+    report = check_file(folder / "campaign.yaml", networks=registry())
     assert report.campaign is not None
     database = Database(url)
     site = LandingSite(report.campaign, database)

@@ -24,6 +24,7 @@ from cli import app
 from engagement import serving
 from engagement.landing import SECURITY_HEADERS, LandingSite
 from engagement.serving import uvicorn_options
+from networks.registry import registry
 
 WEBSOCKET = (
     b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -161,7 +162,7 @@ def test_every_answer_carries_the_security_headers(served: tuple[int, str]) -> N
 def site(workspace: Path, database_url: str) -> Iterator[LandingSite]:
     env = {"CLICKABLE_HOME": str(workspace), "CLICKABLE_DATABASE_URL": database_url}
     assert CliRunner().invoke(app, ["campaign", "load"], env=env).exit_code == 0
-    report = check_file(workspace / "campaign.yaml")
+    report = check_file(workspace / "campaign.yaml", networks=registry())
     assert report.campaign is not None
     database = Database(database_url)
     yield LandingSite(report.campaign, database, server_headers=True)

@@ -17,7 +17,7 @@ from networks.base import (
     Unconfirmed,
 )
 from networks.emulator.server import EmulatorServer
-from networks.facebook import FacebookAdapter
+from networks.facebook.adapter import FacebookAdapter
 
 from .conftest import inject, make_adapter, published, requests_to
 
@@ -96,8 +96,8 @@ def test_metrics_and_a_retired_metric(emulator: EmulatorServer, videos: dict[str
     post = adapter.publish(Content(text="Mesure"))
     reel = adapter.publish(Content(text="Mesure vidéo", video=videos["good"]))
     emulator.emulator.clock_offset += 6 * 3600
-    adapter.post_metrics = {
-        **adapter.post_metrics,
+    adapter.metric_names["post"] = {
+        **adapter.metric_names["post"],
         "post_impressions_unique": "impressions",
     }  # retired by Meta in 2025
     readings = {

@@ -18,7 +18,7 @@ from networks.base import (
     Unconfirmed,
 )
 from networks.emulator.server import EmulatorServer
-from networks.x import XAdapter
+from networks.x.adapter import XAdapter
 
 from .conftest import inject, make_adapter, no_sleep, published, requests_to, sandbox_credentials
 

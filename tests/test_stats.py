@@ -23,6 +23,7 @@ from campaign.models import ClickCounter, Delivery, Link, MetricSnapshot
 from cli import app
 from engagement.landing import LandingSite
 from networks.emulator.server import EmulatorServer
+from networks.registry import registry
 
 from .conftest import published
 
@@ -56,7 +57,7 @@ def run(workspace: Path, database_url: str, emulator: EmulatorServer) -> dict[st
 
 def visit(workspace: Path, database_url: str, count: int) -> dict[str, int]:
     """Visits and channel clicks through the real landing app; returns visits per territory."""
-    report = check_file(workspace / "campaign.yaml")
+    report = check_file(workspace / "campaign.yaml", networks=registry())
     database = Database(database_url)
     site = LandingSite(report.campaign, database)  # type: ignore[arg-type]
     per_territory: dict[str, int] = {}

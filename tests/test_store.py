@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from campaign.db import Database
 from campaign.models import Approval, Delivery, DeliveryState, Link, Post, Territory, Variant
+from networks.registry import registry
 
 from .conftest import Cli
 
@@ -227,7 +228,7 @@ def test_two_first_loads_at_once_on_a_new_database_both_succeed(cli: Cli, databa
     from campaign.store import LoadSummary, load_campaign
 
     path = cli.workspace / "campaign.yaml"
-    report = check_file(path)
+    report = check_file(path, networks=registry())
     assert report.campaign is not None
     first, second = Database(database_url), Database(database_url)
     first.ensure_schema()

@@ -9,8 +9,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from campaign.texts import count_hashtags, measure, render_text
+from campaign.texts import count_hashtags, render_text
 from cli import app
+from networks.registry import registry
 
 DATA = Path(__file__).parent / "data" / "twitter-text-weighted.yml"
 CASES = yaml.safe_load(DATA.read_text("utf-8"))["WeightedTweetsWithDiscountedEmojiCounterTest"]
@@ -63,4 +64,4 @@ def test_render_text(template: str, link: str | None, expected: str) -> None:
 
 def test_instagram_hashtags_are_counted() -> None:
     assert count_hashtags("#Clickable #Signaler et #3018, pas l'ancre html&#39;") == 3
-    assert not measure("instagram", " ".join(f"#t{i}" for i in range(31))).ok
+    assert not registry()["instagram"].measure_text(" ".join(f"#t{i}" for i in range(31))).ok

@@ -10,7 +10,6 @@ from typing import Any, Unpack
 import requests
 import tweepy
 
-from campaign.texts import TextLength
 from networks.base import (
     DEFAULT_BACKOFF_S,
     Adapter,
@@ -25,12 +24,12 @@ from networks.base import (
     Transient,
     Unconfirmed,
     fingerprint,
-    register,
-    validate_text,
 )
 from networks.credentials import Credentials
-from networks.metrics import metric_names, normalise
+from networks.media import VideoInfo
+from networks.spec import normalise
 from networks.transport import prepare_session
+from networks.x.spec import SPEC
 
 API = "https://api.twitter.com"  # the host tweepy.Client uses; api.x.com answers the same paths
 CHUNK_BYTES = 1024 * 1024
@@ -81,9 +80,8 @@ def classify(error: Exception, *, creating: bool, now: float) -> Exception:
     return error
 
 
-@register("x")
 class XAdapter(Adapter):
-    network = "x"
+    spec = SPEC
 
     def __init__(
         self, credentials: Credentials, *, chunk_bytes: int = CHUNK_BYTES, **options: Unpack[AdapterOptions]
@@ -104,10 +102,6 @@ class XAdapter(Adapter):
             credentials.get("access_token"),
             credentials.get("access_token_secret"),
         ).apply_auth()
-        self.metric_map: dict[str, str] = metric_names()["x"]
-
-    def validate(self, content: Content) -> TextLength:
-        return validate_text("x", content)
 
     # -- video upload (retry-safe) ---------------------------------------------------------------
 
@@ -132,9 +126,10 @@ class XAdapter(Adapter):
             raise Rejected("x", str(body.get("detail") or body.get("title") or response.status_code))
         return dict(body.get("data") or {})
 
-    def upload_media(self, content: Content, handle: MediaHandle | None = None) -> MediaHandle | None:
-        if content.video is None:
-            return None
+    def upload_video(
+        self, content: Content, video: VideoInfo | None, handle: MediaHandle | None
+    ) -> MediaHandle:
+        assert content.video is not None
         path = Path(content.video)
         size = path.stat().st_size
         base = f"{API}/2/media/upload"
@@ -212,7 +207,7 @@ class XAdapter(Adapter):
                 for group in ("public_metrics", "non_public_metrics"):
                     for name, value in (getattr(tweet, group, None) or {}).items():
                         raw[f"{group}.{name}"] = value
-                readings.append(MetricReading(str(tweet.id), normalise(self.metric_map, raw), raw))
+                readings.append(MetricReading(str(tweet.id), normalise(self.metric_names["post"], raw), raw))
             for problem in response.errors or []:
                 if problem.get("resource_id"):
                     readings.append(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Unpack
 
-from campaign.texts import TextLength
 from networks.base import (
     Adapter,
     AdapterOptions,
@@ -18,21 +17,19 @@ from networks.base import (
     Transient,
     Unconfirmed,
     fingerprint,
-    register,
-    validate_text,
 )
 from networks.credentials import Credentials
-from networks.facebook import metric_reading
-from networks.graph import GraphClient, GraphError
-from networks.metrics import metric_names
+from networks.graph.client import GraphClient, GraphError
+from networks.graph.insights import metric_reading
+from networks.instagram.spec import SPEC
+from networks.media import VideoInfo
 
 POLL_INTERVAL_S = 2.0
 CONTAINER_DEADLINE_S = 300.0
 
 
-@register("instagram")
 class InstagramAdapter(Adapter):
-    network = "instagram"
+    spec = SPEC
 
     def __init__(self, credentials: Credentials, **options: Unpack[AdapterOptions]) -> None:
         super().__init__(credentials, **options)
@@ -44,24 +41,12 @@ class InstagramAdapter(Adapter):
             timeout=self.timeout,
             clock=self.clock,
         )
-        self.metrics: dict[str, str] = metric_names()["instagram"]
 
-    def validate(self, content: Content) -> TextLength:
-        length = validate_text("instagram", content)
-        if content.video is None:
-            return TextLength(
-                "instagram",
-                length.length,
-                length.limit,
-                False,
-                "Instagram publishes Reels: a video is required",
-            )
-        return length
-
-    def upload_media(self, content: Content, handle: MediaHandle | None = None) -> MediaHandle | None:
+    def upload_video(
+        self, content: Content, video: VideoInfo | None, handle: MediaHandle | None
+    ) -> MediaHandle:
         """Container, bytes, then wait until Instagram has processed them (all retry-safe)."""
-        if content.video is None:
-            raise Rejected("instagram", "Instagram publishes Reels: a video is required")
+        assert content.video is not None
         data = Path(content.video).read_bytes()
         if handle is None:
             container = self.client.request(
@@ -111,7 +96,7 @@ class InstagramAdapter(Adapter):
 
     def create(self, content: Content, media: MediaHandle | None) -> Published:
         if media is None:
-            raise Rejected("instagram", "Instagram publishes Reels: a video is required")
+            raise Rejected(self.network, self.video_required_reason())
         if self.quota_left() <= 0:
             raise RateLimited("instagram", "50 posts in the last 24 hours", retry_after=3600)
         try:
@@ -141,7 +126,10 @@ class InstagramAdapter(Adapter):
         return None
 
     def fetch_metrics(self, remote_ids: list[str]) -> list[MetricReading]:
-        return [metric_reading(self.client, remote_id, "insights", self.metrics) for remote_id in remote_ids]
+        return [
+            metric_reading(self.client, remote_id, "insights", self.metric_names["media"])
+            for remote_id in remote_ids
+        ]
 
     def check_credentials(self) -> str:
         user = self.client.request("GET", self.user, params={"fields": "id,username"})

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Unpack
 
-from campaign.texts import TextLength
 from networks.base import (
     Adapter,
     AdapterOptions,
@@ -17,48 +16,18 @@ from networks.base import (
     Transient,
     Unconfirmed,
     fingerprint,
-    register,
-    validate_text,
 )
 from networks.credentials import Credentials
-from networks.graph import METRIC_UNKNOWN, OBJECT_MISSING, GraphClient, GraphError
-from networks.metrics import metric_names, normalise
+from networks.facebook.spec import SPEC
+from networks.graph.client import GraphClient
+from networks.graph.insights import metric_reading
+from networks.media import VideoInfo
 
 POLL_INTERVAL_S = 2.0
 
 
-def insights(client: GraphClient, node: str, edge: str, names: list[str]) -> dict[str, Any]:
-    """Ask for every configured metric; a name the network retired is dropped, the rest are kept."""
-    wanted = list(names)
-    while wanted:
-        try:
-            body = client.request("GET", f"{node}/{edge}", params={"metric": ",".join(wanted)})
-        except GraphError as error:
-            retired = next(
-                (name for name in wanted if error.code == METRIC_UNKNOWN and name in error.reason), None
-            )
-            if retired is None:
-                raise
-            wanted.remove(retired)
-            continue
-        return {item["name"]: (item.get("values") or [{}])[-1].get("value") for item in body.get("data", [])}
-    return {}
-
-
-def metric_reading(client: GraphClient, remote_id: str, edge: str, mapping: dict[str, str]) -> MetricReading:
-    """One object's metrics, normalised; an object the network no longer has comes back ``missing``."""
-    try:
-        raw = insights(client, remote_id, edge, list(mapping))
-    except GraphError as error:
-        if error.code == METRIC_UNKNOWN and error.subcode == OBJECT_MISSING:
-            return MetricReading(remote_id, {}, {"error": error.reason}, missing=True)
-        raise
-    return MetricReading(remote_id, normalise(mapping, raw), raw)
-
-
-@register("facebook")
 class FacebookAdapter(Adapter):
-    network = "facebook"
+    spec = SPEC
 
     def __init__(
         self, credentials: Credentials, *, reels: bool = True, **options: Unpack[AdapterOptions]
@@ -73,18 +42,19 @@ class FacebookAdapter(Adapter):
             clock=self.clock,
         )
         self.reels = reels  # vertical videos go out as Reels; others through the resumable upload API
-        names = metric_names()["facebook"]
-        self.post_metrics: dict[str, str] = names["post"]
-        self.video_metrics: dict[str, str] = names["video"]
 
-    def validate(self, content: Content) -> TextLength:
-        return validate_text("facebook", content)
+    def video_kind(self, content: Content, video: VideoInfo | None) -> str:
+        vertical = content.vertical
+        if vertical is None:
+            vertical = video.vertical if video is not None else True  # unreadable: the network decides
+        return "reel" if self.reels and vertical else "video"
 
-    def upload_media(self, content: Content, handle: MediaHandle | None = None) -> MediaHandle | None:
-        if content.video is None:
-            return None
+    def upload_video(
+        self, content: Content, video: VideoInfo | None, handle: MediaHandle | None
+    ) -> MediaHandle:
+        assert content.video is not None
         data = Path(content.video).read_bytes()
-        if self.reels and content.vertical:
+        if self.video_kind(content, video) == "reel":
             if handle is None:
                 started = self.client.request(
                     "POST", f"{self.page}/video_reels", data={"upload_phase": "start"}
@@ -223,9 +193,9 @@ class FacebookAdapter(Adapter):
 
     def fetch_metrics(self, remote_ids: list[str]) -> list[MetricReading]:
         return [
-            metric_reading(self.client, remote_id, "insights", self.post_metrics)
+            metric_reading(self.client, remote_id, "insights", self.metric_names["post"])
             if "_" in remote_id  # page posts are "{page}_{post}"; videos and Reels are plain ids
-            else metric_reading(self.client, remote_id, "video_insights", self.video_metrics)
+            else metric_reading(self.client, remote_id, "video_insights", self.metric_names["video"])
             for remote_id in remote_ids
         ]
 

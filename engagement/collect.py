@@ -1,4 +1,4 @@
-"""Metric collection: snapshots at milestones after each publication, never overwriting history."""
+"""Metric collection: adapters read the numbers, this stores them as snapshots at milestones (history is never overwritten)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Facebook Pages: spec, adapter (our Graph client), emulator part."""

@@ -1,0 +1,1 @@
+"""Meta's Graph API, shared by the Facebook and Instagram packages: client, insights, emulator base."""

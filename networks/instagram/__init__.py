@@ -1,0 +1,1 @@
+"""Instagram (professional accounts, Reels): spec, adapter (our Graph client), emulator part."""

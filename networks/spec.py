@@ -1,0 +1,216 @@
+"""A network's spec: everything the rest of clickable needs to know about one network, declared in one place.
+
+Each network package (``networks/<name>/spec.py``) declares one :class:`NetworkSpec` and registers it under
+the entry-point group ``clickable.networks``. Importing a spec is cheap: it names its adapter and its
+emulator part through functions that import them only when they are used.
+
+It satisfies ``campaign.rules.NetworkRules`` (what campaign checks need), so the campaign room can check a
+file against any registered network without importing this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from campaign.i18n import N_, _
+from campaign.texts import TextLength, count_hashtags
+
+if TYPE_CHECKING:
+    from networks.base import Adapter
+    from networks.emulator.part import EmulatorPart
+
+ASPECT_TOLERANCE = 0.01  # a 1080×1920 render and a 540×960 copy are both 9:16
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    """One credential of an account on this network."""
+
+    name: str
+    secret: bool = True  # masked everywhere, never in the campaign file or the database
+    required: bool = True  # `accounts add` prompts for it; an account without it has no credentials
+    account_setting: bool = False  # an identifier that may also be written under the account in campaign.yaml
+    help: str = ""  # marked with N_(), shown translated
+
+
+@dataclass(frozen=True)
+class AccountSetting:
+    """A setting of an account on this network, written in campaign.yaml (never a secret)."""
+
+    name: str
+    help: str = ""
+    boolean: bool = False  # true/false rather than text
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A decision the campaign file must make for every post on this network (required, no default).
+
+    Written per post as ``choices: {<network>: {<name>: value}}``, or once for all the posts of an account
+    as ``<name>: value`` under the account. ``campaign check`` reports a missing or invalid choice with
+    its file and line.
+    """
+
+    name: str
+    options: tuple[str, ...] = ()  # the allowed values (empty with boolean=True: true or false)
+    boolean: bool = False
+    help: str = ""
+
+
+TextMeasure = Callable[[str], TextLength]
+
+
+@dataclass(frozen=True)
+class TextRules:
+    """How the network counts a post's text, and how its feed shows it."""
+
+    limit: int
+    max_hashtags: int | None = None
+    measure: TextMeasure | None = None  # None: Unicode code points against ``limit`` (and hashtags)
+    link_length: int | None = None  # characters a link counts, whatever its length (X: 23); None: as written
+    links_clickable: bool = True  # Instagram shows a link in a caption as plain text
+    # Characters the feed shows before it cuts the text ("… more"), for the post preview; None: all of it.
+    # Approximate (the apps change it, and it differs between mobile and desktop): a hint, never a rule.
+    feed_cut: int | None = None
+
+
+@dataclass(frozen=True)
+class VideoRules:
+    """What one kind of video post takes (a network may have several: Facebook videos and Reels)."""
+
+    kind: str
+    min_seconds: float
+    max_seconds: float
+    max_bytes: int
+    aspect: tuple[int, int] | None = None  # the one aspect ratio taken (width, height), e.g. (9, 16)
+    aspect_range: tuple[float, float] | None = None  # or width/height from … to
+    min_size: tuple[int, int] | None = None  # at least width × height pixels
+    cap: str | None = None  # the daily cap these posts count against (None: the network's own)
+    label: str = N_("videos")  # how the network calls them, in messages ("Reels")
+
+
+@dataclass(frozen=True)
+class MediaRules:
+    """Which capsule format the network takes and what its videos must be."""
+
+    formats: tuple[str, ...]  # capsule formats, preferred first (the first rendered one is sent)
+    videos: tuple[VideoRules, ...]  # the first applies unless the adapter chooses another kind
+    video_required: str | None = None  # why the network publishes only videos (N_()), else None
+    caption_tracks: bool = False  # the network takes subtitle files beside the video
+    alt_text: bool = False  # the network takes a text description of the video
+
+    def video(self, kind: str | None = None) -> VideoRules:
+        """The rules of ``kind`` (the first kind when None)."""
+        for rules in self.videos:
+            if kind is None or rules.kind == kind:
+                return rules
+        raise KeyError(kind)
+
+
+@dataclass(frozen=True)
+class MetricRules:
+    """The network's metric names per kind of object, mapped to clickable's normalised names."""
+
+    names: Mapping[str, Mapping[str, str]]  # object kind -> raw metric name -> normalised name
+    retired: tuple[str, ...] = ()  # names the network stopped answering (kept here so nobody adds them back)
+
+
+@dataclass(frozen=True)
+class Prices:
+    """What the network charges per call, in US dollars (shown as estimates, never billed by us)."""
+
+    post: float
+    post_with_url: float | None = None  # a post whose text holds a link, when it costs more
+    read: float | None = None  # one post or metric read
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """One social network, declared."""
+
+    name: str  # the entry-point name and the ``network:`` value of campaign.yaml
+    label: str  # how people call it
+    credentials: tuple[CredentialField, ...]
+    hosts: tuple[str, ...]  # the API hosts the adapter calls (and its emulator part serves)
+    text: TextRules
+    media: MediaRules
+    caps: Mapping[str, int]  # default daily caps by cap name (campaign.yaml's schedule.caps overrides)
+    metrics: MetricRules
+    adapter: Callable[[], type[Adapter]]  # imports the adapter when called, never at import time
+    emulator: Callable[[], type[EmulatorPart]] | None = None
+    account_host: str | None = None  # the account setting holding the account's own host (instances)
+    account_settings: tuple[AccountSetting, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    prices: Prices | None = None
+    docs: str = ""  # the network's own API reference
+
+    @property
+    def video_required(self) -> str | None:
+        return self.media.video_required
+
+    def measure_text(self, text: str) -> TextLength:
+        """The text's length as this network counts it, with the reason when it is refused."""
+        if self.text.measure is not None:
+            return self.text.measure(text)
+        return count_characters(self, text)
+
+    def cap_key(self, has_video: bool) -> str:
+        """The daily cap a post counts against (video posts may have their own, like Facebook Reels)."""
+        if has_video and self.media.videos and self.media.videos[0].cap:
+            return self.media.videos[0].cap
+        return self.name
+
+    def secret_fields(self) -> tuple[str, ...]:
+        return tuple(item.name for item in self.credentials if item.secret)
+
+    def public_fields(self) -> frozenset[str]:
+        return frozenset(item.name for item in self.credentials if not item.secret)
+
+    def required_fields(self) -> tuple[str, ...]:
+        return tuple(item.name for item in self.credentials if item.required)
+
+    def credential_names(self) -> tuple[str, ...]:
+        return tuple(item.name for item in self.credentials)
+
+    def campaign_settings(self) -> tuple[str, ...]:
+        """Keys an account of this network may carry in campaign.yaml, besides the common ones."""
+        names = [item.name for item in self.credentials if item.account_setting and not item.secret]
+        names += [item.name for item in self.account_settings]
+        names += [choice.name for choice in self.choices]
+        if self.account_host and self.account_host not in names:
+            names.append(self.account_host)
+        return tuple(dict.fromkeys(names))
+
+
+def count_characters(spec: NetworkSpec, text: str) -> TextLength:
+    """Unicode code points against the limit, then hashtags (Facebook, Instagram)."""
+    limit = spec.text.limit
+    length = len(text)
+    if not text.strip():
+        return TextLength(spec.name, length, limit, False, _("empty text"))
+    if length > limit:
+        reason = _("{length} characters, {network} allows {limit}").format(
+            length=length, network=spec.name, limit=limit
+        )
+        return TextLength(spec.name, length, limit, False, reason)
+    if spec.text.max_hashtags is not None:
+        hashtags = count_hashtags(text)
+        if hashtags > spec.text.max_hashtags:
+            reason = _("{count} hashtags, {network} allows {limit}").format(
+                count=hashtags, network=spec.label, limit=spec.text.max_hashtags
+            )
+            return TextLength(spec.name, length, limit, False, reason)
+    return TextLength(spec.name, length, limit, True)
+
+
+def normalise(mapping: Mapping[str, str], raw: Mapping[str, Any]) -> dict[str, float]:
+    """Sum raw values into normalised names; raw names the mapping does not know are ignored."""
+    result: dict[str, float] = {}
+    for raw_name, value in raw.items():
+        name = mapping.get(raw_name)
+        if name is not None and isinstance(value, int | float):
+            result[name] = result.get(name, 0) + value
+    return result

@@ -1,0 +1,1 @@
+"""X (formerly Twitter): spec, adapter (tweepy + our v2 chunked upload), emulator part."""
