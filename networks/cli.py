@@ -203,7 +203,7 @@ def serve_command(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
     seed: Annotated[int, typer.Option(help="Seed of the engagement numbers.")] = 2026,
 ) -> None:
-    """Serve the X and Graph API emulator on 127.0.0.1 until Ctrl-C."""
+    """Serve the registered networks' API emulator on 127.0.0.1 until Ctrl-C."""
     from networks.emulator.server import Emulator as EmulatorState
     from networks.emulator.server import EmulatorServer
 

@@ -17,6 +17,10 @@ Hooks a part may override (all have a default):
   (OpenAPI, Graph node specs); the default says "not checked";
 - ``refuse(request, route, validation)``: the network's own error for a request its spec refuses;
 - ``not_found(request, path)``: the network's own answer to an unknown route;
+- ``fault(kind, reset_in_s=…)``: the network's own answer for a named fault (``rate_limited``,
+  ``expired_token``, ``server_error``, ``duplicate``), so that tests and the contract suite inject
+  realistic faults without knowing each network's error shape;
+- ``refuses_duplicates``: whether the part itself refuses a post whose text it already has;
 - ``reset()``: forget the part's own state (the core's record, objects and uploads are reset by the core).
 """
 
@@ -117,8 +121,14 @@ class Exchange:
 Recorder = Callable[[Exchange], None]
 
 
+FAULT_KINDS = ("rate_limited", "expired_token", "server_error", "duplicate")
+SERVER_ERROR_HTML = "<html><body><h1>503 Service Unavailable</h1></body></html>"
+
+
 class EmulatorPart(ABC):
     """One network's routes in the emulator, with its sandbox credentials."""
+
+    refuses_duplicates = False  # the part answers a second post of the same text with ``fault("duplicate")``
 
     def __init__(self, core: Emulator, spec: NetworkSpec) -> None:
         self.core = core
@@ -164,6 +174,24 @@ class EmulatorPart(ABC):
 
     def not_found(self, request: Request, path: str) -> Reply:
         return Reply(404, {"error": f"no route {request.method} {path}"})
+
+    def create_endpoint(self) -> str:
+        """``"METHOD /template"`` of the call that creates a post (the first route marked ``creates``)."""
+        route = next(route for route in self._routes if route.creates)
+        return f"{route.method} {route.template}"
+
+    def fault(self, kind: str, *, reset_in_s: float | None = None) -> Reply:
+        """The network's own answer for a fault of ``kind`` (override with the network's real shapes)."""
+        if kind == "rate_limited":
+            headers = {"Retry-After": str(round(reset_in_s))} if reset_in_s is not None else {}
+            return Reply(429, {"error": "rate limited"}, headers)
+        if kind == "expired_token":
+            return Reply(401, {"error": "token expired"})
+        if kind == "server_error":
+            return Reply(503, SERVER_ERROR_HTML)
+        if kind == "duplicate":
+            return Reply(409, {"error": "duplicate"})
+        raise ValueError(f"unknown fault kind {kind!r}: use {', '.join(FAULT_KINDS)}")
 
     def reset(self) -> None:  # noqa: B027  (a hook: most parts keep no state of their own)
         """Forget this part's own state (override when the part keeps any)."""

@@ -79,7 +79,10 @@ class Emulator:
         return {part.name: dict(part.credentials) for part in self.parts}
 
     def part(self, network: str) -> EmulatorPart:
-        return next(part for part in self.parts if part.name == network)
+        for part in self.parts:
+            if part.name == network:
+                return part
+        raise KeyError(f"no emulator part for network {network!r}")
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -105,8 +108,22 @@ class Emulator:
             self.objects.setdefault(remote_id, {"network": network})["created"] = self.now()
 
     def published_on(self, network: str) -> list[dict[str, Any]]:
-        """What was published on ``network``, newest first."""
-        return [item for item in reversed(self.published) if item["network"] == network]
+        """What is published on ``network`` (deleted posts left out), newest first."""
+        return [
+            item
+            for item in reversed(self.published)
+            if item["network"] == network and not item.get("deleted")
+        ]
+
+    def delete(self, remote_id: str) -> bool:
+        """The post is deleted on its network (by a moderator, or its author): it no longer answers."""
+        with self.lock:
+            if self.objects.pop(remote_id, None) is None:
+                return False
+            for item in self.published:
+                if item["id"] == remote_id:
+                    item["deleted"] = True
+            return True
 
     def engagement(self, remote_id: str) -> dict[str, int]:
         """Numbers that grow with the post's age, the same for the same seed, id and age."""
@@ -130,8 +147,16 @@ class Emulator:
     # -- faults ------------------------------------------------------------------------------------
 
     def add_fault(self, spec: dict[str, Any]) -> Fault:
+        """A fault from its fields, or from ``kind`` (the network's own shape, see EmulatorPart.fault)."""
+        network = str(spec["network"])
+        if spec.get("kind"):
+            reset = spec.get("reset_in_s")
+            shaped = self.part(network).fault(
+                str(spec["kind"]), reset_in_s=float(reset) if reset is not None else None
+            )
+            spec = {"status": shaped.status, "headers": shaped.headers, "body": shaped.body, **spec}
         fault = Fault(
-            network=str(spec["network"]),
+            network=network,
             endpoint=" ".join(str(spec["endpoint"]).split()),
             status=int(spec["status"]) if spec.get("status") is not None else None,
             headers={str(k): str(v) for k, v in (spec.get("headers") or {}).items()},
@@ -268,6 +293,11 @@ class Emulator:
             except (KeyError, ValueError, TypeError) as error:
                 return Reply(400, {"error": f"bad fault: {error}"})
             return Reply(201, {"network": fault.network, "endpoint": fault.endpoint, "times": fault.times})
+        if request.method == "POST" and route == "delete":
+            remote_id = str(request.json().get("id", ""))
+            if not self.delete(remote_id):
+                return Reply(404, {"error": f"no post {remote_id}"})
+            return Reply(200, {"deleted": remote_id})
         if request.method == "POST" and route == "chaos":
             body = request.json()
             with self.lock:

@@ -12,6 +12,7 @@ from networks.graph.emulator import OBJECT_MISSING, GraphPart, graph_error
 
 
 class FacebookPart(GraphPart):
+    refuses_duplicates = True
     token_field = "page_token"
     account_field = "page_id"
 
@@ -84,9 +85,7 @@ class FacebookPart(GraphPart):
             return graph_error(400, 100, "(#100) Missing message or attachment")
         with self.core.lock:
             if any(item["text"] == message for item in self.core.published_on(self.name)):
-                return graph_error(
-                    400, 506, "Duplicate status message", user_msg="Vous avez déjà publié ce message."
-                )
+                return self.fault("duplicate")
             post_id = f"{page}_{self.core.next_id()}"
             self.core.objects[post_id] = {"network": self.name, "kind": "post", "text": message}
             self.core.record(self.name, page, post_id, message, [])
@@ -196,7 +195,7 @@ class FacebookPart(GraphPart):
             description = params.get("description", "")
             with self.core.lock:
                 if any(item["text"] == description for item in self.core.published_on(self.name)):
-                    return graph_error(400, 506, "Duplicate status message")
+                    return self.fault("duplicate")
                 reel["text"] = description
                 reel["upload"].finalized = True
                 self.core.record(self.name, page, video_id, description, [video_id])

@@ -101,6 +101,36 @@ class GraphPart(EmulatorPart):
             {"WWW-Authenticate": 'OAuth "Facebook Platform" "invalid_token" "Error validating access token"'},
         )
 
+    def fault(self, kind: str, *, reset_in_s: float | None = None) -> Reply:
+        """Graph's own answers: error objects with codes, the time to regain access in minutes."""
+        if kind == "rate_limited":
+            headers = {}
+            if reset_in_s is not None:
+                usage = {
+                    self.account: [
+                        {
+                            "type": "pages",
+                            "call_count": 100,
+                            "total_cputime": 30,
+                            "total_time": 40,
+                            "estimated_time_to_regain_access": round(reset_in_s / 60),
+                        }
+                    ]
+                }
+                headers["X-Business-Use-Case-Usage"] = json.dumps(usage)
+            reply = graph_error(429, 80001, "(#80001) There have been too many calls to this account.")
+            return Reply(reply.status, reply.body, headers)
+        if kind == "expired_token":
+            reply = graph_error(
+                400, EXPIRED_TOKEN, "Error validating access token: Session has expired.", subcode=463
+            )
+            return reply
+        if kind == "duplicate":
+            return graph_error(
+                400, 506, "Duplicate status message", user_msg="Vous avez déjà publié ce message."
+            )
+        return super().fault(kind, reset_in_s=reset_in_s)
+
     def usage(self) -> dict[str, str]:
         return {"X-App-Usage": json.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1})}
 

@@ -24,6 +24,24 @@ def problem(status: int, title: str, detail: str) -> Reply:
 
 
 class XPart(EmulatorPart):
+    refuses_duplicates = True
+
+    def fault(self, kind: str, *, reset_in_s: float | None = None) -> Reply:
+        """X's own answers: problem JSON, rate limits in x-rate-limit-* headers (epoch seconds)."""
+        if kind == "rate_limited":
+            headers = {"x-rate-limit-limit": "300", "x-rate-limit-remaining": "0"}
+            if reset_in_s is not None:
+                headers["x-rate-limit-reset"] = str(int(self.core.now() + reset_in_s))
+            else:
+                headers = {}
+            return Reply(429, problem(429, "Too Many Requests", "Too Many Requests").body, headers)
+        if kind == "expired_token":
+            return problem(401, "Unauthorized", "Unauthorized")
+        if kind == "duplicate":
+            # X gives duplicates no structured code: a 403 whose detail says so
+            return problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
+        return super().fault(kind, reset_in_s=reset_in_s)
+
     @classmethod
     def sandbox_credentials(cls, seed: int) -> dict[str, str]:
         def token(name: str) -> str:
@@ -110,9 +128,7 @@ class XPart(EmulatorPart):
         user = self.user()
         with self.core.lock:
             if any(item["text"] == text for item in self.core.published_on(self.name)):
-                return problem(
-                    403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
-                )
+                return self.fault("duplicate")
             tweet_id = self.core.next_id()
             self.core.objects[tweet_id] = {"network": self.name, "text": text or "", "media": media_ids}
             self.core.record(self.name, user["username"], tweet_id, text or "", media_ids)
