@@ -65,6 +65,7 @@ class Emulator:
             self.counter = 0
             self.clock_offset = 0.0
             self.published: list[dict[str, Any]] = []
+            self._texts: dict[str, set[str]] = {}  # network -> texts of its live posts (duplicate checks)
             self.faults: list[Fault] = []
             self.requests: list[dict[str, Any]] = []
             self.uploads: dict[str, Upload] = {}
@@ -106,6 +107,11 @@ class Emulator:
                 }
             )
             self.objects.setdefault(remote_id, {"network": network})["created"] = self.now()
+            self._texts.setdefault(network, set()).add(text)
+
+    def has_text(self, network: str, text: str) -> bool:
+        """Whether a live post on ``network`` has exactly this text (what duplicate checks compare)."""
+        return text in self._texts.get(network, set())
 
     def published_on(self, network: str) -> list[dict[str, Any]]:
         """What is published on ``network`` (deleted posts left out), newest first."""
@@ -123,6 +129,10 @@ class Emulator:
             for item in self.published:
                 if item["id"] == remote_id:
                     item["deleted"] = True
+            self._texts = {}
+            for item in self.published:
+                if not item.get("deleted"):
+                    self._texts.setdefault(item["network"], set()).add(item["text"])
             return True
 
     def engagement(self, remote_id: str) -> dict[str, int]:

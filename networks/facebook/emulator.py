@@ -84,7 +84,7 @@ class FacebookPart(GraphPart):
         if not message and not params.get("link"):
             return graph_error(400, 100, "(#100) Missing message or attachment")
         with self.core.lock:
-            if any(item["text"] == message for item in self.core.published_on(self.name)):
+            if self.core.has_text(self.name, message):
                 return self.fault("duplicate")
             post_id = f"{page}_{self.core.next_id()}"
             self.core.objects[post_id] = {"network": self.name, "kind": "post", "text": message}
@@ -194,7 +194,7 @@ class FacebookPart(GraphPart):
                 return graph_error(400, 100, "(#100) The video was not uploaded")
             description = params.get("description", "")
             with self.core.lock:
-                if any(item["text"] == description for item in self.core.published_on(self.name)):
+                if self.core.has_text(self.name, description):
                     return self.fault("duplicate")
                 reel["text"] = description
                 reel["upload"].finalized = True

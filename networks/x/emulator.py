@@ -127,7 +127,7 @@ class XPart(EmulatorPart):
                 return problem(400, "Invalid Request", f"Your media IDs are invalid: {media_id}")
         user = self.user()
         with self.core.lock:
-            if any(item["text"] == text for item in self.core.published_on(self.name)):
+            if text and self.core.has_text(self.name, text):
                 return self.fault("duplicate")
             tweet_id = self.core.next_id()
             self.core.objects[tweet_id] = {"network": self.name, "text": text or "", "media": media_ids}
