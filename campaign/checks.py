@@ -71,6 +71,7 @@ class CheckReport:
     campaign: CampaignFile | None
     problems: list[Problem] = field(default_factory=list)
     variants: list[VariantReport] = field(default_factory=list)
+    networks: Networks = field(default_factory=dict, repr=False)  # what the file was checked against
 
     @property
     def ok(self) -> bool:
@@ -127,7 +128,9 @@ def account_territories(campaign: CampaignFile, account: str, territories: Itera
 def check_file(path: Path, *, networks: Networks, now: datetime | None = None) -> CheckReport:
     """Check ``path`` completely against the registered ``networks``; never raises for a bad file."""
     source = load_yaml(path, display_name=str(path))
-    report = CheckReport(file=path, source=source, campaign=None, problems=list(source.problems))
+    report = CheckReport(
+        file=path, source=source, campaign=None, problems=list(source.problems), networks=networks
+    )
     if any(problem.priority == 0 for problem in source.problems):
         return report
     try:
@@ -149,8 +152,12 @@ def target_problems(report: CheckReport) -> list[Problem]:
     """
     if report.campaign is None:
         return sorted(report.problems)
-    scratch = CheckReport(file=report.file, source=report.source, campaign=report.campaign)
-    checker = _Checker(scratch, report.campaign, report.source, report.file.parent, datetime.now(UTC))
+    scratch = CheckReport(
+        file=report.file, source=report.source, campaign=report.campaign, networks=report.networks
+    )
+    checker = _Checker(
+        scratch, report.campaign, report.source, report.file.parent, datetime.now(UTC), report.networks
+    )
     for key, target in report.campaign.targets.items():
         checker.check_target(key, target)
     return sorted(scratch.problems)
