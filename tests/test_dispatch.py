@@ -359,11 +359,12 @@ def _free_port() -> int:
 def _unreachable_provider(env: Env, emulator_url: str) -> object:
     """Adapters with the emulator's (valid) credentials, sending to an address that cannot be reached."""
     from networks.accounts import emulator_credentials
-    from networks.base import adapter_factory
+    from networks.registry import registry
 
     def provide(account: AccountRef) -> Adapter:
         credentials = emulator_credentials(account, env.emulator.url)
-        return adapter_factory(account.network)(credentials, emulator_url=emulator_url, timeout=2.0)
+        adapter = registry().adapter_class(account.network)
+        return adapter(credentials, emulator_url=emulator_url, timeout=2.0)
 
     return provide
 
