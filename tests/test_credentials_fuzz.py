@@ -13,12 +13,15 @@ from typer.testing import CliRunner
 
 from campaign.errors import ClickableError
 from cli import app
-from networks.credentials import FIELDS, CredentialStore
+from networks.credentials import CredentialStore
+from networks.registry import registry
 
 from .conftest import Cli
 
 ACCOUNTS = {"x-ecpat": "x", "facebook-ecpat": "facebook", "instagram-ecpat": "instagram"}
-FIELD_NAMES = sorted({name for names in FIELDS.values() for name in names} | {"expires_at", "network"})
+FIELD_NAMES = sorted(
+    {name for spec in registry().values() for name in spec.credential_names()} | {"expires_at", "network"}
+)
 EXAMPLES = int(os.environ.get("CLICKABLE_FUZZ_EXAMPLES", "150"))
 
 dates = st.one_of(
