@@ -132,6 +132,8 @@ class Variant(SQLModel, table=True):
     post_id: int = Field(foreign_key="post.id", index=True)
     network: str = Field(max_length=16)
     text: str
+    # the decisions this network requires of the post (its spec's choices), as the campaign file wrote them
+    choices: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Link(SQLModel, table=True):

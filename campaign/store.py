@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
@@ -78,6 +79,8 @@ def _digest(value: object) -> str:
 def _post_content(campaign: CampaignFile, post: PostSpec) -> dict[str, object]:
     return {
         "texts": _variant_texts(campaign, post),
+        # a post's choices are part of what is approved (only when it has some: older hashes stay valid)
+        **({"choices": post.choices} if post.choices else {}),
         "accounts": post.accounts,
         "territories": post_territories(campaign, post),
         "at": str(post.at) if post.at is not None else None,
@@ -182,7 +185,7 @@ def load_campaign(
         post.source_line = lines.get(spec.id, 0)
         session.add(post)
         session.flush()
-        _upsert_variants(session, post, _variant_texts(campaign, spec))
+        _upsert_variants(session, post, _variant_texts(campaign, spec), spec.choices or {})
         summary.links_created += _ensure_links(
             session, campaign, spec, post, accounts, territories, taken, now
         )
@@ -247,11 +250,14 @@ def _upsert_capsules(session: Session, campaign: CampaignFile, folder: Path) -> 
     session.flush()
 
 
-def _upsert_variants(session: Session, post: Post, texts: dict[str, str]) -> None:
+def _upsert_variants(
+    session: Session, post: Post, texts: dict[str, str], choices: dict[str, dict[str, Any]]
+) -> None:
     rows = {row.network: row for row in session.exec(select(Variant).where(Variant.post_id == post.id))}
     for network, text in texts.items():
         row = rows.pop(network, None) or Variant(post_id=post.id, network=network, text=text)  # type: ignore[arg-type]
         row.text = text
+        row.choices = dict(choices.get(network) or {}) or None
         session.add(row)
     for row in rows.values():  # networks the post no longer uses: their pending deliveries are gone
         session.exec(delete(Delivery).where(col(Delivery.variant_id) == row.id))

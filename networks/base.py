@@ -145,6 +145,8 @@ class Content:
     title: str | None = None
     captions: Path | None = None
     vertical: bool | None = None  # a 9:16 video (Reels where the network has them); None: read from the file
+    # the decisions the network's spec requires (networks.spec.Choice), as campaign.yaml made them
+    choices: dict[str, str | bool] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:

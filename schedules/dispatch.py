@@ -300,6 +300,7 @@ class Dispatcher:
             url = tracked_url(campaign.landing_base_url, link.code) if link else None
             text = delivery.text or variant.text
             content = Content(
+                choices=self._choices(account, variant),
                 text=text,
                 video=video,
                 link=url if url and url in text else None,
@@ -310,6 +311,14 @@ class Dispatcher:
                 delivery.id, ref, content, delivery.stage, delivery.attempts, problem, territory or ""
             )
         return [jobs[delivery_id] for delivery_id in ids]
+
+    def _choices(self, account: Account, variant: Variant) -> dict[str, str | bool]:
+        """The choices the network requires: the post's own, else the account's (campaign.yaml)."""
+        if account.network not in self.networks:
+            return {}
+        names = [choice.name for choice in self.networks[account.network].choices]
+        made = {**(account.settings or {}), **(variant.choices or {})}
+        return {name: made[name] for name in names if name in made}
 
     def deliver(
         self,

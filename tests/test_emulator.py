@@ -109,3 +109,69 @@ def test_emulator_serve_command(tmp_path: object) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_parts_validators_and_recorders_see_every_exchange() -> None:
+    """The hooks the spec validators plug into: a refused request gets the part's refusal, and every
+    exchange reaches the recorders with both validation outcomes (parts without a validator: not checked)."""
+    import dataclasses
+
+    from networks.emulator.messages import Reply, Request
+    from networks.emulator.part import Exchange, Route, Validation
+    from networks.emulator.server import EmulatorServer as Server
+    from networks.emulator.server import start
+    from networks.registry import Registry, registry
+    from networks.x.emulator import XPart
+
+    class StrictX(XPart):
+        def validate_request(self, request: Request, route: Route | None) -> Validation:
+            if route is None:
+                return Validation.invalid("no such operation")
+            if "forbidden" in request.json():
+                return Validation.invalid("request body: additional property 'forbidden'")
+            return Validation.valid()
+
+        def validate_response(self, request: Request, route: Route, reply: Reply) -> Validation:
+            return Validation.valid() if isinstance(reply.body, dict) else Validation.invalid("not JSON")
+
+        def refuse(self, request: Request, route: Route | None, validation: Validation) -> Reply:
+            return Reply(
+                400, {"title": "Invalid Request", "detail": "; ".join(validation.errors), "status": 400}
+            )
+
+    networks = Registry(
+        [dataclasses.replace(registry()["x"], emulator=lambda: StrictX), registry()["facebook"]]
+    )
+    seen: list[Exchange] = []
+    server: Server = start(networks=networks)
+    server.emulator.add_recorder(seen.append)
+    try:
+        refused = requests.post(
+            f"{server.url}/2/tweets",
+            json={"text": "x", "forbidden": 1},
+            headers={"Host": "api.x.com"},
+            timeout=5,
+        )
+        unknown = requests.get(f"{server.url}/2/nowhere", headers={"Host": "api.x.com"}, timeout=5)
+        unsigned = requests.get(f"{server.url}/2/users/me", headers={"Host": "api.x.com"}, timeout=5)
+        graph = requests.get(
+            f"{server.url}/v22.0/100000000001", headers={"Host": "graph.facebook.com"}, timeout=5
+        )
+        recorded = requests.get(f"{server.url}/_emulator/requests", timeout=5).json()
+    finally:
+        server.stop()
+    assert refused.status_code == 400 and "additional property 'forbidden'" in refused.json()["detail"]
+    assert unknown.status_code == 400 and unknown.json()["detail"] == "no such operation"
+    assert unsigned.status_code == 401 and graph.status_code == 400
+    assert [(item.network, item.template, item.request.ok, item.response.checked) for item in seen[:4]] == [
+        ("x", "/2/tweets", False, False),  # refused before the handler: no reply of the part to check
+        ("x", None, False, False),
+        ("x", "/2/users/me", True, True),
+        ("facebook", "/{id}", True, False),
+    ]
+    assert seen[2].response.ok and not seen[3].request.checked  # Facebook's part has no validator yet
+    assert recorded[0]["request"] == {
+        "checked": True,
+        "ok": False,
+        "errors": ["request body: additional property 'forbidden'"],
+    }

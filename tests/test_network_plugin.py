@@ -38,6 +38,7 @@ PACKAGE = {
         from __future__ import annotations
 
         from networks.spec import (
+            Choice,
             CredentialField,
             MediaRules,
             MetricRules,
@@ -71,6 +72,7 @@ PACKAGE = {
             ),
             caps={"pigeon": 10},
             metrics=MetricRules(names={"post": {"seen": "views"}}),
+            choices=(Choice("mood", options=("calm", "loud")),),  # every post must say which
             adapter=_adapter,
             emulator=_emulator,
         )
@@ -115,7 +117,9 @@ PACKAGE = {
                 raise Rejected(self.network, "Pigeon carries no video")
 
             def create(self, content, media):
-                body = self._call("POST", "/posts", json={"text": content.text}, creating=True)
+                body = self._call(
+                    "POST", "/posts", json={"text": content.text, "mood": content.choices["mood"]}, creating=True
+                )
                 return Published(self.network, body["id"], f"https://pigeon.example/p/{body['id']}")
 
             def poll(self, published, *, deadline_s=120.0):
@@ -168,9 +172,11 @@ PACKAGE = {
             def create(self, request):
                 if (denied := self.denied(request)) is not None:
                     return denied
-                text = request.json().get("text", "")
+                text, mood = request.json().get("text", ""), request.json().get("mood")
+                if mood not in ("calm", "loud"):
+                    return Reply(400, {"error": "mood is required"})
                 post_id = self.core.next_id()
-                self.core.objects[post_id] = {"network": self.name, "text": text}
+                self.core.objects[post_id] = {"network": self.name, "text": text, "mood": mood}
                 self.core.record(self.name, "pigeon-sandbox", post_id, text, [])
                 return Reply(201, {"id": post_id})
 
@@ -242,7 +248,14 @@ def campaign() -> dict[str, object]:
             "base_url": "https://s.example.org",
             "channels": {"tel-119": {"name": "119", "phone": "119"}},
         },
-        "posts": [{"id": "p1", "text": "Tu peux en parler : {link}", "accounts": ["pigeon-main"]}],
+        "posts": [
+            {
+                "id": "p1",
+                "text": "Tu peux en parler : {link}",
+                "accounts": ["pigeon-main"],
+                "choices": {"pigeon": {"mood": "calm"}},
+            }
+        ],
     }
 
 
@@ -275,6 +288,9 @@ def test_a_text_post_goes_out_on_a_network_from_a_separate_package(
     assert result.exit_code == 0, result.output
     assert "published 1" in result.stdout
     [record] = published(pigeon_emulator)
+    assert (
+        pigeon_emulator.emulator.objects[str(record["id"])]["mood"] == "calm"
+    )  # the post's choice went along
     assert record["network"] == "pigeon" and str(record["text"]).startswith(
         "Tu peux en parler : https://s.example.org/r/"
     )
