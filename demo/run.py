@@ -1,12 +1,15 @@
 """`clickable demo`: the whole chain on a laptop, with no credentials, in about a minute.
 
-Example campaign → capsules rendered → posts approved and planned with a compressed clock →
-published to the in-process emulator → visits and reporting clicks through the real landing page
-over HTTP → metrics collected → report.html, stats.csv and plan.ics.
+Example campaign → capsules rendered → posts approved and planned → the plan replayed in
+fast-forward as if it had run over the past weeks: published to the in-process emulator at each
+delivery's own time, visits and reporting clicks through the real landing page over HTTP day
+after day, metrics collected at their milestones (1 h, 24 h, 72 h, 7 days) → report.html (with
+trends and targets), report.pdf, stats.csv and plan.ics.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -15,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import requests
 import uvicorn
@@ -31,9 +36,10 @@ from campaign.store import approve_post, get_campaign, load_campaign
 from capsules.check import check_script
 from capsules.render import render_capsule
 from capsules.store import capsule_link, record_render
-from engagement.collect import collect
+from engagement.collect import MILESTONES, collect
 from engagement.landing import LandingSite
-from engagement.report import build_report
+from engagement.pdf import render_pdf
+from engagement.report import build_report_model, render_html
 from engagement.stats import aggregate, channel_totals, to_csv
 from networks.accounts import AccountRef, build_adapter
 from networks.credentials import CredentialStore
@@ -45,8 +51,23 @@ from schedules.plan import plan
 from schedules.views import calendar_ics, delivery_rows
 
 APPROVER = "Démo (relecture)"
-SPREAD_S = 5.0  # the whole plan, compressed into a few seconds
+SETTLE = timedelta(days=8)  # the replay ends this long after the last publication: every 7-day reading taken
+VISITOR_TICK = timedelta(hours=2)  # visitors arrive in two-hour batches
+VISITS_PER_HOUR = 0.2  # a post's visitors per hour just after it is published (then fewer, day after day)
+VISITS_HALF_LIFE_H = 24.0
+CLICK_SHARE = 0.45  # visits that go on to a reporting channel
 Say = Callable[[str], None]
+
+
+@dataclass
+class SimulatedClock:
+    """The demo's time: the campaign's weeks replayed in seconds. The dispatcher, the landing page,
+    the collection and the emulator all read it, so every row carries the replayed instant."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @dataclass
@@ -101,7 +122,7 @@ def run_demo(
     database: Database | None = None
     try:
         result.emulator_url = emulator.url
-        say(f"1/7 Example campaign in {folder}")
+        say(_("1/5 Example campaign in {folder}").format(folder=folder))
         write_example(folder, today=date.today())
         campaign_file = folder / "campaign.yaml"
         text = campaign_file.read_text("utf-8").replace(
@@ -116,7 +137,8 @@ def run_demo(
         if report.campaign is None:
             raise ClickableError(f"the example campaign does not check: {report.problems[0]}")
         landing_site_campaign = report.campaign
-        landing = LandingServer(LandingSite(landing_site_campaign, database))
+        clock = SimulatedClock(datetime.now(UTC))
+        landing = LandingServer(LandingSite(landing_site_campaign, database, clock=clock))
         result.landing_url = landing.start()
         campaign_file.write_text(
             text.replace('base_url: "http://127.0.0.1:9"', f'base_url: "{result.landing_url}"'), "utf-8"
@@ -138,7 +160,7 @@ def run_demo(
         formats = list(
             dict.fromkeys(networks[account.network].media.formats[0] for account in report.campaign.accounts.values())
         )
-        say(_("2/7 Rendering the video capsules ({formats} formats)").format(formats=", ".join(formats)))
+        say(_("2/5 Rendering the video capsules ({formats} formats)").format(formats=", ".join(formats)))
         with database.session() as session:
             campaign = get_campaign(session, report.campaign.campaign.id)
         for key, spec in report.campaign.capsules.items():
@@ -158,7 +180,7 @@ def run_demo(
                 record_render(session, campaign, key, title=checked.loaded.script.capsule.title if checked.loaded.script else key,
                               render_hash=rendered[-1].input_hash, outputs=outputs, now=now)  # fmt: skip
 
-        say("3/7 Approving and planning in each territory's local time (accelerated clock)")
+        say(_("3/5 Approving and planning in each territory's local time"))
         with database.session() as session:
             for post in session.exec(select(Post).where(Post.campaign_id == campaign.id)):
                 if post.status != PostStatus.APPROVED:
@@ -167,15 +189,16 @@ def run_demo(
         plan_ics = folder / "plan.ics"
         _write_calendar(database, campaign.id, plan_ics)  # the real plan, over the coming days
         result.files["plan.ics"] = plan_ics
+        # the plan, moved back by whole days (local times stay) so that it ran over the past weeks
         order = sorted(planned.planned, key=lambda item: item.due_utc)
+        shift = timedelta(days=(order[-1].due_utc - now + SETTLE).days + 1) if order else timedelta()
         with database.session() as session:
-            for index, item in enumerate(order):  # the demo plays the plan in a few seconds
-                due = now + timedelta(seconds=SPREAD_S * index / max(1, len(order)))
+            for item in order:
                 session.execute(
-                    update(Delivery).where(col(Delivery.id) == item.delivery_id).values(due_utc=due)
+                    update(Delivery).where(col(Delivery.id) == item.delivery_id).values(due_utc=item.due_utc - shift)
                 )
+        dues = [item.due_utc - shift for item in order]
 
-        say(f"4/7 Publishing to the network emulator ({len(order)} deliveries)")
         store = CredentialStore(folder, use_keyring=False)
 
         def provide(account: AccountRef):  # type: ignore[no-untyped-def]
@@ -186,21 +209,16 @@ def run_demo(
                 sleep=lambda seconds: time.sleep(min(seconds, 0.05)),
             )
 
-        dispatcher = Dispatcher(database, provide, worker="demo", backoff_base_s=1)
-        deadline = time.time() + SPREAD_S + 60
-        while time.time() < deadline:
-            dispatcher.run_due()
-            with Session(database.engine) as session:
-                waiting = session.exec(
-                    select(Delivery).where(
-                        col(Delivery.state).in_(
-                            (DeliveryState.QUEUED, DeliveryState.RETRYING, DeliveryState.SENDING)
-                        )
-                    )
-                ).all()
-            if not waiting:
-                break
-            time.sleep(0.2)
+        days = (now - min(dues)).days + 1 if dues else 0
+        say(
+            _(
+                "4/5 Replaying the campaign's {deliveries} deliveries over its {days} days, fast-forwarded: "
+                "publications to the network emulator, visits and channel clicks on the landing page "
+                "(real HTTP), metrics at 1 h, 24 h, 72 h and 7 days"
+            ).format(deliveries=len(order), days=days)
+        )
+        dispatcher = Dispatcher(database, provide, worker="demo", backoff_base_s=1, clock=clock)
+        _replay(database, dispatcher, provide, emulator, clock, dues, now, result, random.Random(seed))
         with Session(database.engine) as session:
             for delivery, account in session.exec(
                 select(Delivery, Account).join(Account, col(Account.id) == Delivery.account_id)
@@ -209,30 +227,27 @@ def run_demo(
                     result.published[account.network] += 1
                 elif delivery.state == DeliveryState.FAILED:
                     result.failed += 1
-
-        say("5/7 Simulated visits and channel clicks on the landing page (real HTTP)")
-        _simulate_visitors(database, result, random.Random(seed))
+        clock.now = datetime.now(UTC)
         time.sleep(1.2)  # counters are written every second
         landing.server.should_exit = True
         landing.thread.join(timeout=10)
         landing = None
 
-        say("6/7 Collecting network metrics (24 h later on the emulator)")
-        frozen = emulator.emulator.now() + 24 * 3600
-        emulator.emulator.now = lambda: frozen  # type: ignore[method-assign]
-        with Session(database.engine) as session:
-            collect(session, provide, now=datetime.now(UTC), milestones_only=False)
-
-        say("7/7 Report, export and calendar")
+        say(_("5/5 Report with trends and targets (HTML and PDF), export and calendar"))
         with Session(database.engine) as session:
             (folder / "stats.csv").write_text(
                 to_csv(aggregate(session, campaign.id, "post"), "post"), "utf-8"
             )
             names = {key: channel.name for key, channel in report.campaign.landing.channels.items()}
-            (folder / "report.html").write_text(build_report(session, campaign, channel_names=names), "utf-8")
+            model = build_report_model(
+                session, campaign, channel_names=names, targets=report.campaign.targets, now=datetime.now(UTC)
+            )
+            (folder / "report.html").write_text(render_html(model), "utf-8")
+            (folder / "report.pdf").write_bytes(render_pdf(model))
             result.clicks = Counter(channel_totals(session, campaign.id))
             result.visits = sum(row.landing_visits for row in aggregate(session, campaign.id, "network"))
         result.files["report.html"] = folder / "report.html"
+        result.files["report.pdf"] = folder / "report.pdf"
         result.files["stats.csv"] = folder / "stats.csv"
         if keep_running is not None:
             landing = LandingServer(LandingSite(report.campaign, database))
@@ -248,28 +263,98 @@ def run_demo(
             database.dispose()
 
 
-def _simulate_visitors(database: Database, result: DemoResult, chance: random.Random) -> None:
-    """Visitors arrive through the real tracked links; some choose a channel (no JS: via /go/)."""
+def _replay(
+    database: Database,
+    dispatcher: Dispatcher,
+    provide: Callable[[AccountRef], Any],
+    emulator: EmulatorServer,
+    clock: SimulatedClock,
+    dues: list[datetime],
+    end: datetime,
+    result: DemoResult,
+    chance: random.Random,
+) -> None:
+    """Move the clock from the first due instant to ``end``, stopping at each due instant (publish),
+    each milestone of a publication (collect) and every two hours (visitors)."""
+    if not dues:
+        return
+    publish_at = {due.replace(second=0, microsecond=0) for due in dues}
+    collect_at = {instant + delta for instant in publish_at for delta in MILESTONES.values()}
+    visit_at = set()
+    tick = min(publish_at)
+    while tick <= end:
+        visit_at.add(tick)
+        tick += VISITOR_TICK
+    published: list[tuple[str, datetime, str]] = []  # code, published at, zone
+    with requests.Session() as client:
+        client.headers["User-Agent"] = "Mozilla/5.0 (clickable demo)"
+        for instant in sorted(publish_at | collect_at | visit_at):
+            if instant > end:
+                break
+            clock.now = instant
+            emulator.emulator.clock_offset = instant.timestamp() - time.time()
+            if instant in publish_at:
+                dispatcher.run_due()
+                published = _published(database)
+            if instant in collect_at:
+                with Session(database.engine) as session:
+                    collect(session, provide, now=instant, milestones_only=True)
+            if instant in visit_at:
+                _visitors(client, result.landing_url, published, instant, chance)
+        for _minute in range(60):  # retries still waiting (none, unless the emulator was told to fail)
+            if not _waiting(database):
+                break
+            clock.now += timedelta(minutes=1)
+            emulator.emulator.clock_offset = clock.now.timestamp() - time.time()
+            dispatcher.run_due()
+    emulator.emulator.clock_offset = 0.0
+
+
+def _waiting(database: Database) -> bool:
+    waiting = (DeliveryState.QUEUED, DeliveryState.RETRYING, DeliveryState.SENDING)
+    with Session(database.engine) as session:
+        return session.exec(select(Delivery.id).where(col(Delivery.state).in_(waiting))).first() is not None
+
+
+def _published(database: Database) -> list[tuple[str, datetime, str]]:
     with Session(database.engine) as session:
         rows = session.exec(
-            select(Link.code)
+            select(Link.code, Delivery.published_at, Delivery.zone)
             .join(Delivery, col(Delivery.link_id) == Link.id)
             .where(Delivery.state == DeliveryState.PUBLISHED)
         ).all()
+    return [(code, published_at, zone) for code, published_at, zone in rows if published_at is not None]
+
+
+def _visitors(
+    client: requests.Session,
+    landing_url: str,
+    published: list[tuple[str, datetime, str]],
+    instant: datetime,
+    chance: random.Random,
+) -> None:
+    """Two hours of visitors through the real tracked links: fewer as a post ages, none at night;
+    some choose a channel (no JavaScript: through /go/)."""
     channels = ["pharos", "point-de-contact", "tel-3018", "tel-119"]
-    with requests.Session() as client:
-        client.headers["User-Agent"] = "Mozilla/5.0 (clickable demo)"
-        for code in rows:
-            for _ in range(chance.randint(1, 4)):
-                visited = client.get(f"{result.landing_url}/r/{code}", allow_redirects=False, timeout=10)
-                if visited.status_code != 302:
-                    continue
-                if chance.random() < 0.45:
-                    client.get(
-                        f"{result.landing_url}/go/{chance.choice(channels)}?from={code}",
-                        allow_redirects=False,
-                        timeout=10,
-                    )
+    hours = VISITOR_TICK.total_seconds() / 3600
+    for code, published_at, zone in published:
+        local_hour = instant.astimezone(ZoneInfo(zone)).hour
+        awake = 0.0 if local_hour < 7 else (1.6 if 17 <= local_hour <= 22 else 1.0)
+        age_h = (instant - published_at).total_seconds() / 3600
+        expected = VISITS_PER_HOUR * hours * awake * 0.5 ** (age_h / VISITS_HALF_LIFE_H)
+        for _visit in range(_poisson(expected, chance)):
+            visited = client.get(f"{landing_url}/r/{code}", allow_redirects=False, timeout=10)
+            if visited.status_code == 302 and chance.random() < CLICK_SHARE:
+                client.get(f"{landing_url}/go/{chance.choice(channels)}?from={code}", allow_redirects=False, timeout=10)
+
+
+def _poisson(expected: float, chance: random.Random) -> int:
+    """A Poisson draw (Knuth's method: fine for the small means of a demo)."""
+    limit, count, product = math.exp(-expected), 0, chance.random()
+    while product > limit:
+        count += 1
+        product *= chance.random()
+    return count
 
 
 def _write_calendar(database: Database, campaign_id: str, target: Path) -> None:

@@ -169,7 +169,7 @@ def _date_axis(axes: Any, days: Sequence[date]) -> None:
     if len(numbers) <= 7:
         axes.xaxis.set_major_locator(FixedLocator(numbers))
     else:
-        axes.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=6))
+        axes.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=5))
     axes.xaxis.set_major_formatter(
         FuncFormatter(lambda value, _position: format_date(num2date(value).date(), "d MMM", locale="fr_FR"))
     )
@@ -266,7 +266,7 @@ def _time_panels(
     pyplot = _pyplot()
     rows = math.ceil(len(panels) / columns)
     columns = min(columns, len(panels))
-    height = 0.9 + 2.0 * rows
+    height = 0.7 + 2.0 * rows + 0.22 * math.ceil(max(len(lines) for _title, lines, _marks in panels) / 2)
     figure, grid = pyplot.subplots(rows, columns, figsize=(8, height), squeeze=False)
     try:
         for index, (title, lines, marks) in enumerate(panels):
@@ -298,16 +298,24 @@ def _time_panels(
         for index in range(len(panels), rows * columns):
             grid[index // columns][index % columns].set_visible(False)
         handles, labels = grid[0][0].get_legend_handles_labels()
-        figure.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), frameon=False, fontsize=8)
-        _grid_layout(figure, height)
+        columns_of_legend = _legend_columns(labels)
+        figure.legend(handles, labels, loc="lower center", ncol=columns_of_legend, frameon=False, fontsize=8)
+        _grid_layout(figure, height, math.ceil(len(labels) / columns_of_legend))
         return _png(figure, tight=False)
     finally:
         pyplot.close(figure)
 
 
-def _grid_layout(figure: Any, height: float) -> None:
+def _legend_columns(labels: list[str]) -> int:
+    """As many legend columns as fit the 8-inch width (long channel names need fewer)."""
+    widest = max((len(label) for label in labels), default=1)
+    return max(1, min(len(labels), 4, 90 // (widest + 6)))
+
+
+def _grid_layout(figure: Any, height: float, legend_rows: int) -> None:
     """Margins in inches for a grid of panels with a legend below (instead of measuring each label)."""
-    figure.subplots_adjust(left=0.08, right=0.98, top=1 - 0.3 / height, bottom=0.75 / height, hspace=0.55, wspace=0.25)
+    bottom = (0.5 + 0.22 * legend_rows) / height
+    figure.subplots_adjust(left=0.08, right=0.98, top=1 - 0.3 / height, bottom=bottom, hspace=0.55, wspace=0.25)
 
 
 def _milestone_panels(posts: list[tuple[str, dict[str, dict[str, float]]]]) -> str:
@@ -344,7 +352,7 @@ def _milestone_panels(posts: list[tuple[str, dict[str, dict[str, float]]]]) -> s
             for handle, label in zip(*axes.get_legend_handles_labels(), strict=True):
                 handles.setdefault(label, handle)
         figure.legend(list(handles.values()), list(handles), loc="lower center", ncol=len(handles), frameon=False, fontsize=8)
-        _grid_layout(figure, height)
+        _grid_layout(figure, height, 1)
         return _png(figure, tight=False)
     finally:
         pyplot.close(figure)
@@ -466,27 +474,32 @@ def _comparison_sentence(
 
 
 def _targets_sentence(lines: list[Progress], territory_names: dict[str, str], suppress_below: int) -> str | None:
-    """Which territories are behind their targets, in words, with what they reached."""
+    """Which territories are behind their targets, in words: per target and period, the
+    territories with what they reached."""
     if not lines:
         return None
-    behind = [item for item in lines if item.status in ("behind", "missed")]
-    if not behind:
-        return "Objectifs : tous sont atteints ou en bonne voie."
-    described = []
-    for item in behind[:8]:
-        achieved = fr_count(item.achieved, suppress_below) if item.metric != "views" else fr_int(item.achieved)
-        when = item.period_fr() if item.period != "campaign" else f"d'ici le {item.end:%d/%m/%Y}"
-        described.append(
-            f"{territory_names.get(item.territory, item.territory)} ({achieved} {_metric_words(item)} sur {fr_int(item.value)} {when}, "
-            f"{STATUS_FR[item.status]})"
+    groups: dict[tuple[str, str, str], list[Progress]] = defaultdict(list)
+    for item in lines:
+        if item.status in ("behind", "missed"):
+            groups[(item.label, item.status, item.period)].append(item)
+    if not groups:
+        judged = [item for item in lines if item.status not in ("early", "not_started")]
+        return (
+            "Objectifs : tous sont atteints ou en bonne voie."
+            if judged
+            else "Objectifs : trop tôt pour juger (moins d'une semaine écoulée)."
         )
-    more = len(behind) - len(described)
-    return (
-        "Territoires en retard sur leurs objectifs : "
-        + ", ".join(described)
-        + (f", et {more} autres" if more > 0 else "")
-        + "."
-    )
+    parts = []
+    for (label, status, _period), items in groups.items():
+        first = items[0]
+        when = f"en {first.period_fr()}" if first.period != "campaign" else f"d'ici le {first.end:%d/%m/%Y}"
+        named = []
+        for item in items[:8]:
+            achieved = fr_int(item.achieved) if item.metric == "views" else fr_count(item.achieved, suppress_below)
+            named.append(f"{territory_names.get(item.territory, item.territory)} ({achieved} sur {fr_int(item.value)})")
+        more = f" et {len(items) - 8} autres" if len(items) > 8 else ""
+        parts.append(f"« {label} », {STATUS_FR[status]} {when} : {', '.join(named)}{more}")
+    return "Territoires en retard sur leurs objectifs — " + " ; ".join(parts) + "."
 
 
 def _metric_words(item: Progress) -> str:

@@ -2,7 +2,8 @@
 
 A target is *on track* when the share of it reached is at least the share of its time gone by
 (for a month: the days of the month elapsed), *behind* otherwise; *met* once reached; *missed*
-when its time is over and it was not reached. Progress is counted up to the evaluation day: the
+when its time is over and it was not reached; *early* in its first days (a week, or a quarter of
+a shorter span), when a day without a click would call it behind. Progress is counted up to the evaluation day: the
 end of the report's period when it is in the past, else today (each territory's local date).
 """
 
@@ -19,8 +20,10 @@ from campaign.schema import TargetSpec
 from engagement.periods import Period, french_day, french_month
 from engagement.stats import DailySeries, Dataset, suppressed
 
-STATUSES = ("met", "on_track", "behind", "missed", "not_started")
+STATUSES = ("met", "on_track", "behind", "missed", "early", "not_started")
+JUDGED_AFTER = timedelta(days=7)  # or a quarter of a target's span, when that is shorter
 STATUS_FR = {
+    "early": "trop tôt pour juger",
     "met": "atteint",
     "on_track": "en bonne voie",
     "behind": "en retard",
@@ -90,6 +93,8 @@ def _status(achieved: float, value: int, start: date, end: date, today: date, *,
         return "missed", expected
     if today < start:
         return "not_started", expected
+    if today - start < min(JUDGED_AFTER, timedelta(days=length / 4)):
+        return "early", expected
     return ("on_track" if achieved / value >= expected else "behind"), expected
 
 

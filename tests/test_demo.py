@@ -10,17 +10,18 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from campaign.db import Database
-from campaign.models import ClickCounter, Delivery, DeliveryState
+from campaign.models import ClickCounter, Delivery, DeliveryState, MetricSnapshot
 from demo.run import run_demo
 from networks.emulator.server import EmulatorServer
 
 from .conftest import published
+from .trends_data import report_data
 
 
 def test_demo_runs_the_whole_chain(tmp_path: Path, emulator: EmulatorServer) -> None:
     messages: list[str] = []
     result = run_demo(tmp_path / "demo", say=messages.append, emulator=emulator)
-    assert len(messages) == 7
+    assert len(messages) == 5
     records = published(emulator)
     assert dict(result.published) == dict(Counter(str(record["network"]) for record in records))
     assert set(result.published) == {"x", "facebook", "instagram"} and result.failed == 0
@@ -46,6 +47,21 @@ def test_demo_runs_the_whole_chain(tmp_path: Path, emulator: EmulatorServer) -> 
         "\u202f", " "
     )
     assert result.files["stats.csv"].read_text("utf-8").startswith("post,deliveries,views")
+    # the plan replayed over past weeks: a report with trends over several days, and targets
+    data = report_data(report)
+    assert len(data["days"]) >= 10  # type: ignore[arg-type]
+    daily_visits = sum(sum(values) for values in data["series"]["visits_by_territory"].values())  # type: ignore[index, union-attr]
+    assert daily_visits == visits
+    assert sum(1 for values in data["series"]["visits_by_territory"].values() for value in values if value) >= 10  # type: ignore[index, union-attr]
+    assert data["targets"] and len(data["publications"]) >= 9  # type: ignore[arg-type, index]
+    assert set(data["milestones"]) >= {"p01-lancement"} and all(  # type: ignore[arg-type, index]
+        set(by_network) <= {"x", "facebook", "instagram"} for by_network in data["milestones"].values()  # type: ignore[index, union-attr]
+    )
+    with Session(database.engine) as session:
+        milestones = Counter(row.milestone for row in session.exec(select(MetricSnapshot)).scalars())
+    database.dispose()
+    assert set(milestones) == {"1h", "24h", "72h", "7d"}  # each collected at its own time
+    assert result.files["report.pdf"].read_bytes().startswith(b"%PDF-")
     events = [
         component
         for component in Calendar.from_ical(result.files["plan.ics"].read_bytes()).walk()
