@@ -74,6 +74,10 @@ class TextRules:
     # Characters the feed shows before it cuts the text ("… more"), for the post preview; None: all of it.
     # Approximate (the apps change it, and it differs between mobile and desktop): a hint, never a rule.
     feed_cut: int | None = None
+    more_label: str = "… voir plus"  # what the French app shows where it cuts the text (its own words)
+    # A link as the feed shows it: its address without "https://", cut after this many characters with
+    # "…" (X shows a t.co link's display_url); None: as written. For the post preview, approximate.
+    link_shown: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,18 @@ class VideoRules:
 
 
 @dataclass(frozen=True)
+class SafeZone:
+    """The margins of a video the app covers with its buttons and captions, as fractions of its height
+    (top, bottom) and width (left, right): text burned in there may be hidden."""
+
+    top: float
+    bottom: float
+    left: float
+    right: float
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class MediaRules:
     """Which capsule format the network takes and what its videos must be."""
 
@@ -100,6 +116,10 @@ class MediaRules:
     video_required: str | None = None  # why the network publishes only videos (N_()), else None
     caption_tracks: bool = False  # the network takes subtitle files beside the video
     alt_text: bool = False  # the network takes a text description of the video
+    # How the app shows the video, for the post preview (approximate: the apps change):
+    # the frame of the feed (width, height) when it crops the video (Instagram's feed: 4:5), None: whole;
+    feed_frame: tuple[int, int] | None = None
+    safe_zone: SafeZone | None = None  # and the parts its buttons and captions cover
 
     def video(self, kind: str | None = None) -> VideoRules:
         """The rules of ``kind`` (the first kind when None)."""

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from campaign.i18n import N_
-from networks.spec import CredentialField, MediaRules, MetricRules, NetworkSpec, TextRules, VideoRules
+from networks.spec import (
+    CredentialField,
+    MediaRules,
+    MetricRules,
+    NetworkSpec,
+    SafeZone,
+    TextRules,
+    VideoRules,
+)
 
 if TYPE_CHECKING:
     from networks.base import Adapter
@@ -41,6 +49,7 @@ SPEC = NetworkSpec(
         limit=63_206,
         # the mobile feed folds a post after about three lines (~125 characters) behind "See more"
         feed_cut=125,
+        more_label="… Voir plus",
     ),
     media=MediaRules(
         formats=("vertical", "square", "landscape"),
@@ -60,6 +69,9 @@ SPEC = NetworkSpec(
             VideoRules("video", min_seconds=1.0, max_seconds=240 * 60.0, max_bytes=10 * GIGABYTE),
         ),
         caption_tracks=True,  # POST /{video-id}/captions, SubRip files named name.LOCALE.srt
+        # Meta's Reels safe zone (Reels and Stories unified, March 2026): text out of the top 14 %, the bottom 35 %
+        # and 6 % on each side (shared/reference/accessibility-and-languages.md §3)
+        safe_zone=SafeZone(top=0.14, bottom=0.35, left=0.06, right=0.06, source="Meta Reels safe zone, 2026"),
     ),
     caps={"facebook": 50, "facebook_reels": 30},
     metrics=MetricRules(

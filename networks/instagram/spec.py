@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from campaign.i18n import N_
-from networks.spec import CredentialField, MediaRules, MetricRules, NetworkSpec, TextRules, VideoRules
+from networks.spec import (
+    CredentialField,
+    MediaRules,
+    MetricRules,
+    NetworkSpec,
+    SafeZone,
+    TextRules,
+    VideoRules,
+)
 
 if TYPE_CHECKING:
     from networks.base import Adapter
@@ -46,6 +54,7 @@ SPEC = NetworkSpec(
         # "only the first three lines of a caption will be displayed" (~125 characters,
         # help.instagram.com/1643471055915254)
         feed_cut=125,
+        more_label="… plus",
     ),
     media=MediaRules(
         formats=("vertical", "square", "landscape"),
@@ -61,6 +70,10 @@ SPEC = NetworkSpec(
             ),
         ),
         video_required=N_("Instagram publishes Reels"),
+        feed_frame=(4, 5),  # a Reel shared to the feed is shown cropped to 4:5 there
+        # Meta's Reels safe zone (Reels and Stories unified, March 2026): text out of the top 14 %, the bottom 35 %
+        # and 6 % on each side (shared/reference/accessibility-and-languages.md §3)
+        safe_zone=SafeZone(top=0.14, bottom=0.35, left=0.06, right=0.06, source="Meta Reels safe zone, 2026"),
     ),
     caps={"instagram": 50},  # content_publishing_limit: 50 API-published posts per 24 hours
     metrics=MetricRules(

@@ -11,6 +11,7 @@ from networks.spec import (
     MetricRules,
     NetworkSpec,
     Prices,
+    SafeZone,
     TextRules,
     VideoRules,
 )
@@ -51,6 +52,7 @@ SPEC = NetworkSpec(
         measure=text.measure,
         link_length=text.LINK_LENGTH,
         feed_cut=None,  # a standard post is shown whole (280 weighted characters at most)
+        link_shown=text.LINK_SHOWN,
     ),
     media=MediaRules(
         formats=("x", "vertical", "square", "landscape"),
@@ -65,6 +67,8 @@ SPEC = NetworkSpec(
         ),
         caption_tracks=True,  # POST /2/media/subtitles (not sent yet)
         alt_text=True,  # POST /2/media/metadata (not sent yet)
+        # the player's controls and the "sound on" badge over the bottom of a video in the timeline
+        safe_zone=SafeZone(top=0.0, bottom=0.12, left=0.0, right=0.0),
     ),
     caps={"x": 100},
     metrics=MetricRules(

@@ -10,6 +10,9 @@ from campaign.texts import TextLength
 NETWORK = "x"
 WEIGHTED_LIMIT = 280
 LINK_LENGTH = 23  # twitter-text's transformedURLLength: every link counts as a t.co address
+# The timeline shows a link as its display_url: the address without its scheme, cut with "…" (about
+# 23 characters of it kept; the counted length stays 23 whatever is shown)
+LINK_SHOWN = 23
 
 
 def measure(text: str) -> TextLength:
