@@ -51,8 +51,8 @@ SECURITY_HEADERS = {
 RAW_SECURITY_HEADERS = [(name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
 URGENT_NUMBERS = {"17", "112", "15", "18"}
 # A number in a channel's text: digits, or groups of digits written with single spaces ("05 44 44");
-# not a time of day ("10:30", "9 h", "24 h/24") nor part of a fraction.
-NUMBER_IN_TEXT = re.compile(r"(?<![\d:/,.])\d+(?: \d+)*(?![\d:/,.]| ?h\b)")
+# not a time of day ("10:30", "9 h", "18 h 15", "24 h/24") nor part of a fraction.
+NUMBER_IN_TEXT = re.compile(r"(?<![\d:/])(?<!\d[,.])(?<!h )\d+(?: \d+)*(?![\d:/]|[,.]\d| ?h\b)")
 # Which of those are phone numbers: French short numbers (15…199, 116 000, 3018), numbers of 6 to 10
 # digits written in pairs (05 44 44, 40 46 59 17, 01 23 45 67 89) or 10 digits in one piece.
 PHONE_NUMBER = re.compile(r"^(?:1\d{1,2}|116 ?\d{3}|3\d{3}|\d{2}(?: \d{2}){2,4}|0\d{9})$")

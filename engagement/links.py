@@ -32,6 +32,7 @@ MAX_MISSING = 10_000  # codes remembered as missing (the oldest are forgotten fi
 MAX_WAITING = 1_000  # codes waiting for a lookup; beyond that the page answers "busy" at once
 BATCH = 500  # codes per query
 PAUSE_S = 0.005  # between two lookups: at most 200 queries a second, however many codes are asked
+ANSWER_WITHIN_S = 2.0  # a lookup not answered by then (a database hanging): "busy"
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Target:
 
 
 class LinksBusy(Exception):
-    """Too many unknown codes are waiting for a lookup, or the database did not answer: try later."""
+    """Too many unknown codes are waiting for a lookup, or the database did not answer in time."""
 
 
 def _select(campaign_id: str) -> Any:  # a Select (its type parameters differ across SQLAlchemy 2.0 and 2.1)
@@ -87,6 +88,7 @@ class TrackedLinks:
         max_waiting: int = MAX_WAITING,
         max_missing: int = MAX_MISSING,
         missing_for_s: float = MISSING_FOR_S,
+        answer_within_s: float = ANSWER_WITHIN_S,
     ) -> None:
         self.database = database
         self.campaign_id = campaign_id
@@ -94,6 +96,7 @@ class TrackedLinks:
         self.max_waiting = max_waiting
         self.max_missing = max_missing
         self.missing_for_s = missing_for_s
+        self.answer_within_s = answer_within_s
         self.known: dict[str, Target] = {}
         self.missing: OrderedDict[str, float] = OrderedDict()  # code -> when it was found missing
         self.queries = 0  # lookups of unknown codes run so far (one per batch)
@@ -138,7 +141,10 @@ class TrackedLinks:
             lookups.waiting[code] = future
             lookups.queue.append(code)
             lookups.wake.set()
-        return await asyncio.shield(future)  # a visitor leaving does not cancel the others' answer
+        try:  # shielded: a visitor leaving, or waiting no longer, does not cancel the others' answer
+            return await asyncio.wait_for(asyncio.shield(future), self.answer_within_s)
+        except TimeoutError:
+            raise LinksBusy from None
 
     def _for_this_loop(self) -> _Lookups:
         loop = asyncio.get_running_loop()

@@ -189,6 +189,19 @@ def test_every_number_shown_is_a_link_and_only_where_the_campaign_lists_it(
     assert site.unlinked_numbers() == []
 
 
+def test_which_numbers_in_a_text_are_phone_numbers() -> None:
+    def phones(text: str) -> list[str]:
+        return [m.group() for m in NUMBER_IN_TEXT.finditer(text) if is_phone_number(m.group())]
+
+    assert phones("Appelle le 17 (ou le 112), le 3018, le 05 44 44 ou le 40 46 59 17.") == [
+        "17", "112", "3018", "05 44 44", "40 46 59 17"
+    ]  # fmt: skip
+    assert (
+        phones("aujourd'hui, 10 h 15–18 h 30 (heure locale) ; 24 h/24, 7 j/7 ; à 10:15 ; 2026 ; 43,0 % ; 1.5")
+        == []
+    )
+
+
 def test_a_number_in_a_text_without_its_channel_is_reported(workspace: Path, tmp_path: Path) -> None:
     """The 17's card saying "(ou le 112)" where no 112 is listed: said when the page starts."""
     import socket
@@ -347,7 +360,9 @@ def slow_links(site: LandingSite) -> Iterator[LandingSite]:
         if started.is_set() and "FROM link" in statement:
             time.sleep(2)
 
-    slowed = LandingSite(site.campaign, site.database, links=partial(TrackedLinks, max_waiting=3))
+    slowed = LandingSite(
+        site.campaign, site.database, links=partial(TrackedLinks, max_waiting=3, answer_within_s=1.0)
+    )
     slowed.load_targets()
     event.listen(site.database.engine, "before_cursor_execute", slow)
     started.set()
@@ -357,16 +372,21 @@ def slow_links(site: LandingSite) -> Iterator[LandingSite]:
 
 def test_a_slow_lookup_never_delays_other_requests(slow_links: LandingSite) -> None:
     """While unknown codes wait for a slow database, known links and pages answer at once; beyond
-    the bound of waiting codes the page says at once that it is busy (503, the choice of territory)."""
+    the bound of waiting codes the page says at once that it is busy (503, the choice of territory),
+    and a code waits a second at most for its lookup."""
     import secrets
 
     code = next(iter(slow_links.targets))
     with running(slow_links) as base, httpx.Client(base_url=base, headers={"User-Agent": BROWSER}) as client:
         stuck = [secrets.token_hex(6) for _ in range(3)]
-        waiting = [
-            threading.Thread(target=httpx.get, args=(f"{base}/r/{made_up}",), kwargs={"timeout": 10})
-            for made_up in stuck
-        ]
+        stuck_answers: list[tuple[int, float]] = []
+
+        def ask(made_up: str) -> None:
+            began = time.perf_counter()
+            status = httpx.get(f"{base}/r/{made_up}", timeout=10).status_code
+            stuck_answers.append((status, time.perf_counter() - began))
+
+        waiting = [threading.Thread(target=ask, args=(made_up,)) for made_up in stuck]
         for thread in waiting:
             thread.start()
         time.sleep(0.3)
@@ -379,6 +399,8 @@ def test_a_slow_lookup_never_delays_other_requests(slow_links: LandingSite) -> N
         assert "Choisis ton territoire" in response.text and "/t/fr" in response.text
         for thread in waiting:
             thread.join()
+    assert [status for status, _ in stuck_answers] == [503] * 3  # waited for no longer than a second
+    assert all(took < 1.8 for _, took in stuck_answers)
 
 
 def test_a_database_away_makes_unknown_codes_busy_not_unknown(site: LandingSite) -> None:
