@@ -49,19 +49,22 @@ class LinksBusy(Exception):
     """Too many unknown codes are waiting for a lookup, or the database did not answer in time."""
 
 
-def _select(campaign_id: str) -> Any:  # a Select (its type parameters differ across SQLAlchemy 2.0 and 2.1)
+def _select() -> Any:  # a Select (its type parameters differ across SQLAlchemy 2.0 and 2.1)
     return (
-        select(col(Link.code), col(Territory.key), col(Link.network), col(Post.key), col(Link.capsule_key))
+        select(
+            col(Link.code), col(Territory.key), col(Link.network), col(Post.key), col(Link.capsule_key),
+            col(Link.campaign_id),
+        )
         .outerjoin(Territory, col(Territory.id) == Link.territory_id)
         .outerjoin(Post, col(Post.id) == Link.post_id)
-        .where(col(Link.campaign_id) == campaign_id)
-    )
+    )  # fmt: skip
 
 
-def _targets(rows: Iterable[Sequence[Any]]) -> list[Target]:
+def _targets(rows: Iterable[Sequence[Any]], campaign_id: str) -> list[Target]:
     return [
         Target(code, territory or "", network, post or capsule or "")
-        for code, territory, network, post, capsule in rows
+        for code, territory, network, post, capsule, campaign in rows
+        if campaign == campaign_id
     ]
 
 
@@ -100,8 +103,10 @@ class TrackedLinks:
         self.known: dict[str, Target] = {}
         self.missing: OrderedDict[str, float] = OrderedDict()  # code -> when it was found missing
         self.queries = 0  # lookups of unknown codes run so far (one per batch)
-        self._select_all = _select(campaign_id)
-        self._select_some = self._select_all.where(col(Link.code).in_(bindparam("codes", expanding=True)))
+        self._select_all = _select().where(col(Link.campaign_id) == campaign_id)
+        # By the codes' unique index alone: with the campaign in the WHERE clause too, SQLite
+        # chooses the campaign's index and reads all its links for each lookup (15 ms for 20,000).
+        self._select_some = _select().where(col(Link.code).in_(bindparam("codes", expanding=True)))
         self._lookups: _Lookups | None = None
 
     # -- reading ---------------------------------------------------------------------------------
@@ -109,12 +114,12 @@ class TrackedLinks:
     def load_all(self) -> None:
         """Read every link of the campaign (at start-up; in a thread when a loop is serving)."""
         with self.database.engine.connect() as connection:
-            targets = _targets(connection.execute(self._select_all))
+            targets = _targets(connection.execute(self._select_all), self.campaign_id)
         self._remember(targets)
 
     def _query(self, codes: list[str]) -> list[Target]:
         with self.database.engine.connect() as connection:
-            return _targets(connection.execute(self._select_some, {"codes": codes}))
+            return _targets(connection.execute(self._select_some, {"codes": codes}), self.campaign_id)
 
     def _remember(self, targets: Iterable[Target]) -> None:
         for target in targets:
