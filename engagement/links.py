@@ -75,7 +75,8 @@ class _Lookups:
     loop: asyncio.AbstractEventLoop
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     queue: list[str] = field(default_factory=list)  # asked, not yet in a query
-    waiting: dict[str, asyncio.Future[Target | None]] = field(default_factory=dict)  # asked, not answered
+    # asked, not answered yet: one future per visitor waiting (a visitor leaving cancels only theirs)
+    waiting: dict[str, list[asyncio.Future[Target | None]]] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
 
 
@@ -138,18 +139,20 @@ class TrackedLinks:
         if since is not None and time.monotonic() - since < self.missing_for_s:
             return None
         lookups = self._for_this_loop()
-        future = lookups.waiting.get(code)
-        if future is None:
+        waiters = lookups.waiting.get(code)
+        if waiters is None:
             if len(lookups.waiting) >= self.max_waiting:
                 raise LinksBusy
-            future = lookups.loop.create_future()
-            lookups.waiting[code] = future
+            waiters = lookups.waiting[code] = []
             lookups.queue.append(code)
             lookups.wake.set()
-        try:  # shielded: a visitor leaving, or waiting no longer, does not cancel the others' answer
-            return await asyncio.wait_for(asyncio.shield(future), self.answer_within_s)
-        except TimeoutError:
-            raise LinksBusy from None
+        future: asyncio.Future[Target | None] = lookups.loop.create_future()
+        waiters.append(future)
+        timer = lookups.loop.call_later(self.answer_within_s, _give_up, future)
+        try:
+            return await future
+        finally:
+            timer.cancel()
 
     def _for_this_loop(self) -> _Lookups:
         loop = asyncio.get_running_loop()
@@ -173,24 +176,22 @@ class TrackedLinks:
                 except Exception as error:  # the database is away: "busy", nothing remembered as missing
                     log.warning("tracked links could not be looked up (%s)", type(error).__name__)
                     for code in batch:
-                        future = lookups.waiting.pop(code)
-                        if not future.done():
-                            future.set_exception(LinksBusy())
-                            future.exception()  # retrieved: no "never retrieved" warning if nobody waits
+                        for future in lookups.waiting.pop(code):
+                            _give_up(future)
                     await asyncio.sleep(PAUSE_S)
                     continue
                 self._remember(targets)
                 now = time.monotonic()
                 for code in batch:
-                    future = lookups.waiting.pop(code)
                     target = self.known.get(code)
                     if target is None:
                         self.missing[code] = now
                         self.missing.move_to_end(code)
                         while len(self.missing) > self.max_missing:
                             self.missing.popitem(last=False)
-                    if not future.done():
-                        future.set_result(target)
+                    for future in lookups.waiting.pop(code):
+                        if not future.done():  # not given up, nor left
+                            future.set_result(target)
                 await asyncio.sleep(PAUSE_S)
 
     async def close(self) -> None:
@@ -201,7 +202,12 @@ class TrackedLinks:
         lookups.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await lookups.task
-        for future in lookups.waiting.values():
-            if not future.done():
-                future.set_exception(LinksBusy())
-                future.exception()
+        for waiters in lookups.waiting.values():
+            for future in waiters:
+                _give_up(future)
+
+
+def _give_up(future: asyncio.Future[Target | None]) -> None:
+    """The visitor behind ``future`` waited long enough (or the lookup failed): "busy"."""
+    if not future.done():
+        future.set_exception(LinksBusy())
