@@ -129,10 +129,13 @@ def connection_failure(network: str, error: BaseException, *, creating: bool, wh
     left, Unconfirmed when a create call may have landed, else Transient."""
     kind = type(error).__name__
     if certainly_not_sent(error):
-        return NotSent(network, f"{what} not sent: cannot connect ({kind})")
+        return NotSent(network, _("{what} not sent: cannot connect ({kind})").format(what=what, kind=kind))
     if creating:
-        return Unconfirmed(network, f"no answer to the create call ({kind}): reconcile before retrying")
-    return Transient(network, f"{kind} while talking to {what}")
+        return Unconfirmed(
+            network,
+            _("no answer to the create call ({kind}): reconcile before retrying").format(kind=kind),
+        )
+    return Transient(network, _("{kind} while talking to {what}").format(kind=kind, what=what))
 
 
 @dataclass(frozen=True)

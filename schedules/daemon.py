@@ -20,7 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session, col, select
 
 from campaign.db import Database
-from campaign.i18n import _
+from campaign.i18n import N_, _
 from campaign.models import Account, Worker
 from engagement.collect import collect
 from schedules.dispatch import Dispatcher, DispatchSummary, utcnow
@@ -103,7 +103,7 @@ class Daemon:
             log.warning(
                 "%s",
                 _("{job} failed ({error}): tried again at its next run").format(
-                    job=JOB_NAMES.get(method, method), error=_describe(error)
+                    job=_(JOB_NAMES.get(method, method)), error=_describe(error)
                 ),
             )
             return False
@@ -290,11 +290,11 @@ class _Scheduler(BlockingScheduler):
 
 
 JOB_NAMES = {
-    "dispatch": "publishing",
-    "heartbeat": "heartbeat",
-    "reconcile": "reconciliation",
-    "collect_metrics": "metric collection",
-    "check_tokens": "token check",
+    "dispatch": N_("publishing"),
+    "heartbeat": N_("heartbeat"),
+    "reconcile": N_("reconciliation"),
+    "collect_metrics": N_("metric collection"),
+    "check_tokens": N_("token check"),
 }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
+from campaign.i18n import _
 from campaign.models import Delivery, DeliveryEvent, DeliveryState, Worker
 
 CLAIMABLE = (DeliveryState.QUEUED, DeliveryState.RETRYING)
@@ -170,8 +171,10 @@ def recover_orphaned(
             delivery,
             now=now,
             create_may_be_out=delivery.stage == STAGE_CREATE,
-            reason_out=f"claim of {worker} cut short during the create call",
-            reason_queued=f"claim of {worker} cut short before publishing: queued again",
+            reason_out=_("claim of {worker} cut short during the create call").format(worker=worker),
+            reason_queued=_("claim of {worker} cut short before publishing: queued again").format(
+                worker=worker
+            ),
         )
     session.commit()
     return [delivery.id for delivery in orphaned if delivery.id is not None]
