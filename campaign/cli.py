@@ -10,6 +10,7 @@ import typer
 
 from campaign.context import AppState, command_group, echo, print_json, state
 from campaign.errors import CampaignFileError, ClickableError
+from campaign.i18n import _
 
 # Heavy modules (the checks, the database, Rich) are imported inside the commands that use them:
 # `clickable --help` and every other command must not pay for them (tests/test_startup.py).
@@ -290,7 +291,11 @@ def post_approve_command(
         str, typer.Option("--by", help="Name of the person approving.", envvar="CLICKABLE_APPROVER")
     ],
 ) -> None:
-    """Approve a post so that it can be planned and published."""
+    """Approve a post so that it can be planned and published.
+
+    When the post was previewed (`clickable post preview`), the approval records what the preview
+    showed, and a post that changed since its preview is refused until it is previewed again.
+    """
     from campaign.store import approve_post, get_campaign
 
     app_state = state(ctx)
@@ -301,6 +306,10 @@ def post_approve_command(
     app_state.console.print(
         f"Post {post_id} approved by {approval.approved_by} at {approval.approved_at:%Y-%m-%d %H:%M} UTC."
     )
+    if approval.preview_hash is None:
+        app_state.console.print(
+            _("Not previewed: `clickable post preview {post}` shows it as each network will.").format(post=post_id)
+        )
 
 
 @db_app.command("upgrade")

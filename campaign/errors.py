@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+
+from campaign.i18n import _
 
 
 class ClickableError(Exception):
@@ -63,6 +66,18 @@ class PostNotFound(ClickableError, LookupError):
 
 class ApprovalRefused(ClickableError, PermissionError):
     pass
+
+
+class PreviewOutdated(ApprovalRefused):
+    """The approver would approve something other than what they looked at."""
+
+    def __init__(self, post_id: str, previewed_at: datetime) -> None:
+        super().__init__(
+            _(
+                "post '{post}' changed since its preview of {when} UTC: run `clickable post preview {post}`, "
+                "look at it again, then approve"
+            ).format(post=post_id, when=f"{previewed_at:%Y-%m-%d %H:%M}")
+        )
 
 
 class PublishedPostChanged(ClickableError, ValueError):

@@ -202,6 +202,16 @@ class ApprovalBase(SQLModel):
 class Approval(ApprovalBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     post_id: int = Field(foreign_key="post.id", index=True)
+    preview_hash: str | None = Field(default=None, max_length=64)  # what the approver previewed, if anything
+
+
+class Preview(SQLModel, table=True):
+    """A post shown as each network shows it (`clickable post preview`): the fingerprint of what was shown."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    content_hash: str = Field(max_length=64)
+    previewed_at: datetime = _instant(nullable=False)
 
 
 class Worker(SQLModel, table=True):
@@ -260,6 +270,7 @@ __all__ = [
     "Post",
     "PostPublic",
     "PostStatus",
+    "Preview",
     "Territory",
     "Variant",
     "Worker",

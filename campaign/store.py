@@ -22,7 +22,13 @@ from campaign.checks import (
     variant_template,
 )
 from campaign.db import serialise
-from campaign.errors import ApprovalRefused, CampaignNotLoaded, PostNotFound, PublishedPostChanged
+from campaign.errors import (
+    ApprovalRefused,
+    CampaignNotLoaded,
+    PostNotFound,
+    PreviewOutdated,
+    PublishedPostChanged,
+)
 from campaign.i18n import _
 from campaign.models import (
     Account,
@@ -36,6 +42,7 @@ from campaign.models import (
     Post,
     PostPublic,
     PostStatus,
+    Preview,
     Territory,
     Variant,
 )
@@ -348,6 +355,7 @@ def _drop_pending_deliveries(session: Session, post: Post) -> None:
 def _delete_post(session: Session, post: Post) -> None:
     _drop_pending_deliveries(session, post)
     session.exec(delete(Approval).where(col(Approval.post_id) == post.id))
+    session.exec(delete(Preview).where(col(Preview.post_id) == post.id))
     session.exec(delete(Link).where(col(Link.post_id) == post.id))
     session.exec(delete(Variant).where(col(Variant.post_id) == post.id))
     session.delete(post)
@@ -430,14 +438,53 @@ def approve_post(session: Session, campaign: Campaign, key: str, *, by: str, now
     if existing is not None:
         return existing  # approving the same content twice changes nothing
     assert post.id is not None
+    # what the approver looked at: refused when the post changed since its last preview
+    previewed = last_preview(session, post)
+    if previewed is not None and previewed.content_hash != preview_fingerprint(session, campaign, post):
+        raise PreviewOutdated(key, previewed.previewed_at)
     approval = Approval(
-        post_id=post.id, approved_by=approver, approved_at=now, content_hash=post.content_hash
+        post_id=post.id,
+        approved_by=approver,
+        approved_at=now,
+        content_hash=post.content_hash,
+        preview_hash=previewed.content_hash if previewed is not None else None,
     )
     post.status = PostStatus.APPROVED
     session.add(approval)
     session.add(post)
     session.flush()
     return approval
+
+
+def last_preview(session: Session, post: Post) -> Preview | None:
+    """The post's latest preview, if it was ever previewed."""
+    return session.exec(
+        select(Preview).where(Preview.post_id == post.id).order_by(col(Preview.previewed_at).desc(), col(Preview.id).desc())
+    ).first()
+
+
+def preview_fingerprint(session: Session, campaign: Campaign, post: Post) -> str:
+    """A fingerprint of what a preview of the post shows: every text exactly as published (with its
+    tracked link) on each account and territory, and the render of its capsule."""
+    texts = sorted(
+        [account, territory, text] for _network, account, territory, _code, _url, text in published_texts(session, campaign, post)
+    )
+    render = None
+    if post.capsule_key:
+        capsule = session.exec(
+            select(Capsule).where(Capsule.campaign_id == campaign.id, Capsule.key == post.capsule_key)
+        ).first()
+        render = capsule.render_hash if capsule is not None else None
+    return _digest({"texts": texts, "capsule": post.capsule_key, "render": render})
+
+
+def record_preview(session: Session, campaign: Campaign, post: Post, *, now: datetime) -> Preview:
+    """Remember that the post was previewed as it is now (`post approve` compares with it)."""
+    assert post.id is not None
+    preview = Preview(post_id=post.id, content_hash=preview_fingerprint(session, campaign, post), previewed_at=now)
+    session.add(preview)
+    session.flush()
+    return preview
 
 
 @dataclass(frozen=True)
@@ -465,10 +512,11 @@ class RenderedVariant:
         }
 
 
-def render_post(
-    session: Session, campaign: Campaign, post: Post, *, networks: Networks
-) -> list[RenderedVariant]:
-    """Every (account, territory) text of ``post``, tracked link substituted, measured by its network."""
+def published_texts(
+    session: Session, campaign: Campaign, post: Post
+) -> list[tuple[str, str, str, str | None, str | None, str]]:
+    """(network, account, territory, code, url, text) of every delivery of ``post``, tracked link
+    substituted, in the order of the post's accounts and territories."""
     variants = {row.network: row for row in session.exec(select(Variant).where(Variant.post_id == post.id))}
     accounts = {
         row.id: row for row in session.exec(select(Account).where(Account.campaign_id == campaign.id))
@@ -489,16 +537,16 @@ def render_post(
         wants = post.link or LINK_PLACEHOLDER in variant.text
         url = tracked_url(campaign.landing_base_url, link.code) if wants else None
         text = render_text(variant.text, url, append_link=True)
-        result.append(
-            RenderedVariant(
-                account.network,
-                account.name,
-                territory.key,
-                link.code if wants else None,
-                url,
-                text,
-                networks[account.network].measure_text(text),
-            )
-        )
-    result.sort(key=lambda item: (order[item.account], territory_order[item.territory]))
+        result.append((account.network, account.name, territory.key, link.code if wants else None, url, text))
+    result.sort(key=lambda item: (order[item[1]], territory_order[item[2]]))
     return result
+
+
+def render_post(
+    session: Session, campaign: Campaign, post: Post, *, networks: Networks
+) -> list[RenderedVariant]:
+    """Every (account, territory) text of ``post``, tracked link substituted, measured by its network."""
+    return [
+        RenderedVariant(network, account, territory, code, url, text, networks[network].measure_text(text))
+        for network, account, territory, code, url, text in published_texts(session, campaign, post)
+    ]

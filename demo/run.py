@@ -3,8 +3,9 @@
 Example campaign → capsules rendered → posts approved and planned → the plan replayed in
 fast-forward as if it had run over the past weeks: published to the in-process emulator at each
 delivery's own time, visits and reporting clicks through the real landing page over HTTP day
-after day, metrics collected at their milestones (1 h, 24 h, 72 h, 7 days) → report.html (with
-trends and targets), report.pdf, stats.csv and plan.ics.
+after day, metrics collected at their milestones (1 h, 24 h, 72 h, 7 days) → preview.html (each
+post as each network shows it, looked at before approving), report.html (with trends and
+targets), report.pdf, stats.csv and plan.ics.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from campaign.db import Database
 from campaign.errors import ClickableError
 from campaign.example import write_example
 from campaign.i18n import _
-from campaign.models import Account, Delivery, DeliveryState, Link, Post, PostStatus
+from campaign.models import Account, Delivery, DeliveryState, Link, PostStatus
 from campaign.store import approve_post, get_campaign, load_campaign
 from capsules.check import check_script
 from capsules.render import render_capsule
@@ -39,6 +40,7 @@ from capsules.store import capsule_link, record_render
 from engagement.collect import MILESTONES, collect
 from engagement.landing import LandingSite
 from engagement.pdf import render_pdf
+from engagement.preview import posts_to_preview, write_preview
 from engagement.report import build_report_model, render_html
 from engagement.stats import aggregate, channel_totals, to_csv
 from networks.accounts import AccountRef, build_adapter
@@ -180,9 +182,12 @@ def run_demo(
                 record_render(session, campaign, key, title=checked.loaded.script.capsule.title if checked.loaded.script else key,
                               render_hash=rendered[-1].input_hash, outputs=outputs, now=now)  # fmt: skip
 
-        say(_("3/5 Approving and planning in each territory's local time"))
+        say(_("3/5 Preview of each post as each network shows it, then approval and planning in each territory's local time"))
         with database.session() as session:
-            for post in session.exec(select(Post).where(Post.campaign_id == campaign.id)):
+            posts = posts_to_preview(session, campaign, [])
+            write_preview(session, campaign, posts, networks, folder / "preview.html", now=now)
+            result.files["preview.html"] = folder / "preview.html"
+            for post in posts:  # the approver has looked at preview.html: the approval records it
                 if post.status != PostStatus.APPROVED:
                     approve_post(session, campaign, post.key, by=APPROVER, now=now)
             planned = plan(session, campaign, now=now)

@@ -338,3 +338,35 @@ def report_command(
     app_state.console.print(
         _("Wrote {out} ({size} KB, {period}).").format(out=target, size=len(data) // 1024, period=model.period)
     )
+
+
+def preview_command(
+    ctx: typer.Context,
+    post_ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ID]...", help="Posts to preview (default: every post not archived).", show_default=False),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="HTML page to write.")] = Path("preview.html"),
+) -> None:
+    """Write one page showing each variant of each post as each network shows it (for approvers).
+
+    The text exactly as published, with its tracked link as the network shows it and where the
+    feed cuts it; the capsule's poster in the network's frame with the part its app covers; the
+    length and its limit, the estimated cost, the approval state. Approving a post that changed
+    since its preview is refused until it is previewed again.
+    """
+    from campaign.cli import _current_campaign_id
+    from campaign.store import get_campaign
+    from engagement.preview import posts_to_preview, write_preview
+
+    app_state = state(ctx)
+    with app_state.database().session() as session:
+        campaign = get_campaign(session, _current_campaign_id(app_state))
+        posts = posts_to_preview(session, campaign, post_ids or [])
+        previews = write_preview(session, campaign, posts, app_state.networks, out, now=app_state.now())
+    variants = sum(len(item.variants) for item in previews)
+    app_state.console.print(
+        _("Wrote {out}: {posts} posts, {variants} variants as each network shows them. Open it, then approve.").format(
+            out=out, posts=len(previews), variants=variants
+        )
+    )

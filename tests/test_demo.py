@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from campaign.db import Database
-from campaign.models import ClickCounter, Delivery, DeliveryState, MetricSnapshot
+from campaign.models import Approval, ClickCounter, Delivery, DeliveryState, MetricSnapshot
 from demo.run import run_demo
 from networks.emulator.server import EmulatorServer
 
@@ -62,6 +62,12 @@ def test_demo_runs_the_whole_chain(tmp_path: Path, emulator: EmulatorServer) -> 
     database.dispose()
     assert set(milestones) == {"1h", "24h", "72h", "7d"}  # each collected at its own time
     assert result.files["report.pdf"].read_bytes().startswith(b"%PDF-")
+    preview = result.files["preview.html"].read_text("utf-8")
+    assert preview.count("data:image/jpeg;base64,") >= 3 and "… Voir plus" in preview  # posters, the feed's cut
+    with Session(database.engine) as session:
+        approvals = session.exec(select(Approval)).scalars().all()
+    database.dispose()
+    assert approvals and all(approval.preview_hash for approval in approvals)  # approved as previewed
     events = [
         component
         for component in Calendar.from_ical(result.files["plan.ics"].read_bytes()).walk()
