@@ -161,7 +161,10 @@ class NetworkSpec:
     metrics: MetricRules
     adapter: Callable[[], type[Adapter]]  # imports the adapter when called, never at import time
     emulator: Callable[[], type[EmulatorPart]] | None = None
-    account_host: str | None = None  # the account setting holding the account's own host (instances)
+    # Networks with instances (Mastodon): the credential field holding the account's own host. Declare it
+    # a CredentialField(secret=False, account_setting=True): it may be written under the account in
+    # campaign.yaml, the adapter reads it from its credentials, the emulator part answers it (``serves``).
+    account_host: str | None = None
     account_settings: tuple[AccountSetting, ...] = ()
     choices: tuple[Choice, ...] = ()
     prices: Prices | None = None

@@ -175,3 +175,43 @@ def test_parts_validators_and_recorders_see_every_exchange() -> None:
         "ok": False,
         "errors": ["request body: additional property 'forbidden'"],
     }
+
+
+def test_a_part_may_serve_each_account_s_own_host() -> None:
+    """Networks with instances (Mastodon): routing asks the part, it is not a fixed host list; the
+    sandbox transport sends any https host to the emulator."""
+    import dataclasses
+
+    from networks.emulator.messages import Reply, Request
+    from networks.emulator.part import EmulatorPart, Route
+    from networks.emulator.server import start
+    from networks.registry import Registry, registry
+    from networks.transport import prepare_session
+
+    class InstancesPart(EmulatorPart):
+        @classmethod
+        def sandbox_credentials(cls, seed: int) -> dict[str, str]:
+            return {"instance": "social.sandbox.example", "token": "t"}
+
+        def serves(self, host: str) -> bool:
+            return host.endswith(".sandbox.example")
+
+        def routes(self) -> list[Route]:
+            return [Route("GET", r"/api/v2/instance", "/api/v2/instance", self.instance)]
+
+        def instance(self, request: Request) -> Reply:
+            return Reply(200, {"domain": request.hostname})
+
+    spec = dataclasses.replace(registry()["x"], name="instances", hosts=(), emulator=lambda: InstancesPart)
+    server = start(networks=Registry([spec]))
+    try:
+        session = prepare_session(requests.Session(), emulator_url=server.url)
+        domains = [
+            session.get(f"https://{host}/api/v2/instance", timeout=5).json()["domain"]
+            for host in ("social.sandbox.example", "eu.sandbox.example")
+        ]
+        elsewhere = session.get("https://api.x.com/api/v2/instance", timeout=5)
+    finally:
+        server.stop()
+    assert domains == ["social.sandbox.example", "eu.sandbox.example"]
+    assert elsewhere.status_code == 404  # no part serves that host in this emulator
