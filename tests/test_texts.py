@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from campaign.texts import count_hashtags, render_text
 from cli import app
 from networks.registry import registry
+from networks.x.weighted import weighted_length
 
 DATA = Path(__file__).parent / "data" / "twitter-text-weighted.yml"
 CASES = yaml.safe_load(DATA.read_text("utf-8"))["WeightedTweetsWithDiscountedEmojiCounterTest"]
@@ -65,3 +70,50 @@ def test_render_text(template: str, link: str | None, expected: str) -> None:
 def test_instagram_hashtags_are_counted() -> None:
     assert count_hashtags("#Clickable #Signaler et #3018, pas l'ancre html&#39;") == 3
     assert not registry()["instagram"].measure_text(" ".join(f"#t{i}" for i in range(31))).ok
+
+
+# --- the fast path of X's weighted length agrees with twitter-text's parse_tweet -------------------
+
+URL_PIECES = st.sampled_from(
+    [
+        "https://clickable.example.org/r/abcd2345", "http://test.co", "example.com", "a.co", "t.co/x",
+        "https://www.internet-signalement.gouv.fr", "3018.fr", "www.", ".com", "https://", "http://x",
+        "#Signaler", "@ecpat", "\r\n", "\n", "\r", " ", "é", "e\u0301", "日本語", "\u2010", "\u2032",
+        "\ufffe", "\ufeff", "\u200b", "😷", "#\ufe0f\u20e3", "©", "👨\u200d👩\u200d👧", "🏴\U000e0067\U000e0062\U000e007f",
+    ]
+)  # fmt: skip
+tweets = st.lists(st.one_of(URL_PIECES, st.text(max_size=12)), max_size=30).map("".join)
+
+
+def library_count(text: str) -> tuple[int, bool]:
+    from twitter_text import parse_tweet
+
+    parsed = parse_tweet(text)
+    return int(parsed.weightedLength), bool(parsed.valid)
+
+
+@settings(max_examples=int(os.environ.get("CLICKABLE_FUZZ_EXAMPLES", "300")), deadline=None)
+@given(tweets)
+def test_weighted_length_agrees_with_parse_tweet(text: str) -> None:
+    assert tuple(weighted_length(text)) == library_count(text)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["description"] for case in CASES])
+def test_weighted_length_agrees_with_parse_tweet_on_the_conformance_suite(case: dict[str, Any]) -> None:
+    assert tuple(weighted_length(case["text"])) == library_count(case["text"])
+    assert weighted_length(case["text"]).length == case["expected"]["weightedLength"]
+
+
+def test_weighted_length_agrees_on_the_example_campaign(tmp_path: Path) -> None:
+    from datetime import date
+
+    from campaign.example import write_example
+
+    write_example(tmp_path / "c", today=date.today())
+    data = yaml.safe_load((tmp_path / "c" / "campaign.yaml").read_text("utf-8"))
+    texts = [post["text"] for post in data["posts"]]
+    texts += [variant["text"] for post in data["posts"] for variant in (post.get("variants") or {}).values()]
+    assert len(texts) >= 9
+    for text in texts:
+        for rendered in (text, render_text(text, "https://clickable.example.org/r/abcd2345", append_link=True)):
+            assert tuple(weighted_length(rendered)) == library_count(rendered)
