@@ -6,6 +6,8 @@ values once aliases are expanded) so that a device, a pipe or a bomb is refused 
 
 from __future__ import annotations
 
+import functools
+import gc
 import os
 import stat
 from dataclasses import dataclass, field
@@ -144,48 +146,121 @@ def _mark(node: yaml.Node) -> Position:
     return Position(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+STR_TAG = "tag:yaml.org,2002:str"
+MAP_TAG = "tag:yaml.org,2002:map"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+VALUE_TAG = "tag:yaml.org,2002:value"
+
+
+class _Loader(_LOADER):  # type: ignore[misc, valid-type]
+    """PyYAML's safe loader, remembering how each scalar resolves (keys, names and times repeat).
+
+    The parser asks the resolver about every scalar, and the resolver tries its regular
+    expressions each time: in a large campaign this was the most costly step of all. The answer
+    depends only on the arguments (no path resolvers are registered), so a cache in C serves it.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        if not self.yaml_path_resolvers:
+            self.resolve = functools.lru_cache(maxsize=None)(super().resolve)
+
+
 class _Walker:
+    """One walk of the tree: the position of every value and key, duplicate keys, and the data.
+
+    Plain mappings, lists and text are built here; any other value (numbers, dates, tagged or
+    merged mappings, recursive structures) is built by PyYAML's safe constructor, so the data is
+    the one ``yaml.safe_load`` gives.
+    """
+
     def __init__(self, source: YamlSource, loader: yaml.SafeLoader) -> None:
         self.source = source
         self.loader = loader
         self.visited = 0
+        self.active: set[int] = set()  # the nodes being walked: an alias back to one of them is a cycle
+        self.built: dict[int, Any] = {}  # an alias gives the same object, as in PyYAML
+        self.recursive = False
 
-    def walk(self, node: yaml.Node, path: Path_, active: frozenset[int]) -> None:
+    def walk(self, node: yaml.Node, path: Path_, build: bool = True) -> Any:
         self.visited += 1
         if self.visited > MAX_VALUES:  # only aliases can make the tree larger than the file
             raise _TooLarge(_aliases_message())
-        self.source.values.setdefault(path, _mark(node))
-        if id(node) in active:  # a recursive alias: positions are known, stop here
-            return
-        active = active | {id(node)}
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[Any, Position] = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    continue
-                key = self.loader.construct_object(key_node)
-                if key in seen:
-                    first = seen[key]
-                    where = _mark(key_node)
-                    self.source.problems.append(
-                        Problem(
-                            1,
-                            self.source.file,
-                            where.line,
-                            where.column,
-                            _("duplicate key '{key}' (first at line {line}): keep only one").format(
-                                key=key, line=first.line
-                            ),
-                        )
+        values = self.source.values
+        if path not in values:
+            values[path] = _mark(node)
+        if isinstance(node, yaml.ScalarNode):
+            if not build:
+                return None
+            return node.value if node.tag == STR_TAG else self.loader.construct_object(node)
+        identity = id(node)
+        if identity in self.active:  # a recursive alias: positions are known, stop here
+            self.recursive = True
+            return None
+        if identity in self.built:
+            build = False
+        self.active.add(identity)
+        try:
+            if isinstance(node, yaml.MappingNode):
+                value = self._mapping(node, path, build)
+            elif isinstance(node, yaml.SequenceNode):
+                value = self._sequence(node, path, build)
+            else:
+                value = None
+        finally:
+            self.active.discard(identity)
+        if identity in self.built:
+            return self.built[identity]
+        if build:
+            self.built[identity] = value
+        return value
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_, build: bool) -> Any:
+        own = build and node.tag == MAP_TAG and all(
+            isinstance(key_node, yaml.ScalarNode) and key_node.tag not in (MERGE_TAG, VALUE_TAG)
+            for key_node, _value in node.value
+        )
+        data: dict[Any, Any] = {}
+        keys = self.source.keys
+        seen: dict[Any, Position] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = key_node.value if key_node.tag == STR_TAG else self.loader.construct_object(key_node)
+            where = _mark(key_node)
+            if key in seen:
+                self.source.problems.append(
+                    Problem(
+                        1,
+                        self.source.file,
+                        where.line,
+                        where.column,
+                        _("duplicate key '{key}' (first at line {line}): keep only one").format(
+                            key=key, line=seen[key].line
+                        ),
                     )
-                    continue
-                seen[key] = _mark(key_node)
-                child = (*path, str(key) if not isinstance(key, int) else key)
-                self.source.keys.setdefault(child, _mark(key_node))
-                self.walk(value_node, child, active)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                self.walk(item, (*path, index), active)
+                )
+                if own:  # the last one wins, as in PyYAML
+                    data[key] = self.loader.construct_object(value_node, deep=True)
+                continue
+            seen[key] = where
+            child = (*path, key if isinstance(key, int) else str(key))
+            if child not in keys:
+                keys[child] = where
+            value = self.walk(value_node, child, build=own)
+            if own:
+                data[key] = value
+        if build and not own:
+            return self.loader.construct_object(node, deep=True)
+        return data if own else None
+
+    def _sequence(self, node: yaml.SequenceNode, path: Path_, build: bool) -> Any:
+        own = build and node.tag == SEQ_TAG
+        items = [self.walk(item, (*path, index), build=own) for index, item in enumerate(node.value)]
+        if build and not own:
+            return self.loader.construct_object(node, deep=True)
+        return items if own else None
 
 
 class _TooLarge(Exception):
@@ -239,9 +314,13 @@ def parse_yaml(text: str, name: str) -> YamlSource:
     """Parse YAML text; see :func:`load_yaml`."""
     source = YamlSource(file=name, data=None, text=text)
     loader: yaml.SafeLoader | None = None
+    # Millions of small objects are made and none of them is garbage yet: the cyclic collector
+    # would walk them again and again (a quarter of the time of a large campaign).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         _count_values(text)
-        loader = _LOADER(text)
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             source.problems.append(
@@ -249,8 +328,9 @@ def parse_yaml(text: str, name: str) -> YamlSource:
             )
             return source
         walker = _Walker(source, loader)
-        walker.walk(node, (), frozenset())
-        source.data = loader.construct_document(node)
+        data = walker.walk(node, ())
+        # PyYAML builds recursive structures (an alias inside what it names) with generators
+        source.data = loader.construct_document(node) if walker.recursive else data
     except _TooLarge as error:
         source.problems.append(Problem(SYNTAX, name, 1, 1, str(error)))
     except yaml.MarkedYAMLError as error:
@@ -276,6 +356,8 @@ def parse_yaml(text: str, name: str) -> YamlSource:
     finally:
         if loader is not None:
             loader.dispose()
+        if collecting:
+            gc.enable()
     return source
 
 

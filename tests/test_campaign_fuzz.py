@@ -92,3 +92,28 @@ def test_recursive_alias_does_not_hang(tmp_path: Path) -> None:
     path.write_text("campaign: &c {id: x, name: *c}\n", "utf-8")
     report = check_file(path, networks=registry())
     assert not report.ok
+
+
+YAML_SNIPPETS = st.sampled_from(
+    [
+        "a: &x [1, 2]\nb: *x\n", "base: &b {k: 1, l: 2}\nderived: {<<: *b, l: 3}\n", "s: !!set {a, b}\n",
+        "o: !!omap [{a: 1}, {b: 2}]\n", "d: 2026-12-01 18:30:00\n", "e: 2026-12-01\n", "n: ~\n", "y: yes\n",
+        "f: .inf\n", "k: {1: a, 2.5: b, null: c, true: d}\n", "dup: 1\ndup: 2\n", "b: !!binary aGVsbG8=\n",
+        "=: v\n", "t: !!str 12\n", "p: !!pairs [{a: 1}, {a: 2}]\n", "q: 'quoted: yes'\n", "r: 0o17\n",
+        "l: [[], {}, '', \"\"]\n", "x: &a {y: *a}\n",
+    ]
+)  # fmt: skip
+
+
+@FUZZ
+@given(st.one_of(documents.map(lambda document: yaml.safe_dump(document, allow_unicode=True)), YAML_SNIPPETS))
+def test_the_data_is_what_yaml_safe_load_gives(text: str) -> None:
+    """Positions and data are built in one walk: the data must be PyYAML's own."""
+    source = parse_yaml(text, "doc.yaml")
+    if source.problems and source.problems[0].priority == 0:
+        return
+    expected = yaml.safe_load(text)
+    if "x: &a {y: *a}" in text:  # recursive: compare the shape, equality would recurse
+        assert source.data["x"]["y"] is source.data["x"]
+        return
+    assert source.data == expected or repr(source.data) == repr(expected)  # (NaN is not equal to itself)
