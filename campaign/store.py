@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, delete, select
+from sqlalchemy import Table, insert
+from sqlmodel import Session, SQLModel, col, delete, select
 
 from campaign.characters import name_problem, same_person
 from campaign.checks import (
@@ -53,6 +55,7 @@ from campaign.texts import LINK_PLACEHOLDER, TextLength, render_text
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read aloud and typed
 # Deliveries in these states hold the old text on a network, or may: the text can no longer change.
 LOCKED_STATES = (DeliveryState.PUBLISHED, DeliveryState.SENDING, DeliveryState.UNCONFIRMED)
+CHUNK = 900  # ids or codes per IN (...) query: under SQLite's oldest limit of 999 parameters
 
 
 @dataclass
@@ -103,11 +106,89 @@ def _variant_texts(campaign: CampaignFile, post: PostSpec) -> dict[str, str]:
 
 def new_code(session: Session, taken: set[str]) -> str:
     """A fresh random tracked-link code, unique in the database."""
-    while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(LINK_CODE_LENGTH))
-        if code not in taken and session.exec(select(Link.id).where(Link.code == code)).first() is None:
-            taken.add(code)
-            return code
+    return new_codes(session, 1, taken)[0]
+
+
+def _random_codes(count: int) -> list[str]:
+    """``count`` random codes over CODE_ALPHABET, uniform (bytes beyond a multiple of its size are
+    dropped): one call to the system's random source, not one per character."""
+    size = len(CODE_ALPHABET)
+    bound = 256 - 256 % size
+    letters: list[str] = []
+    while len(letters) < count * LINK_CODE_LENGTH:
+        needed = count * LINK_CODE_LENGTH - len(letters)
+        letters += [
+            CODE_ALPHABET[byte % size]
+            for byte in secrets.token_bytes(needed + needed // 8 + 8)
+            if byte < bound
+        ]
+    return [
+        "".join(letters[at : at + LINK_CODE_LENGTH])
+        for at in range(0, count * LINK_CODE_LENGTH, LINK_CODE_LENGTH)
+    ]
+
+
+def new_codes(session: Session, count: int, taken: set[str]) -> list[str]:
+    """``count`` fresh random codes, unique in the database and among ``taken`` (which gains them).
+
+    Asked of the database in chunks (one query per chunk, not one per code).
+    """
+    codes: list[str] = []
+    while len(codes) < count:
+        batch = list(set(_random_codes(count - len(codes))) - taken)
+        used: set[str] = set()
+        for chunk in _chunks(batch):
+            used.update(session.exec(select(Link.code).where(col(Link.code).in_(chunk))).all())
+        fresh = [code for code in batch if code not in used]
+        taken.update(fresh)
+        codes.extend(fresh)
+    return codes
+
+
+def _table(model: type[SQLModel]) -> Table:
+    """A model's Core table: new rows go in without the ORM's bookkeeping of one object each."""
+    return model.__table__  # type: ignore[attr-defined]
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class _Stored:
+    """What the database holds of a campaign's posts, read once per load (not once per post)."""
+
+    posts: dict[str, Post]
+    variants: dict[int, dict[str, Variant]]  # post id → network → variant
+    links: dict[int, set[tuple[int | None, int | None]]]  # post id → (account id, territory id)
+    deliveries: dict[int, list[tuple[int, str, str]]]  # post id → (delivery id, state, network)
+
+    @classmethod
+    def read(cls, session: Session, campaign_id: str) -> _Stored:
+        posts = {post.key: post for post in session.exec(select(Post).where(Post.campaign_id == campaign_id))}
+        stored = cls(posts, defaultdict(dict), defaultdict(set), defaultdict(list))
+        if not posts:
+            return stored
+        of_campaign = select(Post.id).where(Post.campaign_id == campaign_id)
+        for variant in session.exec(select(Variant).where(col(Variant.post_id).in_(of_campaign))):
+            stored.variants[variant.post_id][variant.network] = variant
+        for post_id, account_id, territory_id in session.exec(
+            select(Link.post_id, Link.account_id, Link.territory_id).where(col(Link.post_id).in_(of_campaign))
+        ):
+            stored.links[post_id].add((account_id, territory_id))  # type: ignore[index]
+        for delivery_id, state, post_id, network in session.exec(
+            select(Delivery.id, Delivery.state, Variant.post_id, Variant.network)
+            .join(Variant, col(Variant.id) == Delivery.variant_id)
+            .where(col(Variant.post_id).in_(of_campaign))
+        ):
+            stored.deliveries[post_id].append((delivery_id, state, network))  # type: ignore[arg-type]
+        return stored
+
+    def locked_networks(self, post: Post) -> set[str]:
+        """The networks on which some of the post is (or may be) online: its text there is fixed."""
+        assert post.id is not None
+        return {network for _id, state, network in self.deliveries[post.id] if state in LOCKED_STATES}
 
 
 def load_campaign(
@@ -121,12 +202,91 @@ def load_campaign(
 ) -> LoadSummary:
     """Upsert the campaign into the database; the caller's transaction makes it all or nothing.
 
-    ``lines`` maps post ids to their line in the file, for error messages.
+    ``lines`` maps post ids to their line in the file, for error messages. What is stored is read
+    once, new rows are inserted in bulk: a load costs a few queries, not a few per post.
     """
     info = campaign.campaign
     summary = LoadSummary(info.id)
     # one load of a campaign at a time: a second one waits, then finds the first one's rows
     serialise(session.connection(), f"clickable:load:{info.id}")
+    _upsert_campaign(session, campaign, source_path, source_text, now)
+    territories = _upsert_territories(session, campaign)
+    accounts = _upsert_accounts(session, campaign)
+    _upsert_capsules(session, campaign, source_path.parent)
+    stored = _Stored.read(session, info.id)
+    existing = dict(stored.posts)
+    new_rows: list[dict[str, Any]] = []
+    for position, spec in enumerate(campaign.posts):
+        content_hash = _digest(_post_content(campaign, spec))
+        fields = _post_fields(campaign, spec, position, lines.get(spec.id, 0))
+        post = existing.pop(spec.id, None)
+        if post is None:
+            new_rows.append(
+                {**fields, "campaign_id": info.id, "key": spec.id, "content_hash": content_hash,
+                 "status": PostStatus.DRAFT, "updated_at": now}
+            )  # fmt: skip
+            summary.created.append(spec.id)
+            continue
+        if post.content_hash == content_hash and post.status != PostStatus.ARCHIVED:
+            summary.unchanged.append(spec.id)
+        else:
+            texts = _variant_texts(campaign, spec)
+            old = {network: row.text for network, row in stored.variants[post.id].items()}  # type: ignore[index]
+            if any(
+                texts.get(network) != text
+                for network, text in old.items()
+                if network in stored.locked_networks(post)
+            ):
+                raise PublishedPostChanged(str(source_path), lines.get(spec.id, 1), post.key)
+            _drop_pending_deliveries(session, stored, [post])
+            if post.status == PostStatus.APPROVED:
+                summary.approvals_withdrawn.append(spec.id)
+            post.status = PostStatus.DRAFT
+            post.content_hash = content_hash
+            post.updated_at = now
+            summary.updated.append(spec.id)
+            _upsert_variants(session, post, stored.variants[post.id], texts, spec.choices or {})  # type: ignore[index]
+        for name, value in fields.items():
+            if getattr(post, name) != value:
+                setattr(post, name, value)
+        session.add(post)
+    session.flush()
+    if new_rows:
+        session.execute(insert(_table(Post)), new_rows)
+        created = dict(
+            session.exec(
+                select(Post.key, Post.id).where(
+                    Post.campaign_id == info.id, col(Post.key).in_(summary.created)
+                )
+            ).all()
+            if len(summary.created) <= CHUNK
+            else session.exec(select(Post.key, Post.id).where(Post.campaign_id == info.id)).all()
+        )
+        variant_rows = [
+            {
+                "post_id": created[spec.id],
+                "network": network,
+                "text": text,
+                "choices": dict((spec.choices or {}).get(network) or {}) or None,
+            }
+            for spec in campaign.posts
+            if spec.id in created and spec.id not in stored.posts
+            for network, text in _variant_texts(campaign, spec).items()
+        ]
+        session.execute(insert(_table(Variant)), variant_rows)
+    else:
+        created = {}
+    post_ids = {**{key: post.id for key, post in stored.posts.items()}, **created}
+    summary.links_created = _ensure_links(session, campaign, post_ids, stored, accounts, territories, now)
+    _remove_posts(session, stored, list(existing.values()), summary)
+    session.flush()
+    return summary
+
+
+def _upsert_campaign(
+    session: Session, campaign: CampaignFile, source_path: Path, source_text: str, now: datetime
+) -> None:
+    info = campaign.campaign
     row = session.get(Campaign, info.id)
     file_hash = hashlib.sha256(source_text.encode()).hexdigest()
     if row is None:
@@ -153,62 +313,20 @@ def load_campaign(
     session.add(row)
     session.flush()
 
-    territories = _upsert_territories(session, campaign)
-    accounts = _upsert_accounts(session, campaign)
-    _upsert_capsules(session, campaign, source_path.parent)
-    existing = {post.key: post for post in session.exec(select(Post).where(Post.campaign_id == info.id))}
-    taken: set[str] = set()
-    for position, spec in enumerate(campaign.posts):
-        content = _post_content(campaign, spec)
-        content_hash = _digest(content)
-        post = existing.pop(spec.id, None)
-        if post is None:
-            post = Post(
-                campaign_id=info.id, key=spec.id, text=spec.text, content_hash=content_hash, updated_at=now
-            )
-            summary.created.append(spec.id)
-        elif post.content_hash == content_hash and post.status != PostStatus.ARCHIVED:
-            summary.unchanged.append(spec.id)
-        else:
-            _guard_text_change(
-                session, post, _variant_texts(campaign, spec), source_path, lines.get(spec.id, 1)
-            )
-            _drop_pending_deliveries(session, post)
-            if post.status == PostStatus.APPROVED or post.status == PostStatus.ARCHIVED:
-                if post.status == PostStatus.APPROVED:
-                    summary.approvals_withdrawn.append(spec.id)
-                post.status = PostStatus.DRAFT
-            post.content_hash = content_hash
-            post.updated_at = now
-            summary.updated.append(spec.id)
-        post.text = spec.text
-        post.author = spec.author or info.author
-        post.at_local = str(spec.at)[:16] if spec.at is not None else None
-        post.link = bool(spec.link)
-        post.capsule_key = spec.capsule
-        post.territories = post_territories(campaign, spec)
-        post.accounts = list(spec.accounts)
-        post.position = position
-        post.source_line = lines.get(spec.id, 0)
-        session.add(post)
-        session.flush()
-        _upsert_variants(session, post, _variant_texts(campaign, spec), spec.choices or {})
-        summary.links_created += _ensure_links(
-            session, campaign, spec, post, accounts, territories, taken, now
-        )
-    for key, post in existing.items():
-        if post.status == PostStatus.ARCHIVED:
-            continue
-        if _has_locked_deliveries(session, post):
-            _drop_pending_deliveries(session, post)
-            post.status = PostStatus.ARCHIVED
-            session.add(post)
-            summary.archived.append(key)
-        else:
-            _delete_post(session, post)
-            summary.removed.append(key)
-    session.flush()
-    return summary
+
+def _post_fields(campaign: CampaignFile, spec: PostSpec, position: int, line: int) -> dict[str, Any]:
+    """A post's columns that follow the file (the content hash and status are decided apart)."""
+    return {
+        "text": spec.text,
+        "author": spec.author or campaign.campaign.author,
+        "at_local": str(spec.at)[:16] if spec.at is not None else None,
+        "link": bool(spec.link),
+        "capsule_key": spec.capsule,
+        "territories": post_territories(campaign, spec),
+        "accounts": list(spec.accounts),
+        "position": position,
+        "source_line": line,
+    }
 
 
 def _upsert_territories(session: Session, campaign: CampaignFile) -> dict[str, Territory]:
@@ -258,15 +376,20 @@ def _upsert_capsules(session: Session, campaign: CampaignFile, folder: Path) -> 
 
 
 def _upsert_variants(
-    session: Session, post: Post, texts: dict[str, str], choices: dict[str, dict[str, Any]]
+    session: Session,
+    post: Post,
+    rows: dict[str, Variant],
+    texts: dict[str, str],
+    choices: dict[str, dict[str, Any]],
 ) -> None:
-    rows = {row.network: row for row in session.exec(select(Variant).where(Variant.post_id == post.id))}
+    """A changed post's variants: one per network it uses now (its pending deliveries are gone)."""
+    kept = dict(rows)
     for network, text in texts.items():
-        row = rows.pop(network, None) or Variant(post_id=post.id, network=network, text=text)  # type: ignore[arg-type]
+        row = kept.pop(network, None) or Variant(post_id=post.id, network=network, text=text)  # type: ignore[arg-type]
         row.text = text
         row.choices = dict(choices.get(network) or {}) or None
         session.add(row)
-    for row in rows.values():  # networks the post no longer uses: their pending deliveries are gone
+    for row in kept.values():  # networks the post no longer uses
         session.exec(delete(Delivery).where(col(Delivery.variant_id) == row.id))
         session.delete(row)
     session.flush()
@@ -275,90 +398,84 @@ def _upsert_variants(
 def _ensure_links(
     session: Session,
     campaign: CampaignFile,
-    spec: PostSpec,
-    post: Post,
+    post_ids: dict[str, int | None],
+    stored: _Stored,
     accounts: dict[str, Account],
     territories: dict[str, Territory],
-    taken: set[str],
     now: datetime,
 ) -> int:
-    existing = {
-        (link.account_id, link.territory_id)
-        for link in session.exec(select(Link).where(Link.post_id == post.id))
-    }
-    created = 0
-    for name in spec.accounts:
-        account = accounts[name]
-        for key in account_territories(campaign, name, post_territories(campaign, spec)):
-            territory = territories[key]
-            if (account.id, territory.id) in existing:
-                continue
-            session.add(
-                Link(
-                    code=new_code(session, taken),
-                    campaign_id=campaign.campaign.id,
-                    post_id=post.id,
-                    account_id=account.id,
-                    territory_id=territory.id,
-                    network=account.network,
-                    created_at=now,
-                )
-            )
-            created += 1
-    session.flush()
-    return created
+    """One tracked link per (post, account, territory) not linked yet, inserted in one go."""
+    # ids and networks read once from the ORM objects, and each account's share of a list of
+    # territories computed once: 20,000 posts ask the same few questions
+    account_rows = {name: (row.id, row.network) for name, row in accounts.items()}
+    territory_ids = {key: row.id for key, row in territories.items()}
+    served: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    wanted: list[tuple[int, int | None, int | None, str]] = []
+    for spec in campaign.posts:
+        post_id = post_ids[spec.id]
+        assert post_id is not None
+        existing = stored.links.get(post_id, set())
+        keys = tuple(post_territories(campaign, spec))
+        for name in spec.accounts:
+            account_id, network = account_rows[name]
+            if (name, keys) not in served:
+                served[name, keys] = account_territories(campaign, name, keys)
+            for key in served[name, keys]:
+                if (account_id, territory_ids[key]) not in existing:
+                    wanted.append((post_id, account_id, territory_ids[key], network))
+    if not wanted:
+        return 0
+    codes = new_codes(session, len(wanted), set())
+    campaign_id = campaign.campaign.id
+    session.execute(
+        insert(_table(Link)),
+        [
+            {"code": code, "campaign_id": campaign_id, "post_id": post_id, "account_id": account_id,
+             "territory_id": territory_id, "network": network, "created_at": now}
+            for code, (post_id, account_id, territory_id, network) in zip(codes, wanted, strict=True)
+        ],
+    )  # fmt: skip
+    return len(wanted)
 
 
-def _post_deliveries(session: Session, post: Post) -> Sequence[Delivery]:
-    return session.exec(
-        select(Delivery)
-        .join(Variant, col(Variant.id) == Delivery.variant_id)
-        .where(Variant.post_id == post.id)
-    ).all()
-
-
-def _has_locked_deliveries(session: Session, post: Post) -> bool:
-    return any(delivery.state in LOCKED_STATES for delivery in _post_deliveries(session, post))
-
-
-def _guard_text_change(session: Session, post: Post, texts: dict[str, str], file: Path, line: int) -> None:
-    variants = {
-        row.network: row.text for row in session.exec(select(Variant).where(Variant.post_id == post.id))
-    }
-    locked = {
-        network
-        for network, text in variants.items()
-        if texts.get(network) != text
-        and any(
-            delivery.state in LOCKED_STATES
-            for delivery in _post_deliveries(session, post)
-            if session.get(Variant, delivery.variant_id).network == network  # type: ignore[union-attr]
-        )
-    }
-    if locked:
-        raise PublishedPostChanged(str(file), line, post.key)
-
-
-def _drop_pending_deliveries(session: Session, post: Post) -> None:
+def _drop_pending_deliveries(session: Session, stored: _Stored, posts: Sequence[Post]) -> None:
     """Deliveries that never went out are dropped with their history (plan makes new ones)."""
     pending = [
-        delivery for delivery in _post_deliveries(session, post) if delivery.state not in LOCKED_STATES
+        delivery_id
+        for post in posts
+        for delivery_id, state, _network in stored.deliveries.get(post.id, [])  # type: ignore[arg-type]
+        if state not in LOCKED_STATES
     ]
-    if pending:
-        ids = [delivery.id for delivery in pending]
-        session.exec(delete(DeliveryEvent).where(col(DeliveryEvent.delivery_id).in_(ids)))
-        for delivery in pending:
-            session.delete(delivery)
+    for chunk in _chunks(pending):
+        session.exec(delete(DeliveryEvent).where(col(DeliveryEvent.delivery_id).in_(chunk)))
+        session.exec(delete(Delivery).where(col(Delivery.id).in_(chunk)))
+    for post in posts:
+        assert post.id is not None
+        stored.deliveries[post.id] = [item for item in stored.deliveries.get(post.id, []) if item[1] in LOCKED_STATES]
     session.flush()
 
 
-def _delete_post(session: Session, post: Post) -> None:
-    _drop_pending_deliveries(session, post)
-    session.exec(delete(Approval).where(col(Approval.post_id) == post.id))
-    session.exec(delete(Preview).where(col(Preview.post_id) == post.id))
-    session.exec(delete(Link).where(col(Link.post_id) == post.id))
-    session.exec(delete(Variant).where(col(Variant.post_id) == post.id))
-    session.delete(post)
+def _remove_posts(session: Session, stored: _Stored, posts: list[Post], summary: LoadSummary) -> None:
+    """Posts no longer in the file: archived when some of them is online, else deleted."""
+    posts = [post for post in posts if post.status != PostStatus.ARCHIVED]
+    _drop_pending_deliveries(session, stored, posts)
+    deleted: list[int] = []
+    for post in posts:
+        if stored.deliveries.get(post.id):  # type: ignore[arg-type]
+            post.status = PostStatus.ARCHIVED
+            session.add(post)
+            summary.archived.append(post.key)
+        else:
+            assert post.id is not None
+            deleted.append(post.id)
+            summary.removed.append(post.key)
+    for chunk in _chunks(deleted):
+        session.exec(delete(Approval).where(col(Approval.post_id).in_(chunk)))
+        session.exec(delete(Preview).where(col(Preview.post_id).in_(chunk)))
+        session.exec(delete(Link).where(col(Link.post_id).in_(chunk)))
+        session.exec(delete(Variant).where(col(Variant.post_id).in_(chunk)))
+        session.exec(delete(Post).where(col(Post.id).in_(chunk)))
+    session.flush()
 
 
 # --- queries -------------------------------------------------------------------------------------
