@@ -155,6 +155,11 @@ def _hidden(text: str, index: int, *, keep: str) -> bool:
     return False
 
 
+def has_hidden_candidates(text: str) -> bool:
+    """A quick test: False means ``text`` certainly holds no hidden character."""
+    return _CANDIDATES.search(text) is not None
+
+
 def hidden_characters(text: str, *, keep: str = "\n\t") -> list[HiddenCharacter]:
     """The hidden characters of ``text``, in order; ``keep`` lists the controls that are expected."""
     found: list[HiddenCharacter] = []

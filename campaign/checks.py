@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +12,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from pydantic import ValidationError
 
-from campaign.characters import HiddenCharacter, name_problem, text_problem
+from campaign.characters import HiddenCharacter, has_hidden_candidates, name_problem, text_problem
 from campaign.errors import CampaignFileError, Problem
 from campaign.i18n import _
 from campaign.rules import ChoiceRules, NetworkRules, Networks, one_of
@@ -316,6 +316,7 @@ class _Checker:
         self.networks = networks
         self.valid_zones: set[str] = set()
         self._lines: list[str] | None = None
+        self._times: dict[tuple[datetime, str], tuple[LocalTimeKind, datetime | None]] = {}
 
     def rules(self, account: str) -> NetworkRules | None:
         """The rules of the account's network, None when no registered network has that name."""
@@ -595,31 +596,35 @@ class _Checker:
     def check_hidden_characters(self) -> None:
         """Texts readers see (posts, names on the landing page) must be what is published."""
         info = self.campaign.campaign
-        texts: list[tuple[Path_, str, str]] = [(("campaign", "name"), "campaign.name", info.name)]
-        for key, territory in self.campaign.territories.items():
-            texts.append((("territories", key, "name"), f"territory '{key}' name", territory.name))
-        for key, channel in self.campaign.landing.channels.items():
-            texts.append((("landing", "channels", key, "name"), f"channel '{key}' name", channel.name))
-            if channel.description is not None:
-                texts.append(
-                    (
-                        ("landing", "channels", key, "description"),
-                        f"channel '{key}' description",
-                        channel.description,
-                    )
-                )
-        for index, post in enumerate(self.campaign.posts):
-            texts.append((("posts", index, "text"), f"post '{post.id}'", post.text))
-            for network, variant in (post.variants or {}).items():
-                texts.append(
-                    (("posts", index, "variants", network, "text"), f"post '{post.id}' on {network}", variant.text)
-                )
-        for path, what, text in texts:
-            found = text_problem(what, text)
+
+        def check(path: Path_, text: str, what: Callable[[], str]) -> None:
+            if not has_hidden_candidates(text):  # the common case, tested first: no message is built
+                return
+            found = text_problem(what(), text)
             if found is not None:
                 hidden, message = found
                 line, column = self._character_position(path, text, hidden)
                 self.report.problems.append(Problem(TEXT, self.source.file, line, column, message))
+
+        check(("campaign", "name"), info.name, lambda: "campaign.name")
+        for key, territory in self.campaign.territories.items():
+            check(("territories", key, "name"), territory.name, lambda key=key: f"territory '{key}' name")  # type: ignore[misc]
+        for key, channel in self.campaign.landing.channels.items():
+            check(("landing", "channels", key, "name"), channel.name, lambda key=key: f"channel '{key}' name")  # type: ignore[misc]
+            if channel.description is not None:
+                check(
+                    ("landing", "channels", key, "description"),
+                    channel.description,
+                    lambda key=key: f"channel '{key}' description",  # type: ignore[misc]
+                )
+        for index, post in enumerate(self.campaign.posts):
+            check(("posts", index, "text"), post.text, lambda post=post: f"post '{post.id}'")  # type: ignore[misc]
+            for network, variant in (post.variants or {}).items():
+                check(
+                    ("posts", index, "variants", network, "text"),
+                    variant.text,
+                    lambda post=post, network=network: f"post '{post.id}' on {network}",  # type: ignore[misc]
+                )
         authors: list[tuple[Path_, str | None]] = [(("campaign", "author"), info.author)]
         authors += [(("posts", index, "author"), post.author) for index, post in enumerate(self.campaign.posts)]
         for path, author in authors:
@@ -882,8 +887,8 @@ class _Checker:
             if key not in self.valid_zones:
                 continue
             zone = self.campaign.territories[key].timezone
-            local = classify(wall, zone)
-            if local.kind is LocalTimeKind.NONEXISTENT:
+            kind, instant = self._placed(wall, zone)
+            if kind is LocalTimeKind.NONEXISTENT:
                 start, end = transition_window(wall, zone)
                 self.add(
                     path,
@@ -891,7 +896,7 @@ class _Checker:
                     f"{start:%H:%M} to {end:%H:%M}): choose a time outside that hour",
                     TIME,
                 )
-            elif local.kind is LocalTimeKind.AMBIGUOUS:
+            elif kind is LocalTimeKind.AMBIGUOUS:
                 start, end = transition_window(wall, zone)
                 self.add(
                     path,
@@ -899,15 +904,21 @@ class _Checker:
                     f"{end:%H:%M} to {start:%H:%M}): choose a time outside that hour",
                     TIME,
                 )
-            else:
-                instant = local.candidates_utc()[0]
-                if instant <= self.now:
-                    self.add(
-                        path,
-                        f"post '{post.id}': {format_local(instant, zone)} is in the past: choose a later time "
-                        "or remove 'at' to use the next free slot",
-                        TIME,
-                    )
+            elif instant is not None and instant <= self.now:
+                self.add(
+                    path,
+                    f"post '{post.id}': {format_local(instant, zone)} is in the past: choose a later time "
+                    "or remove 'at' to use the next free slot",
+                    TIME,
+                )
+
+    def _placed(self, wall: datetime, zone: str) -> tuple[LocalTimeKind, datetime | None]:
+        """What DST makes of ``wall`` in ``zone``, and its instant when it has one (posts share times)."""
+        key = (wall, zone)
+        if key not in self._times:
+            local = classify(wall, zone)
+            self._times[key] = (local.kind, local.candidates_utc()[0] if local.kind is LocalTimeKind.NORMAL else None)
+        return self._times[key]
 
     def check_texts(self, path: Path_, post: PostSpec, accounts: list[str]) -> None:
         link = sample_link(self.campaign)
