@@ -37,10 +37,13 @@ def _current_campaign_id(app_state: AppState) -> str | None:
     """
     import yaml
 
+    from campaign.yamlsource import read_bounded_text
+
     try:
-        text = app_state.settings.campaign_file().read_text("utf-8")
+        text = read_bounded_text(app_state.settings.campaign_file())
         document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (ClickableError, OSError, UnicodeError, yaml.YAMLError):
+    # the safe constructor raises ValueError and the like on values such as a 13th month
+    except (ClickableError, OSError, UnicodeError, yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
         return None
     campaign = document.get("campaign") if isinstance(document, dict) else None
     value = campaign.get("id") if isinstance(campaign, dict) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from campaign.yamlsource import MAX_FILE_BYTES, UnreadableFile, parse_yaml, read
 from cli import app
 from networks.registry import registry
 
+from .conftest import Cli
 from .test_campaign_check import MINIMAL, write
 
 NOT_FILES = {
@@ -130,3 +132,13 @@ def test_a_bad_setting_in_the_environment_is_one_line(
     assert isinstance(result.exception, SystemExit)
     assert result.stderr.startswith("error: ") and fragment in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_commands_on_loaded_posts_survive_a_value_yaml_cannot_build(cli: Cli) -> None:
+    """They read only campaign.id from the file: a 13th month in it was a ValueError traceback."""
+    assert cli("campaign", "load").exit_code == 0
+    path = cli.workspace / "campaign.yaml"
+    path.write_text(path.read_text("utf-8") + "broken: 2026-13-45\n", "utf-8")
+    result = cli("post", "list", "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) == 9
