@@ -170,7 +170,15 @@ def _dotted(path: Iterable[str | int]) -> str:
     return text or "the file"
 
 
-def _structure_problems(source: YamlSource, error: ValidationError) -> list[Problem]:
+def _structure_problems(
+    source: YamlSource,
+    error: ValidationError,
+    *,
+    allowed_keys: Callable[[Path_], list[str]] | None = None,
+) -> list[Problem]:
+    """One problem per structural error; ``allowed_keys`` lists the keys a place takes (the
+    campaign file's by default; capsule scripts pass their own)."""
+    keys_at = allowed_keys or _allowed_keys
     problems = []
     for item in error.errors(include_url=False):
         kind = item["type"]
@@ -184,7 +192,7 @@ def _structure_problems(source: YamlSource, error: ValidationError) -> list[Prob
             continue
         if kind == "extra_forbidden" and loc:
             parent = loc[:-1]
-            model = _allowed_keys(parent)
+            model = keys_at(parent)
             hint = f": expected one of {', '.join(model)}" if model else ""
             message = f"unknown key '{loc[-1]}' in {_dotted(parent)}{hint}"
             problems.append(source.problem(loc, message, priority=STRUCTURE, key=True))
@@ -385,7 +393,9 @@ class _Checker:
                 self.add(("schedule", "caps", network), f"cap for {network} must be at least 1", STRUCTURE)
 
     def check_territories(self) -> None:
+        self.check_languages(("campaign", "language"), [self.campaign.campaign.language])
         for key, territory in self.campaign.territories.items():
+            self.check_languages(("territories", key, "languages"), territory.languages)
             try:
                 load_zone(territory.timezone)
             except ValueError as error:
@@ -395,6 +405,29 @@ class _Checker:
         self.check_territory_list(
             ("campaign", "default_territories"), self.campaign.campaign.default_territories
         )
+
+    def check_languages(self, path: Path_, tags: list[str] | None) -> None:
+        """Language tags checked with langcodes; `campaign.language` is one tag, not a list."""
+        from campaign.i18n import _
+        from campaign.languages import tag_problem
+
+        if tags is None:
+            return
+        if not tags:
+            self.add(
+                path,
+                _("{where} is an empty list: name at least one language, e.g. [rcf, fr]").format(
+                    where=_dotted(path)
+                ),
+                REFERENCE,
+            )
+        single = path == ("campaign", "language")
+        for index, tag in enumerate(tags):
+            problem = tag_problem(tag)
+            if problem is None and tag in tags[:index]:
+                problem = _("language '{tag}' is listed twice: keep one").format(tag=tag)
+            if problem:
+                self.add(path if single else (*path, index), problem, REFERENCE)
 
     def check_territory_list(self, path: Path_, keys: list[str] | None, *, star: bool = False) -> None:
         if keys is None:

@@ -63,6 +63,8 @@ class Territory(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     slots: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     quiet_hours: str | None = Field(default=None, max_length=16)
+    # BCP 47 tags: the first a capsule is written in is burned in, the others are caption tracks
+    languages: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Account(SQLModel, table=True):

@@ -38,6 +38,7 @@ class TerritorySpec(_Strict):
     timezone: str = Field(min_length=1)
     slots: list[str] | None = None  # overrides the accounts' slots in this territory
     quiet_hours: str | None = None  # default: schedule.quiet_hours
+    languages: list[str] | None = None  # BCP 47 tags; the first the capsule has is burned in
 
 
 class ScheduleSpec(_Strict):

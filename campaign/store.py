@@ -340,6 +340,7 @@ def _upsert_territories(session: Session, campaign: CampaignFile) -> dict[str, T
         )
         row.name, row.timezone = spec.name, spec.timezone
         row.slots, row.quiet_hours = spec.slots, spec.quiet_hours
+        row.languages = spec.languages
         session.add(row)
         rows[key] = row
     session.flush()

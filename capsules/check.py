@@ -2,27 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from PIL import Image, UnidentifiedImageError
 
 from campaign.checks import REFERENCE, TEXT, TIME
 from campaign.errors import Problem
+from campaign.i18n import _
 from campaign.yamlsource import Path_
-from capsules.media import probe_video
-from capsules.presets import DEFAULT_MAX_CPS, MAX_DURATION_S, MIN_DURATION_S, PRESETS
-from capsules.script import Cue, LoadedScript, load_script
-from capsules.text import MAX_LINES, cue_lines, default_font_path, missing_characters
+from capsules.layout import Layout, layout_for
+from capsules.media import VideoInfo, probe_video, video_info
+from capsules.presets import FPS, MAX_DURATION_S, MIN_DURATION_S, PRESETS
+from capsules.reading import (
+    MAX_LINES,
+    MIN_GAP_FRAMES,
+    MIN_GAP_S,
+    allowed_characters,
+    counted_characters,
+)
+from capsules.script import Cue, LoadedScript, file_problem, load_script
+from capsules.selection import CampaignContext, Selection, select_renders
+from capsules.text import cue_lines, default_font_path, font_problem, missing_characters
 
 MIN_CUE_S = 1.0
 MAX_CUE_S = 7.0
+MAX_IMAGE_PIXELS = 40_000_000  # an 8K photograph is 33 megapixels; a frame is 2
+SIGNER_RATES = (30.0, 60.0)  # the capsule is 30 fps: a signer at another rate would stutter
 
 
 @dataclass
 class ScriptCheck:
     loaded: LoadedScript
     font: Path
+    selection: Selection | None = None
+    signer: VideoInfo | None = None
+    layouts: dict[str, Layout] = field(default_factory=dict)
 
     @property
     def problems(self) -> list[Problem]:
@@ -39,8 +54,47 @@ def font_for(loaded: LoadedScript) -> Path:
     return default_font_path()
 
 
-def check_script(path: Path, *, max_cps: float = DEFAULT_MAX_CPS) -> ScriptCheck:
-    """Load and check ``path``; every problem found is in the result, nothing raises."""
+def image_problem(path: Path, relative: str, kind: str) -> str | None:
+    """None for a readable image of a reasonable size, else why it cannot be used."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    return _(
+                        "{kind} '{name}' is {width}×{height} pixels: {limit} million pixels at most, export it smaller (1920×1920 is plenty)"
+                    ).format(
+                        kind=kind,
+                        name=relative,
+                        width=width,
+                        height=height,
+                        limit=MAX_IMAGE_PIXELS // 1_000_000,
+                    )
+                image.verify()
+    except Image.DecompressionBombError as error:  # Pillow refuses to open it: its size is in the message
+        found = re.search(r"\((\d+) pixels\)", str(error))
+        return _(
+            "{kind} '{name}' has {count} million pixels: {limit} million pixels at most, export it smaller (1920×1920 is plenty)"
+        ).format(
+            kind=kind,
+            name=relative,
+            count=round(int(found.group(1)) / 1e6) if found else "> 178",
+            limit=MAX_IMAGE_PIXELS // 1_000_000,
+        )
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
+        return _("{kind} '{name}' is not a readable image ({reason}): export it again as PNG or JPEG").format(
+            kind=kind, name=relative, reason=str(error)[:120]
+        )
+    return None
+
+
+def check_script(
+    path: Path, *, max_cps: float | None = None, context: CampaignContext | None = None
+) -> ScriptCheck:
+    """Load and check ``path`` (in its campaign's ``context``); every problem is in the result."""
     loaded = load_script(path)
     font = font_for(loaded)
     result = ScriptCheck(loaded, font)
@@ -49,96 +103,145 @@ def check_script(path: Path, *, max_cps: float = DEFAULT_MAX_CPS) -> ScriptCheck
         return result
     add = loaded.problems.append
 
-    def media(where: Path_, relative: str | None, kind: str) -> None:
+    def media(where: Path_, relative: str | None, kind: str, label: str) -> bool:
         if relative is None:
-            return
+            return False
         target = loaded.resolve(relative)
-        if not target.is_file():
-            add(
-                loaded.problem(
-                    where, f"{kind} '{relative}' not found (paths are relative to the script)", REFERENCE
-                )
-            )
-        elif kind == "image" or kind == "logo":
-            try:
-                with Image.open(target) as image:
-                    image.verify()
-            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-                add(
-                    loaded.problem(
-                        where,
-                        f"{kind} '{relative}' is not a readable image ({error}): export it again as PNG or JPEG",
-                        REFERENCE,
-                    )
-                )
-        elif kind == "video":
+        problem = file_problem(target, relative, label)
+        if problem is None and kind == "image":
+            problem = image_problem(target, relative, label)
+        elif problem is None and kind == "video":
             reason = probe_video(target)
             if reason:
-                add(
-                    loaded.problem(
-                        where,
-                        f"video '{relative}' cannot be read ({reason}): export it again as MP4",
-                        REFERENCE,
-                    )
+                problem = _("{kind} '{name}' cannot be read ({reason}): export it again as MP4").format(
+                    kind=label, name=relative, reason=reason
                 )
-        elif kind in ("voice", "music"):
+        elif problem is None and kind == "audio":
             reason = probe_video(target, audio=True)
             if reason:
-                add(
-                    loaded.problem(
-                        where,
-                        f"{kind} file '{relative}' cannot be read ({reason}): export it as WAV or M4A",
-                        REFERENCE,
-                    )
+                problem = _("{kind} '{name}' cannot be read ({reason}): export it as WAV or M4A").format(
+                    kind=label, name=relative, reason=reason
                 )
+        if problem:
+            add(loaded.problem(where, problem, REFERENCE))
+        return problem is None
 
-    if script.style.font is not None and not font.is_file():
-        add(loaded.problem(("style", "font"), f"font '{script.style.font}' not found", REFERENCE))
-        return result
-    media(("style", "logo"), script.style.logo, "logo")
+    if script.style.font is not None:
+        problem = file_problem(font, script.style.font, _("font"))
+        if problem is None:
+            reason = font_problem(font)
+            problem = (
+                _("font '{name}': {reason}").format(name=script.style.font, reason=reason) if reason else None
+            )
+        if problem:
+            add(loaded.problem(("style", "font"), problem, REFERENCE))
+            return result
+    media(("style", "logo"), script.style.logo, "image", _("logo"))
     for index, scene in enumerate(script.scenes):
-        media(("scenes", index, "background", "image"), scene.background.image, "image")
-        media(("scenes", index, "background", "video"), scene.background.video, "video")
-        if scene.title:
-            _coverage(loaded, ("scenes", index, "title"), scene.title, font)
+        media(("scenes", index, "background", "image"), scene.background.image, "image", _("image"))
+        media(("scenes", index, "background", "video"), scene.background.video, "video", _("video"))
+        for language in loaded.languages:
+            title = loaded.localized(scene.title, language)
+            if title:
+                _coverage(loaded, ("scenes", index, "title"), title, font)
     if script.audio is not None:
-        media(("audio", "voice"), script.audio.voice, "voice")
-        media(("audio", "music"), script.audio.music, "music")
+        media(("audio", "voice"), script.audio.voice, "audio", _("voice"))
+        media(("audio", "music"), script.audio.music, "audio", _("music"))
     if not (MIN_DURATION_S <= script.duration <= MAX_DURATION_S):
         add(
             loaded.problem(
                 ("scenes",),
-                f"the capsule lasts {script.duration:g} s: Reels take {MIN_DURATION_S:g} to {MAX_DURATION_S:g} s",
+                _("the capsule lasts {duration:g} s: Reels take {low:g} to {high:g} s").format(
+                    duration=script.duration, low=MIN_DURATION_S, high=MAX_DURATION_S
+                ),
                 TIME,
             )
         )
     if script.end_card is not None:
-        _coverage(loaded, ("end_card", "text"), script.end_card.text, font)
+        for language in loaded.languages:
+            text = loaded.localized(script.end_card.text, language)
+            if text:
+                _coverage(loaded, ("end_card", "text"), text, font)
         link = script.end_card.link
         if link is not None and link != "landing" and not link.startswith("https://"):
             add(
                 loaded.problem(
-                    ("end_card", "link"), "end_card.link must be 'landing' or an https:// address", REFERENCE
+                    ("end_card", "link"),
+                    _("end_card.link must be 'landing' or an https:// address"),
+                    REFERENCE,
                 )
             )
         if script.end_card.qr and link is None:
             add(
                 loaded.problem(
-                    ("end_card", "qr"), "end_card.qr needs a link to encode: add link: landing", REFERENCE
+                    ("end_card", "qr"), _("end_card.qr needs a link to encode: add link: landing"), REFERENCE
                 )
             )
     if script.poster is not None and script.poster.at >= script.duration:
         add(
             loaded.problem(
                 ("poster", "at"),
-                f"poster.at {script.poster.at:g} s is after the end ({script.duration:g} s)",
+                _("poster.at {at:g} s is after the end ({duration:g} s)").format(
+                    at=script.poster.at, duration=script.duration
+                ),
                 TIME,
             )
         )
-    _check_cues(
-        loaded, font, max_cps, script.scenes_duration, [PRESETS[name] for name in script.capsule.formats]
-    )
+    result.signer = _check_signer(loaded)
+    for name in script.capsule.formats:
+        layout = layout_for(
+            PRESETS[name],
+            font,
+            signer_size=(result.signer.width, result.signer.height) if result.signer else None,
+            side=script.sign_language.side if script.sign_language else "right",
+            logo=script.style.logo is not None,
+        )
+        result.layouts[name] = layout
+        if layout.problem:
+            add(loaded.problem(("sign_language", "video"), layout.problem, REFERENCE))
+    _check_cues(loaded, font, max_cps, script.scenes_duration, list(result.layouts.values()))
+    result.selection = select_renders(loaded, context)
+    loaded.problems.extend(result.selection.problems)
     return result
+
+
+def _check_signer(loaded: LoadedScript) -> VideoInfo | None:
+    """The signer video: there, readable, long enough, at the capsule's frame rate, in portrait."""
+    script = loaded.script
+    assert script is not None
+    sign = script.sign_language
+    if sign is None:
+        return None
+    where: Path_ = ("sign_language", "video")
+    label = _("signer video")
+    target = loaded.resolve(sign.video)
+    problem = file_problem(target, sign.video, label)
+    info: VideoInfo | str | None = None
+    if problem is None:
+        info = video_info(target)
+        if isinstance(info, str):
+            problem = _("{kind} '{name}' cannot be read ({reason}): export it again as MP4").format(
+                kind=label, name=sign.video, reason=info
+            )
+    if problem is None:
+        assert isinstance(info, VideoInfo)
+        if info.duration + 0.5 / FPS < script.duration:
+            problem = _(
+                "the signer video '{name}' lasts {seconds:g} s, the capsule {duration:g} s: the interpreter must sign until the end"
+            ).format(name=sign.video, seconds=round(info.duration, 2), duration=script.duration)
+        elif not any(abs(info.fps - rate) < 0.01 for rate in SIGNER_RATES):
+            problem = _(
+                "the signer video '{name}' is {fps:g} fps: the capsule is {rate} fps, export the signer at {rate} fps"
+            ).format(name=sign.video, fps=round(info.fps, 3), rate=FPS)
+        elif info.width >= info.height:
+            problem = _(
+                "the signer video '{name}' is {width}×{height} (landscape or square): frame the interpreter in portrait, e.g. 9:16 from mid-thigh up"
+            ).format(name=sign.video, width=info.width, height=info.height)
+    if problem:
+        loaded.problems.append(loaded.problem(where, problem, REFERENCE))
+        return None
+    assert isinstance(info, VideoInfo)
+    return info
 
 
 def _coverage(loaded: LoadedScript, where: Path_, text: str, font: Path) -> None:
@@ -147,84 +250,175 @@ def _coverage(loaded: LoadedScript, where: Path_, text: str, font: Path) -> None
         shown = " ".join(f"'{character}' (U+{ord(character):04X})" for character in missing)
         loaded.problems.append(
             loaded.problem(
-                where, f"the font has no glyph for {shown}: replace them or choose another font", TEXT
+                where,
+                _("the font has no glyph for {characters}: replace them or choose another font").format(
+                    characters=shown
+                ),
+                TEXT,
             )
         )
 
 
-def _cue_problem(loaded: LoadedScript, cue: Cue, message: str, priority: int) -> Problem:
-    return Problem(priority, cue.file, cue.line, 1, message)
+def _at(cue: Cue, language: str | None, message: str, priority: int) -> Problem:
+    file, line = cue.place(language) if language else (cue.file, cue.line)
+    return Problem(priority, file, line, 1, message)
 
 
-def _check_cues(loaded: LoadedScript, font: Path, max_cps: float, scenes_end: float, presets: list) -> None:
+def _check_cues(
+    loaded: LoadedScript, font: Path, max_cps: float | None, scenes_end: float, layouts: list[Layout]
+) -> None:
+    script = loaded.script
+    assert script is not None
+    audience = script.audience
     add = loaded.problems.append
+    several = len(loaded.languages) > 1
     previous: Cue | None = None
     for number, cue in enumerate(sorted(loaded.cues, key=lambda item: item.start), start=1):
-        label = f"cue {number} «{cue.text[:40]}»"
+        label = _("cue {number}").format(number=number)
         duration = cue.end - cue.start
-        if duration <= 0:
+        if duration < 0:
             add(
-                _cue_problem(
-                    loaded, cue, f"{label} ends before it starts ({cue.start:g} s → {cue.end:g} s)", TIME
-                )
-            )
-            continue
-        if duration < MIN_CUE_S:
-            add(
-                _cue_problem(
-                    loaded,
+                _at(
                     cue,
-                    f"{label} lasts {duration:.2f} s: show each cue at least {MIN_CUE_S:g} s",
+                    None,
+                    _("{cue} ends before it starts ({start:g} s → {end:g} s)").format(
+                        cue=label, start=cue.start, end=cue.end
+                    ),
                     TIME,
                 )
             )
-        if duration > MAX_CUE_S:
+            continue
+        if duration == 0:
             add(
-                _cue_problem(
-                    loaded, cue, f"{label} lasts {duration:.2f} s: split it, {MAX_CUE_S:g} s at most", TIME
+                _at(
+                    cue,
+                    None,
+                    _("{cue} starts and ends at {start:g} s: show each cue at least {minimum:g} s").format(
+                        cue=label, start=cue.start, minimum=MIN_CUE_S
+                    ),
+                    TIME,
                 )
             )
-        speed = len(cue.text) / duration
-        if speed > max_cps:
+            continue
+        if duration < MIN_CUE_S - 1e-9:
             add(
-                _cue_problem(
-                    loaded,
+                _at(
                     cue,
-                    f"{label} needs {speed:.1f} characters a second to read (limit {max_cps:g}): shorten it or show it longer",
-                    TEXT,
+                    None,
+                    _("{cue} lasts {duration:.2f} s: show each cue at least {minimum:g} s").format(
+                        cue=label, duration=duration, minimum=MIN_CUE_S
+                    ),
+                    TIME,
                 )
             )
-        if previous is not None and cue.start < previous.end:
+        if duration > MAX_CUE_S + 1e-9:
             add(
-                _cue_problem(
-                    loaded,
+                _at(
                     cue,
-                    f"{label} starts at {cue.start:g} s, before the previous cue ends ({previous.end:g} s)",
+                    None,
+                    _("{cue} lasts {duration:.2f} s: split it, {maximum:g} s at most").format(
+                        cue=label, duration=duration, maximum=MAX_CUE_S
+                    ),
+                    TIME,
+                )
+            )
+        if previous is not None and cue.start < previous.end - 1e-9:
+            add(
+                _at(
+                    cue,
+                    None,
+                    _("{cue} starts at {start:g} s, before the previous cue ends ({end:g} s)").format(
+                        cue=label, start=cue.start, end=previous.end
+                    ),
+                    TIME,
+                )
+            )
+        elif previous is not None and cue.start - previous.end < MIN_GAP_S - 1e-6:
+            gap = cue.start - previous.end
+            add(
+                _at(
+                    cue,
+                    None,
+                    _(
+                        "{cue} starts {gap:g} s ({frames} frame(s)) after the previous cue ends: leave at least {minimum} frames ({seconds:.3f} s)"
+                    ).format(
+                        cue=label,
+                        gap=round(gap, 3),
+                        frames=round(gap * FPS),
+                        minimum=MIN_GAP_FRAMES,
+                        seconds=MIN_GAP_S,
+                    ),
                     TIME,
                 )
             )
         if cue.end > scenes_end + 1e-9:
             add(
-                _cue_problem(
-                    loaded,
+                _at(
                     cue,
-                    f"{label} ends at {cue.end:g} s, after the last scene ({scenes_end:g} s)",
+                    None,
+                    _("{cue} ends at {end:g} s, after the last scene ({scenes:g} s)").format(
+                        cue=label, end=cue.end, scenes=scenes_end
+                    ),
                     TIME,
                 )
             )
-        missing = missing_characters(cue.text, font)
-        if missing:
-            shown = " ".join(f"'{character}' (U+{ord(character):04X})" for character in missing)
-            add(_cue_problem(loaded, cue, f"{label}: the font has no glyph for {shown}", TEXT))
-        else:
-            for preset in presets:
-                lines = cue_lines(cue.text, preset, font)
-                if len(lines) > 2:
+        for language, text in cue.texts.items():
+            named = f"{label} ({language})" if several else label
+            excerpt = text if len(text) <= 40 else text[:39] + "…"
+            count = counted_characters(text)
+            allowed = allowed_characters(duration, audience, max_cps=max_cps)
+            if count > allowed:
+                add(
+                    _at(
+                        cue,
+                        language,
+                        _(
+                            "{cue}: {count} characters in {seconds:g} s, {audience} allow {allowed}: shorten it or show it longer («{excerpt}»)"
+                        ).format(
+                            cue=named,
+                            count=count,
+                            seconds=round(duration, 2),
+                            audience=audience
+                            if max_cps is None
+                            else _("{audience} at {cps:g} characters a second").format(
+                                audience=audience, cps=max_cps
+                            ),
+                            allowed=allowed,
+                            excerpt=excerpt,
+                        ),
+                        TEXT,
+                    )
+                )
+            missing = missing_characters(text, font)
+            if missing:
+                shown = " ".join(f"'{character}' (U+{ord(character):04X})" for character in missing)
+                add(
+                    _at(
+                        cue,
+                        language,
+                        _("{cue}: the font has no glyph for {characters}").format(
+                            cue=named, characters=shown
+                        ),
+                        TEXT,
+                    )
+                )
+                continue
+            for layout in layouts:
+                lines = cue_lines(text, layout.preset, font, layout.text_width)
+                if len(lines) > MAX_LINES:
                     add(
-                        _cue_problem(
-                            loaded,
+                        _at(
                             cue,
-                            f"{label} takes {len(lines)} lines in the {preset.name} format ({MAX_LINES} at most): shorten it or split it",
+                            language,
+                            _(
+                                "{cue} takes {lines} lines in the {format} format ({maximum} at most, 42 characters a line): shorten it or split it («{excerpt}»)"
+                            ).format(
+                                cue=named,
+                                lines=len(lines),
+                                format=layout.preset.name,
+                                maximum=MAX_LINES,
+                                excerpt=excerpt,
+                            ),
                             TEXT,
                         )
                     )

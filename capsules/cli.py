@@ -3,42 +3,100 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from campaign.context import command_group, echo, print_json, state
 from campaign.errors import CampaignNotFound, ClickableError
-from capsules.presets import DEFAULT_MAX_CPS, FORMAT_NAMES
+from campaign.i18n import _
+
+if TYPE_CHECKING:
+    from capsules.check import ScriptCheck
+    from capsules.render import CapsuleRender
+    from capsules.selection import CampaignContext, RenderKey
 
 # moviepy, Pillow, numpy and the database are imported inside the commands that use them.
 
-app = command_group("Check and render video capsules.")
+app = command_group(_("Check and render video capsules."))
 
-ScriptArgument = Annotated[Path, typer.Argument(help="Capsule script (YAML).", show_default=False)]
-MaxCps = Annotated[float, typer.Option("--max-cps", help="Reading-speed limit, characters a second.")]
+ScriptArgument = Annotated[Path, typer.Argument(help=_("Capsule script (YAML)."), show_default=False)]
+MaxCps = Annotated[
+    float | None,
+    typer.Option(
+        "--max-cps",
+        help=_(
+            "Reading-speed ceiling, characters a second (default: the script's audience: children 13, teens 15, adults 17)."
+        ),
+        show_default=False,
+    ),
+]
 
 
 class CapsuleScriptError(ClickableError):
     pass
 
 
-@app.command("check")
-def check_command(ctx: typer.Context, script: ScriptArgument, max_cps: MaxCps = DEFAULT_MAX_CPS) -> None:
-    """Check a capsule script: cue timing, reading speed, lines, media, font coverage."""
+def _checked(
+    ctx: typer.Context, script: Path, max_cps: float | None
+) -> tuple[ScriptCheck, CampaignContext | None]:
     from capsules.check import check_script
+    from capsules.selection import find_campaign
+    from networks.registry import registry
 
+    context = find_campaign(script, registry(), state(ctx).settings.home)
+    return check_script(script, max_cps=max_cps, context=context), context
+
+
+@app.command("check")
+def check_command(
+    ctx: typer.Context,
+    script: ScriptArgument,
+    max_cps: MaxCps = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help=_("Print the problems and renders as JSON."))
+    ] = False,
+) -> None:
+    """Check a capsule script: languages, reading speed for its audience, lines, timing, media,
+    sign-language inset, font coverage, and the renders its campaign needs."""
     app_state = state(ctx)
-    result = check_script(script, max_cps=max_cps)
+    result, context = _checked(ctx, script, max_cps)
+    loaded = result.loaded
+    renders = result.selection.renders if result.selection else []
+    if as_json:
+        print_json(
+            {
+                "ok": result.ok,
+                "errors": [problem.as_dict() for problem in result.problems],
+                "languages": loaded.languages,
+                "campaign_key": context.key if context else None,
+                "renders": [{"format": key.format, "language": key.language} for key in renders],
+            }
+        )
+        if not result.ok:
+            raise typer.Exit(1)
+        return
     for problem in result.problems:
         echo(f"{problem.file}:{problem.line}: {problem.message}")
     if not result.ok:
-        app_state.err_console.print(f"{script}: {len(result.problems)} problem(s)")
+        app_state.err_console.print(
+            _("{script}: {count} problem(s)").format(script=script, count=len(result.problems))
+        )
         raise typer.Exit(1)
-    assert result.loaded.script is not None
+    assert loaded.script is not None
     app_state.console.print(
-        f"{script}: ok — {len(result.loaded.cues)} cues, {result.loaded.script.duration:g} s, "
-        f"formats {', '.join(result.loaded.script.capsule.formats)}"
+        _("{script}: ok — {cues} cues, {duration:g} s, languages {languages}, audience {audience}").format(
+            script=script,
+            cues=len(loaded.cues),
+            duration=loaded.script.duration,
+            languages=", ".join(loaded.languages),
+            audience=loaded.script.audience,
+        )
+    )
+    app_state.console.print(
+        (_("renders the campaign needs: {renders}") if context else _("renders: {renders}")).format(
+            renders=", ".join(key.name for key in renders)
+        )
     )
 
 
@@ -50,46 +108,59 @@ def render_command(
         list[str] | None,
         typer.Option(
             "--format",
-            help=f"Format to render ({', '.join(FORMAT_NAMES)} or all); repeatable. Default: the script's formats.",
+            help=_(
+                "Format to render (one of the script's formats, or all); repeatable. Default: what the campaign needs."
+            ),
+        ),
+    ] = None,
+    language: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--language",
+            help=_(
+                "Language to burn in (one of the script's languages); repeatable. Default: what the campaign needs."
+            ),
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Output folder (default: out/ in the workspace).")
+        Path | None, typer.Option("--out", help=_("Output folder (default: out/ in the workspace)."))
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the files written as JSON.")] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Render even when the inputs have not changed.")
+    as_json: Annotated[
+        bool, typer.Option("--json", help=_("Print the renders and files written as JSON."))
     ] = False,
-    max_cps: MaxCps = DEFAULT_MAX_CPS,
+    force: Annotated[
+        bool, typer.Option("--force", help=_("Render even when the inputs have not changed."))
+    ] = False,
+    max_cps: MaxCps = None,
 ) -> None:
-    """Render a capsule: one MP4 per format, sidecar .srt/.vtt and poster.png."""
+    """Render a capsule: one MP4 per (format × burned-in language) its campaign needs, sidecar
+    .srt/.vtt per language and poster.png."""
     from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-    from capsules.check import check_script
     from capsules.render import render_capsule
 
     app_state = state(ctx)
-    result = check_script(script, max_cps=max_cps)
+    result, context = _checked(ctx, script, max_cps)
     if not result.ok:
         first = result.problems[0]
         more = len(result.problems) - 1
         raise CapsuleScriptError(
             f"{first.file}:{first.line}: {first.message}"
-            + (f" (and {more} more: run `clickable capsule check`)" if more else "")
+            + (_(" (and {count} more: run `clickable capsule check`)").format(count=more) if more else "")
         )
     loaded = result.loaded
-    assert loaded.script is not None
-    formats = _formats(format_, list(loaded.script.capsule.formats))
+    assert loaded.script is not None and result.selection is not None
+    renders = _chosen(
+        result.selection.renders, format_, language, list(loaded.script.capsule.formats), loaded.languages
+    )
     try:
         workspace: Path | None = app_state.settings.workspace()
     except CampaignNotFound:
         workspace = None
     out_root = out if out is not None else (workspace or Path.cwd()) / "out"
+    key = context.key if context else loaded.script.capsule.id
     link_url = _end_card_link(
-        ctx,
-        loaded.script.end_card.link if loaded.script.end_card else None,
-        loaded.script.capsule.id,
-        workspace,
+        ctx, loaded.script.end_card.link if loaded.script.end_card else None, key, workspace
     )
 
     with Progress(
@@ -110,9 +181,9 @@ def render_command(
                 )
             bar.update(tasks[name], completed=done, total=total)
 
-        results = render_capsule(
+        rendered = render_capsule(
             loaded,
-            formats,
+            renders,
             font=result.font,
             out_root=out_root,
             link_url=link_url,
@@ -120,77 +191,117 @@ def render_command(
             force=force,
         )
 
-    recorded = _record(ctx, loaded.script.capsule.id, loaded.script.capsule.title, results, workspace)
-    files = [item for result_ in results for item in result_.files]
+    recorded = _record(ctx, key, loaded.script.capsule.title, rendered, workspace)
+    needed_by = result.selection.needed_by
     if as_json:
         print_json(
             {
-                "capsule": loaded.script.capsule.id,
+                "capsule": rendered.capsule,
                 "recorded": recorded,
-                "formats": [
-                    {"format": item.format, "skipped": item.skipped, "hash": item.input_hash}
-                    for item in results
+                "languages": rendered.languages,
+                "renders": [
+                    {
+                        "name": item.key.name,
+                        "format": item.format,
+                        "language": item.language,
+                        "skipped": item.skipped,
+                        "hash": item.input_hash,
+                        "path": str(item.files[0].path),
+                        "needed_by": needed_by.get(item.key, []),
+                    }
+                    for item in rendered.renders
                 ],
-                "files": [item.as_dict() for item in files],
+                "captions": [
+                    {"language": caption.language, **{file.kind: str(file.path) for file in caption.files}}
+                    for caption in rendered.captions
+                ],
+                "alt_text": rendered.alt_text,
+                "files": [item.as_dict() for item in rendered.files],
             }
         )
         return
-    for item in results:
-        status = "unchanged, skipped" if item.skipped else "rendered"
-        app_state.console.print(f"{item.format}: {status}")
-    for file in files:
+    for item in rendered.renders:
+        status = _("unchanged, skipped") if item.skipped else _("rendered")
+        app_state.console.print(f"{item.key.name}: {status}")
+    for file in rendered.files:
         duration = f", {file.duration:.2f} s" if file.duration else ""
         app_state.console.print(f"  {file.path} ({file.size / 1e6:.2f} MB{duration})")
     if not recorded:
         app_state.console.print(
-            "Not recorded in the database: load a campaign that declares this capsule under capsules:."
+            _("Not recorded in the database: load a campaign that declares this capsule under capsules:.")
         )
 
 
-def _formats(requested: list[str] | None, default: list[str]) -> list[str]:
-    if not requested:
-        return default
+def _chosen(
+    needed: list[RenderKey],
+    formats: list[str] | None,
+    languages: list[str] | None,
+    script_formats: list[str],
+    script_languages: list[str],
+) -> list[RenderKey]:
+    """The renders asked for: what the campaign needs, narrowed (or widened) by --format/--language."""
+    from capsules.selection import RenderKey
+
+    wanted_formats = _names(formats, script_formats, _("format"), "capsule.formats") if formats else None
+    wanted_languages = (
+        _names(languages, script_languages, _("language"), "capsule.languages") if languages else None
+    )
+    if wanted_languages is None:
+        chosen = [key for key in needed if wanted_formats is None or key.format in wanted_formats]
+        for name in wanted_formats or []:
+            if not any(key.format == name for key in chosen):
+                chosen.append(RenderKey(name, script_languages[0]))
+        return chosen
+    shown = wanted_formats or list(dict.fromkeys(key.format for key in needed))
+    return [RenderKey(name, tag) for name in shown for tag in wanted_languages]
+
+
+def _names(requested: list[str], allowed: list[str], kind: str, where: str) -> list[str]:
     names: list[str] = []
     for item in requested:
         for name in item.split(","):
             name = name.strip()
             if name == "all":
-                names.extend(FORMAT_NAMES)
-            elif name in FORMAT_NAMES:
+                names.extend(allowed)
+            elif name in allowed:
                 names.append(name)
             else:
-                raise CapsuleScriptError(f"unknown format '{name}': use {', '.join(FORMAT_NAMES)} or all")
+                raise CapsuleScriptError(
+                    _("unknown {kind} '{name}': this script's are {allowed} (see {where}), or all").format(
+                        kind=kind, name=name, allowed=", ".join(allowed), where=where
+                    )
+                )
     return list(dict.fromkeys(names))
 
 
 def _end_card_link(ctx: typer.Context, link: str | None, key: str, workspace: Path | None) -> str | None:
+    from campaign.store import get_campaign
+    from capsules.store import capsule_link
+
     if link is None or link.startswith("https://"):
         return link
     app_state = state(ctx)
     if workspace is None:
         raise CapsuleScriptError(
-            "end_card.link: landing needs the campaign: run the render inside the campaign folder "
-            "(or set CLICKABLE_HOME), or give an https:// address"
+            _(
+                "end_card.link: landing needs the campaign: run the render inside the campaign folder "
+                "(or set CLICKABLE_HOME), or give an https:// address"
+            )
         )
-    from campaign.store import get_campaign
-    from capsules.store import capsule_link
-
     with app_state.database().session() as session:
         campaign = get_campaign(session, None)
         return capsule_link(session, campaign, key, now=app_state.now())
 
 
-def _record(ctx: typer.Context, key: str, title: str, results: list, workspace: Path | None) -> bool:
-    if workspace is None:
-        return False
+def _record(
+    ctx: typer.Context, key: str, title: str, rendered: CapsuleRender, workspace: Path | None
+) -> bool:
     from campaign.store import get_campaign
     from capsules.store import record_render
 
+    if workspace is None or not rendered.renders:
+        return False
     app_state = state(ctx)
-    outputs: dict[str, object] = {
-        item.format: {"hash": item.input_hash, "files": [file.as_dict() for file in item.files]}
-        for item in results
-    }
     with app_state.database().session() as session:
         try:
             campaign = get_campaign(session, None)
@@ -201,7 +312,7 @@ def _record(ctx: typer.Context, key: str, title: str, results: list, workspace: 
             campaign,
             key,
             title=title,
-            render_hash=results[-1].input_hash,
-            outputs=outputs,
+            render_hash=rendered.renders[-1].input_hash,
+            outputs=rendered.outputs(),
             now=app_state.now(),
         )

@@ -1,4 +1,8 @@
-"""Frames: each static stretch of a capsule (scene × title × cue) is drawn once, as one picture."""
+"""Frames: each static stretch of a capsule (scene × title × cue) is drawn once, as one picture.
+
+A painter draws one format; what does not depend on the language (backgrounds, logo) is drawn once
+and reused by every language's render, and each cue or title image once per language.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ import numpy as np
 import segno
 from PIL import Image, ImageOps
 
-from capsules.presets import Preset
+from capsules.layout import Layout, layout_for, logo_side
+from capsules.presets import Box, Preset
+from capsules.reading import KIND_COLOURS
 from capsules.script import Cue, LoadedScript, Scene
 from capsules.text import balanced_wrap, cue_image, draw_text_block, load_font, rgba
 
@@ -19,7 +25,7 @@ TIME_EPSILON = 1e-6
 
 @dataclass(frozen=True)
 class Segment:
-    """A stretch of time in which nothing but a video background changes."""
+    """A stretch of time in which nothing but a video background (or the signer) changes."""
 
     start: float
     end: float
@@ -68,18 +74,38 @@ def cover(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     return ImageOps.fit(image.convert("RGB"), size, method=Image.Resampling.LANCZOS)
 
 
-class FramePainter:
-    """Draws the pictures of one capsule in one format; each text image is drawn once and reused."""
+def place(block: Image.Image, box: Box, center_y: int | None = None) -> tuple[int, int]:
+    """Top-left corner of ``block`` centred horizontally in ``box``: at its top, or centred near
+    ``center_y`` and kept inside the box."""
+    left = box.left + (box.width - block.width) // 2
+    if center_y is None:
+        return left, box.top
+    top = center_y - block.height // 2
+    return left, max(box.top, min(top, box.bottom - block.height))
 
-    def __init__(self, loaded: LoadedScript, preset: Preset, font: Path, link_url: str | None) -> None:
+
+class FramePainter:
+    """Draws the pictures of one capsule in one format, for any of its languages."""
+
+    def __init__(
+        self,
+        loaded: LoadedScript,
+        preset: Preset,
+        font: Path,
+        link_url: str | None,
+        layout: Layout | None = None,
+    ) -> None:
         assert loaded.script is not None
         self.loaded = loaded
         self.script = loaded.script
         self.preset = preset
         self.font = font
         self.link_url = link_url
-        self._cues: dict[str, Image.Image] = {}
+        self.layout = layout or layout_for(preset, font, logo=loaded.script.style.logo is not None)
+        self._cues: dict[tuple[str, str | None], Image.Image] = {}
+        self._titles: dict[str, Image.Image] = {}
         self._backgrounds: dict[int, Image.Image] = {}
+        self._end_cards: dict[str, Image.Image] = {}
         self._logo: Image.Image | None = None
 
     def background(self, scene: Scene) -> Image.Image:
@@ -94,110 +120,144 @@ class FramePainter:
             self._backgrounds[key] = image
         return self._backgrounds[key]
 
-    def overlay(self, segment: Segment) -> Image.Image:
+    def title(self, text: str) -> Image.Image:
+        """A title, wrapped to the title area; its font shrinks until it fits the area's height."""
+        if text not in self._titles:
+            preset, box = self.preset, self.layout.title
+            size = preset.title_size
+            while True:
+                font = load_font(self.font, size)
+                lines = balanced_wrap(text, font, box.width - 2 * preset.padding, max_chars=10_000)
+                image = draw_text_block(
+                    lines, font, color=self.script.style.title_color, box_color=None, box_opacity=0,
+                    padding=preset.padding,
+                )  # fmt: skip
+                if image.height <= box.height or size <= preset.font_size // 2:
+                    break
+                size -= 4
+            self._titles[text] = image
+        return self._titles[text]
+
+    def overlay(self, segment: Segment, language: str) -> Image.Image:
         """Title, logo and cue of a segment on a transparent frame."""
-        preset = self.preset
+        preset, layout = self.preset, self.layout
         layer = Image.new("RGBA", preset.size, (0, 0, 0, 0))
-        style = self.script.style
-        if segment.scene is not None and segment.scene.title:
-            font = load_font(self.font, preset.title_size)
-            lines = balanced_wrap(segment.scene.title, font, preset.text_width)
-            title = draw_text_block(
-                lines, font, color=style.title_color, box_color=None, box_opacity=0, padding=preset.padding
-            )
-            top = int(preset.height * preset.safe_top) + preset.padding
-            layer.alpha_composite(title, ((preset.width - title.width) // 2, top))
-        if style.logo:
+        if segment.scene is not None:
+            text = self.loaded.localized(segment.scene.title, language)
+            if text:
+                title = self.title(text)
+                layer.alpha_composite(title, place(title, layout.title))
+        if self.script.style.logo and layout.logo is not None and segment.scene is not None:
             logo = self.logo()
-            margin = int(preset.width * preset.safe_side)
+            box = layout.logo
             layer.alpha_composite(
-                logo, (preset.width - logo.width - margin, int(preset.height * preset.safe_top))
+                logo, (box.right - logo.width if box.left > preset.width // 2 else box.left, box.top)
             )
         if segment.cue is not None:
-            image = self.cue(segment.cue.text)
+            text = segment.cue.text(language) or segment.cue.text(self.loaded.default_language)
+            image = self.cue(text, segment.cue.kind)
             center = int(preset.height * preset.subtitle_center)
-            top = center - image.height // 2
-            top = max(
-                int(preset.height * preset.safe_top),
-                min(top, int(preset.height * (1 - preset.safe_bottom)) - image.height),
-            )
-            layer.alpha_composite(image, ((preset.width - image.width) // 2, top))
+            layer.alpha_composite(image, place(image, layout.subtitles, center))
         return layer
 
-    def cue(self, text: str) -> Image.Image:
-        if text not in self._cues:
+    def cue(self, text: str, kind: str | None = None) -> Image.Image:
+        key = (text, kind)
+        if key not in self._cues:
             style = self.script.style
-            self._cues[text] = cue_image(
+            self._cues[key] = cue_image(
                 text,
                 self.preset,
                 self.font,
-                color=style.text_color,
+                color=KIND_COLOURS[kind] if kind else style.text_color,
                 box_color=style.box_color,
                 box_opacity=style.box_opacity,
+                width=self.layout.text_width,
             )
-        return self._cues[text]
+        return self._cues[key]
 
     def logo(self) -> Image.Image:
         if self._logo is None:
             assert self.script.style.logo is not None
             with Image.open(self.loaded.resolve(self.script.style.logo)) as source:
                 logo = source.convert("RGBA")
-            side = self.preset.width // 6
+            side = logo_side(self.preset)
             logo.thumbnail((side, side))
             self._logo = logo
         return self._logo
 
-    def still(self, segment: Segment) -> Image.Image:
+    def still(self, segment: Segment, language: str) -> Image.Image:
         """The whole picture of a segment whose background does not move."""
         if segment.scene is None:
-            return self.end_card()
+            return self.end_card(language)
         frame = self.background(segment.scene).convert("RGBA")
-        frame.alpha_composite(self.overlay(segment))
+        frame.alpha_composite(self.overlay(segment, language))
         return frame.convert("RGB")
 
-    def end_card(self) -> Image.Image:
+    def fitted_text(self, text: str, box: Box, *, color: str, max_lines: int = 3) -> Image.Image:
+        """Lines of big text wrapped to ``box``; the font shrinks until they fit its height and
+        ``max_lines`` (never below the subtitle size)."""
+        preset = self.preset
+        size = preset.title_size
+        while True:
+            font = load_font(self.font, size)
+            lines = balanced_wrap(text, font, box.width - 2 * preset.padding, max_chars=10_000)
+            image = draw_text_block(
+                lines, font, color=color, box_color=None, box_opacity=0, padding=preset.padding
+            )
+            if (image.height <= box.height and len(lines) <= max_lines) or size <= preset.font_size:
+                return image
+            size -= 4
+
+    def end_card(self, language: str) -> Image.Image:
+        """The end card: its text, the QR code and the address; beside and below the inset when
+        there is one (the interpreter keeps signing), else centred."""
+        if language in self._end_cards:
+            return self._end_cards[language]
         card = self.script.end_card
         assert card is not None
-        preset = self.preset
+        preset, layout = self.preset, self.layout
+        color = self.script.style.end_card_color
         frame = Image.new("RGBA", preset.size, rgba(self.script.style.end_card_background))
-        font = load_font(self.font, preset.title_size)
-        lines = balanced_wrap(card.text, font, preset.text_width)
-        text = draw_text_block(
-            lines,
-            font,
-            color=self.script.style.end_card_color,
-            box_color=None,
-            box_opacity=0,
-            padding=preset.padding,
-        )
-        blocks: list[Image.Image] = [text]
+        if layout.inset is None:
+            text_box = more_box = layout.end_card
+        else:
+            text_box = Box(layout.end_card.left, preset.safe.top, layout.end_card.right, layout.inset.bottom)
+            more_box = Box(
+                preset.safe.left, layout.inset.bottom + preset.padding, preset.safe.right, preset.height
+            )
+        text = self.fitted_text(self.loaded.localized(card.text, language) or "", text_box, color=color)
+        more: list[Image.Image] = []
         if card.qr and self.link_url:
-            side = int(min(preset.width, preset.height) * 0.4)
+            side = min(int(min(preset.width, preset.height) * 0.4), more_box.width, more_box.height * 2 // 3)
             qr = segno.make(self.link_url, error="m")
             scale = max(1, side // qr.symbol_size(border=2)[0])
             dark = np.array(list(qr.matrix_iter(scale=scale, border=2)), dtype=bool)
-            qr_image = Image.fromarray(np.where(dark, 0, 255).astype(np.uint8), mode="L").convert("RGBA")
-            blocks.append(qr_image)
+            more.append(Image.fromarray(np.where(dark, 0, 255).astype(np.uint8)).convert("RGBA"))
         if self.link_url:
             shown = self.link_url.split("://", 1)[-1]
             size = preset.font_size
-            while size > 12 and load_font(self.font, size).getlength(shown) > preset.text_width:
+            width = more_box.width - 2 * preset.padding
+            while size > 12 and load_font(self.font, size).getlength(shown) > width:
                 size -= 2  # a long address gets a smaller font rather than a cut
-            url_font = load_font(self.font, size)
-            blocks.append(
+            more.append(
                 draw_text_block(
-                    [shown],
-                    url_font,
-                    color=self.script.style.end_card_color,
-                    box_color=None,
-                    box_opacity=0,
+                    [shown], load_font(self.font, size), color=color, box_color=None, box_opacity=0,
                     padding=preset.padding // 2,
                 )
-            )
+            )  # fmt: skip
         gap = preset.padding
-        total = sum(block.height for block in blocks) + gap * (len(blocks) - 1)
-        top = max(int(preset.height * preset.safe_top) // 2, (preset.height - total) // 2)
-        for block in blocks:
-            frame.alpha_composite(block, ((preset.width - block.width) // 2, top))
-            top += block.height + gap
-        return frame.convert("RGB")
+        if layout.inset is None:
+            groups = [(text_box, [text, *more])]
+        else:
+            groups = [(text_box, [text]), (more_box, more)]
+        for box, blocks in groups:
+            total = sum(block.height for block in blocks) + gap * (len(blocks) - 1)
+            if layout.inset is None:
+                top = max(int(preset.height * preset.safe_top) // 2, (preset.height - total) // 2)
+            else:
+                top = box.top + max(0, (min(box.height, preset.safe.bottom - box.top) - total) // 2)
+            for block in blocks:
+                frame.alpha_composite(block, (box.left + (box.width - block.width) // 2, top))
+                top += block.height + gap
+        self._end_cards[language] = frame.convert("RGB")
+        return self._end_cards[language]

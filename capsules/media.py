@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -41,6 +42,34 @@ def probe_video(path: Path, *, audio: bool = False) -> str | None:
         return None
     lines = [line for line in result.stderr.strip().splitlines() if line]
     return lines[-1][:160] if lines else f"ffmpeg exit {result.returncode}"
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int  # as displayed (a rotated phone video has its sides swapped)
+    height: int
+    fps: float
+    duration: float
+
+
+def video_info(path: Path) -> VideoInfo | str:
+    """Size, frame rate and duration of a video, or the reason it cannot be read."""
+    reason = probe_video(path)
+    if reason:
+        return reason
+    from moviepy.video.io.ffmpeg_reader import ffmpeg_parse_infos
+
+    try:
+        infos = ffmpeg_parse_infos(str(path))
+    except (OSError, ValueError, IndexError, KeyError) as error:
+        return str(error).strip().splitlines()[-1][:160] if str(error).strip() else type(error).__name__
+    if not infos.get("video_found"):
+        return "no video stream"
+    width, height = infos["video_size"]
+    if int(infos.get("video_rotation") or 0) % 180 == 90:
+        width, height = height, width
+    duration = float(infos.get("video_duration") or infos.get("duration") or 0.0)
+    return VideoInfo(int(width), int(height), float(infos.get("video_fps") or 0.0), duration)
 
 
 def media_duration(path: Path) -> float:

@@ -1,4 +1,5 @@
-"""Delivery presets: one table of formats, and the encoder settings every format shares."""
+"""Delivery presets: one table of formats with the safe zone of the platform each serves, and the
+encoder settings every format shares."""
 
 from __future__ import annotations
 
@@ -14,47 +15,123 @@ LOUDNESS_TARGET_LUFS = -14.0
 TRUE_PEAK_DBTP = -1.0
 MIN_DURATION_S = 3.0  # Facebook Reels range, the strictest of our networks
 MAX_DURATION_S = 90.0
-DEFAULT_MAX_CPS = 15.0  # reading speed, characters a second
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in pixels: left, top (inclusive), right, bottom (exclusive)."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    def contains(self, other: Box) -> bool:
+        return (
+            self.left <= other.left
+            and self.top <= other.top
+            and other.right <= self.right
+            and other.bottom <= self.bottom
+        )
+
+    def overlaps(self, other: Box) -> bool:
+        return (
+            self.left < other.right
+            and other.left < self.right
+            and self.top < other.bottom
+            and other.top < self.bottom
+        )
 
 
 @dataclass(frozen=True)
 class Preset:
-    """A video format: size, subtitle font size and the band where subtitles stay readable."""
+    """A video format: size, text sizes, and the safe zone of the platform it serves.
+
+    The safe zone is given as fractions of the frame kept free of the platform's own interface
+    (buttons, captions, progress bar): nothing we draw that must be read goes there.
+    """
 
     name: str
     width: int
     height: int
     font_size: int
     title_size: int
-    # safe zone as fractions of the frame (Meta's Reels zone for 9:16: 14 % top, 35 % bottom, 6 % sides)
     safe_top: float
     safe_bottom: float
-    safe_side: float
+    safe_left: float
+    safe_right: float
     subtitle_center: float  # vertical centre of the subtitle band, as a fraction of the height
-    platforms: tuple[str, ...]
+    platforms: tuple[str, ...]  # who it serves (each network's spec says which formats it takes)
+    source: str  # where the safe zone comes from
 
     @property
     def size(self) -> tuple[int, int]:
         return (self.width, self.height)
 
     @property
-    def text_width(self) -> int:
-        """Widest a subtitle line may be, in pixels (inside the side margins, box padding included)."""
-        return int(self.width * (1 - 2 * self.safe_side)) - 2 * self.padding
+    def safe(self) -> Box:
+        """The safe zone in pixels."""
+        return Box(
+            round(self.width * self.safe_left),
+            round(self.height * self.safe_top),
+            self.width - round(self.width * self.safe_right),
+            self.height - round(self.height * self.safe_bottom),
+        )
 
     @property
     def padding(self) -> int:
         return self.font_size // 2
 
+    @property
+    def text_width(self) -> int:
+        """Widest a subtitle line may be, in pixels (inside the safe zone, box padding included)."""
+        return self.safe.width - 2 * self.padding
 
+
+# The one table of formats. Meta unified the Reels and Stories safe zone in March 2026 (14 % top,
+# 35 % bottom, 6 % each side); TikTok keeps ~250 px at the top, ~420 px at the bottom and ~170 px on
+# the right free for its button rail (TikTok Creative Center); feed and landscape players only
+# overlay their controls, kept clear with small margins.
 PRESETS: dict[str, Preset] = {
-    "vertical": Preset("vertical", 1080, 1920, 64, 96, 0.14, 0.35, 0.06, 0.56, ("instagram", "facebook")),
-    "square": Preset("square", 1080, 1080, 56, 84, 0.08, 0.10, 0.06, 0.78, ("facebook",)),
-    "landscape": Preset("landscape", 1920, 1080, 56, 96, 0.08, 0.10, 0.08, 0.82, ("facebook",)),
-    # X documents 1280×1024 at most: a 720×1280 copy of the vertical master
-    "x": Preset("x", 720, 1280, 43, 64, 0.14, 0.35, 0.06, 0.56, ("x",)),
-}
+    preset.name: preset
+    for preset in (
+        Preset(
+            "vertical", 1080, 1920, 64, 96, 0.14, 0.35, 0.06, 0.06, 0.56,
+            ("instagram", "facebook"), "Meta Reels/Stories safe zone (2026)",
+        ),
+        Preset(
+            "portrait", 1080, 1350, 56, 84, 0.06, 0.12, 0.06, 0.06, 0.76,
+            ("facebook", "instagram"), "Meta feed 4:5 (recommended over 1:1 in 2026): player controls kept clear",
+        ),
+        Preset(
+            "square", 1080, 1080, 56, 84, 0.08, 0.10, 0.06, 0.06, 0.78,
+            ("facebook",), "feed player: controls kept clear",
+        ),
+        Preset(
+            "landscape", 1920, 1080, 56, 96, 0.08, 0.10, 0.08, 0.08, 0.82,
+            ("youtube",), "16:9 player (YouTube, presentations): controls kept clear",
+        ),
+        # X documents 1280×1024 at most: a 720×1280 copy of the vertical master, with its zone
+        Preset(
+            "x", 720, 1280, 43, 64, 0.14, 0.35, 0.06, 0.06, 0.56,
+            ("x",), "X: no published zone, the Reels zone is kept",
+        ),
+        Preset(
+            "tiktok", 1080, 1920, 64, 96, 250 / 1920, 420 / 1920, 0.06, 170 / 1080, 0.56,
+            ("tiktok",), "TikTok: ~250 px top, ~420 px bottom, ~170 px right (button rail)",
+        ),
+    )
+}  # fmt: skip
 FORMAT_NAMES = tuple(PRESETS)
+DEFAULT_FORMATS = ("vertical", "square", "landscape", "x")
 
 
 def output_parameters(*, gop_frames: int = FPS * KEYFRAME_SECONDS) -> list[str]:

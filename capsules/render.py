@@ -1,34 +1,53 @@
-"""Rendering: one MP4 per format with moviepy, sidecar captions, a poster; skipped when nothing changed."""
+"""Rendering: one MP4 per (format × burned-in language), sidecar captions per language, a poster;
+a render whose inputs have not changed is skipped.
+
+Python draws each static stretch once (moviepy chains the pictures, at the lowest frame rate that
+still changes picture on every boundary) and pipes them to ffmpeg, which composes the moving
+sign-language inset (keyed when asked), repeats frames to 30 fps and encodes. What does not depend
+on the language (backgrounds, logo, the signer's keying settings, the audio) is prepared once and
+shared by every language's render; only the subtitle, title and end-card pictures differ.
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import math
 import os
+import shutil
+import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import proglog
-import pysubs2
-from moviepy import CompositeVideoClip, ImageClip, VideoClip, VideoFileClip, concatenate_videoclips, vfx
-from moviepy.video.io.ffmpeg_writer import ffmpeg_write_video
-from PIL import Image
-
 from campaign.errors import ClickableError
+from campaign.i18n import _
 from capsules.frames import FramePainter, Segment, segments
-from capsules.media import MediaError, media_duration, mixed_audio, silent_audio
+from capsules.layout import Layout, layout_for
+from capsules.media import (
+    MediaError,
+    VideoInfo,
+    ffmpeg,
+    media_duration,
+    mixed_audio,
+    silent_audio,
+    video_info,
+)
 from capsules.presets import FPS, PRESETS, X264_PRESET, Preset, output_parameters
 from capsules.script import LoadedScript
+from capsules.selection import RenderKey
 
-RENDERER_VERSION = "1"  # bump when the output of the same inputs changes
+RENDERER_VERSION = "2"  # bump when the output of the same inputs changes
 PIPE_RATES = (1, 2, 3, 5, 6, 10, 15, 30)  # frame rates that divide 30: ffmpeg repeats frames to 30 fps
+CHROMA_GREEN = "0x00b140"  # the usual chroma-key green; similarity wide enough for lit screens
+CHROMA_SIMILARITY = 0.18
+CHROMA_BLEND = 0.06
 Progress = Callable[[str, int, int], None]
 
 
@@ -38,7 +57,8 @@ class RenderError(ClickableError):
 
 @dataclass(frozen=True)
 class RenderedFile:
-    format: str
+    format: str | None  # None: a sidecar, the same for every format
+    language: str | None
     kind: str  # video, srt, vtt, poster
     path: Path
     size: int
@@ -47,52 +67,135 @@ class RenderedFile:
     def as_dict(self) -> dict[str, object]:
         return {
             "format": self.format,
+            "language": self.language,
             "kind": self.kind,
             "path": str(self.path),
             "size": self.size,
             "duration": self.duration,
         }
 
+    @classmethod
+    def from_dict(cls, item: dict[str, Any]) -> RenderedFile:
+        return cls(
+            item.get("format"),
+            item.get("language"),
+            str(item["kind"]),
+            Path(item["path"]),
+            int(item["size"]),
+            item.get("duration"),
+        )
+
 
 @dataclass(frozen=True)
-class FormatResult:
-    format: str
+class RenderResult:
+    key: RenderKey
     skipped: bool
     input_hash: str
     files: list[RenderedFile]
 
+    @property
+    def format(self) -> str:
+        return self.key.format
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    @property
+    def language(self) -> str:
+        return self.key.language
 
 
-def input_hash(loaded: LoadedScript, preset: Preset, font: Path, link_url: str | None) -> str:
-    """A hash of everything a render depends on: script, cues, media bytes, font, preset, versions."""
+@dataclass(frozen=True)
+class CaptionResult:
+    language: str
+    files: list[RenderedFile]
+
+
+@dataclass(frozen=True)
+class CapsuleRender:
+    """Everything a render wrote: videos, sidecars per language, poster, and what to record."""
+
+    capsule: str
+    languages: list[str]
+    renders: list[RenderResult]
+    captions: list[CaptionResult]
+    poster: RenderedFile | None
+    alt_text: dict[str, str]
+
+    @property
+    def files(self) -> list[RenderedFile]:
+        files = [file for result in self.renders for file in result.files]
+        files += [file for caption in self.captions for file in caption.files]
+        return files + ([self.poster] if self.poster else [])
+
+    def outputs(self) -> dict[str, Any]:
+        """What the database records (Capsule.outputs): renders by name, captions by language."""
+        return {
+            "languages": self.languages,
+            "renders": {
+                result.key.name: {
+                    "format": result.format,
+                    "language": result.language,
+                    "hash": result.input_hash,
+                    "files": [file.as_dict() for file in result.files],
+                }
+                for result in self.renders
+            },
+            "captions": {
+                caption.language: {file.kind: str(file.path) for file in caption.files}
+                for caption in self.captions
+            },
+            "alt_text": self.alt_text,
+            "poster": str(self.poster.path) if self.poster else None,
+        }
+
+
+class _Digests:
+    def __init__(self) -> None:
+        self._known: dict[Path, str] = {}
+
+    def __call__(self, path: Path) -> str:
+        if path not in self._known:
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+            self._known[path] = digest.hexdigest()
+        return self._known[path]
+
+
+def input_hash(
+    loaded: LoadedScript, preset: Preset, language: str, font: Path, link_url: str | None, digest: _Digests
+) -> str:
+    """A hash of everything one render depends on: the script as drawn in ``language``, media
+    bytes, font, preset, encoder settings, versions."""
     script = loaded.script
     assert script is not None
     media: list[str] = []
     for scene in script.scenes:
         for relative in (scene.background.image, scene.background.video):
             if relative:
-                media.append(_file_digest(loaded.resolve(relative)))
+                media.append(digest(loaded.resolve(relative)))
     if script.audio:
         for relative in (script.audio.voice, script.audio.music):
             if relative:
-                media.append(_file_digest(loaded.resolve(relative)))
-    if script.style.logo:
-        media.append(_file_digest(loaded.resolve(script.style.logo)))
+                media.append(digest(loaded.resolve(relative)))
+    for relative in (script.style.logo, script.sign_language.video if script.sign_language else None):
+        if relative:
+            media.append(digest(loaded.resolve(relative)))
+    drawn = script.model_dump(mode="json", exclude={"cues", "subtitles", "alt_text", "audience"})
+    drawn["capsule"].pop("languages", None)
+    drawn["capsule"].pop("formats", None)
+    for scene, shown in zip(script.scenes, drawn["scenes"], strict=True):
+        shown["title"] = loaded.localized(scene.title, language)
+    if script.end_card is not None:
+        drawn["end_card"]["text"] = loaded.localized(script.end_card.text, language)
     payload = {
         "renderer": RENDERER_VERSION,
         "moviepy": metadata.version("moviepy"),
-        "script": script.model_dump(mode="json"),
-        "cues": [(cue.start, cue.end, cue.text) for cue in loaded.cues],
+        "script": drawn,
+        "cues": [(cue.start, cue.end, cue.text(language), cue.kind) for cue in loaded.cues],
         "preset": preset.__dict__,
         "encoder": output_parameters(),
-        "font": _file_digest(font),
+        "keying": (CHROMA_GREEN, CHROMA_SIMILARITY, CHROMA_BLEND),
+        "font": digest(font),
         "media": media,
         "link": link_url,
     }
@@ -116,76 +219,109 @@ def pipe_rate(parts: list[Segment], *, moving: bool) -> int:
     return FPS
 
 
-class _ProgressLogger(proglog.ProgressBarLogger):
-    def __init__(self, name: str, progress: Progress | None, rate: int) -> None:
-        super().__init__()
-        self.name = name
-        self.progress = progress
-        self.scale = FPS // rate
-        self.total = 0
+def filter_graph(layout: Layout, *, signer: bool, key: bool, duration: float) -> str:
+    """The ffmpeg graph: the piped pictures to 30 fps, the signer scaled (and keyed) into its inset."""
+    # pictures are converted once, then repeated by reference: converting after fps=30 would
+    # convert (and queue) every repeated full-size RGB frame
+    base = "[0:v]format=yuv420p,fps=30"
+    if not signer or layout.inset is None:
+        return f"{base}[v]"
+    inset = layout.inset
+    keying = f",format=yuv444p,chromakey={CHROMA_GREEN}:{CHROMA_SIMILARITY}:{CHROMA_BLEND}" if key else ""
+    return (
+        f"[1:v]trim=end={duration:.3f},setpts=PTS-STARTPTS,fps=30,"
+        f"scale={inset.width}:{inset.height}:flags=bicubic{keying}[signer];"
+        f"{base}[base];[base][signer]overlay={inset.left}:{inset.top}:eof_action=pass:format=yuv420[v]"
+    )
 
-    def bars_callback(self, bar: str, attr: str, value: Any, old_value: Any = None) -> None:
-        if self.progress is None or bar != "frame_index":
-            return
-        if attr == "total":
-            self.total = int(value) * self.scale
-        elif attr == "index" and self.total:
-            self.progress(self.name, min(self.total, (int(value) + 1) * self.scale), self.total)
 
-
-def render_format(
-    loaded: LoadedScript,
-    preset: Preset,
+def render_video(
+    painter: FramePainter,
+    language: str,
     *,
-    font: Path,
-    out_dir: Path,
+    target: Path,
     audio_file: Path,
-    link_url: str | None,
+    signer: Path | None,
+    key: bool,
     progress: Progress | None = None,
-) -> list[RenderedFile]:
-    """Write ``<format>.mp4``, ``.srt``, ``.vtt`` into ``out_dir``; each file appears whole or not at all."""
-    script = loaded.script
-    assert script is not None
-    painter = FramePainter(loaded, preset, font, link_url)
+    label: str = "",
+) -> None:
+    """Write one video to ``target``: it appears whole or not at all."""
+    loaded = painter.loaded
+    script = painter.script
+    preset = painter.preset
     parts = segments(loaded)
     moving = any(part.scene is not None and part.scene.background.video for part in parts)
     rate = pipe_rate(parts, moving=moving)
-    target = out_dir / f"{preset.name}.mp4"
-    partial = out_dir / f".{preset.name}.partial.mp4"
-    try:
-        with _timeline_clips(painter, parts) as timeline:
-            ffmpeg_write_video(
-                timeline,
-                str(partial),
-                rate,
-                codec="libx264",
-                preset=X264_PRESET,
-                threads=os.cpu_count() or 2,
-                ffmpeg_params=output_parameters(),
-                logger=_ProgressLogger(preset.name, progress, rate),
-                audiofile=str(audio_file),
-                audio_codec="copy",
-            )
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-    files = [
-        RenderedFile(preset.name, "video", target, target.stat().st_size, round(media_duration(target), 3))
+    partial = target.with_name(f".{target.stem}.partial.mp4")
+    inputs = [
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{preset.width}x{preset.height}",
+        "-r",
+        str(rate),
+        "-i",
+        "-",
     ]
-    files.extend(write_captions(loaded, out_dir / preset.name))
-    return files
+    audio_index = 1
+    if signer is not None:
+        inputs += ["-i", str(signer)]
+        audio_index = 2
+    inputs += ["-i", str(audio_file)]
+    command = [
+        ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", "-y", *inputs,
+        "-filter_complex", filter_graph(painter.layout, signer=signer is not None, key=key, duration=script.duration),
+        "-map", "[v]", "-map", f"{audio_index}:a",
+        "-c:v", "libx264", "-preset", X264_PRESET, "-threads", str(os.cpu_count() or 2),
+        *output_parameters(), "-c:a", "copy", "-t", f"{script.duration:.3f}", str(partial),
+    ]  # fmt: skip
+    total = round(script.duration * FPS)
+    scale = FPS // rate
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors)
+        assert process.stdin is not None
+        try:
+            with _timeline_clips(painter, parts, language) as timeline:
+                for index, frame in enumerate(timeline.iter_frames(fps=rate, dtype="uint8")):
+                    process.stdin.write(frame.tobytes())
+                    if progress is not None:
+                        progress(label, min(total, (index + 1) * scale), total)
+            process.stdin.close()
+            code = process.wait()
+        except BaseException:
+            process.kill()
+            process.wait()
+            partial.unlink(missing_ok=True)
+            raise
+        if code != 0:
+            partial.unlink(missing_ok=True)
+            errors.seek(0)
+            lines = [line for line in errors.read().decode("utf-8", "replace").splitlines() if line.strip()]
+            raise RenderError(
+                _("ffmpeg failed while rendering {name}: {reason}").format(
+                    name=target.name, reason=lines[-1][:200] if lines else code
+                )
+            )
+    _settle(partial)
+    os.replace(partial, target)
 
 
 @contextmanager
-def _timeline_clips(painter: FramePainter, parts: list[Segment]) -> Iterator[VideoClip]:
+def _timeline_clips(painter: FramePainter, parts: list[Segment], language: str) -> Iterator[Any]:
+    import numpy as np
+    from moviepy import ImageClip, concatenate_videoclips
+
     with ExitStack() as stack:
         pieces: list[Any] = []
         for part in parts:
             scene = part.scene
             if scene is not None and scene.background.video is not None:
-                pieces.append(stack.enter_context(_moving_part(painter, part)))
+                pieces.append(stack.enter_context(_moving_part(painter, part, language)))
             else:
-                still = ImageClip(np.array(painter.still(part)), duration=part.duration)
+                still = ImageClip(np.array(painter.still(part, language)), duration=part.duration)
                 stack.callback(still.close)
                 pieces.append(still)
         timeline = concatenate_videoclips(pieces, method="chain")
@@ -194,13 +330,16 @@ def _timeline_clips(painter: FramePainter, parts: list[Segment]) -> Iterator[Vid
 
 
 @contextmanager
-def _moving_part(painter: FramePainter, part: Segment) -> Iterator[VideoClip]:
+def _moving_part(painter: FramePainter, part: Segment, language: str) -> Iterator[Any]:
     """A segment over a video background: the video, covered to the frame, under the overlay."""
+    import numpy as np
+    from moviepy import CompositeVideoClip, ImageClip, VideoFileClip, vfx
+
     scene = part.scene
     assert scene is not None and scene.background.video is not None
     preset = painter.preset
     source = VideoFileClip(str(painter.loaded.resolve(scene.background.video)), audio=False)
-    overlay = ImageClip(np.array(painter.overlay(part)), transparent=True, duration=part.duration)
+    overlay = ImageClip(np.array(painter.overlay(part, language)), transparent=True, duration=part.duration)
     try:
         offset = part.start - part.scene_start
         looped = (
@@ -223,105 +362,225 @@ def _moving_part(painter: FramePainter, part: Segment) -> Iterator[VideoClip]:
         source.close()
 
 
-def write_captions(loaded: LoadedScript, stem: Path) -> list[RenderedFile]:
-    """Sidecar SRT and WebVTT with the cues, written to temporary names and renamed."""
+def write_captions(loaded: LoadedScript, out_dir: Path, language: str) -> list[RenderedFile]:
+    """Sidecar SRT and WebVTT of one language, named ``<capsule>.<language>.srt|vtt``; the WebVTT
+    header names the language."""
+    import pysubs2
+
+    script = loaded.script
+    assert script is not None
     subtitles = pysubs2.SSAFile()
     for cue in loaded.cues:
         subtitles.append(
-            pysubs2.SSAEvent(start=round(cue.start * 1000), end=round(cue.end * 1000), text=cue.text)
+            pysubs2.SSAEvent(
+                start=round(cue.start * 1000), end=round(cue.end * 1000), text=cue.text(language)
+            )
         )
     files = []
     for kind in ("srt", "vtt"):
-        target = stem.with_suffix(f".{kind}")
-        _atomic_write(target, subtitles.to_string(kind).encode("utf-8"))
-        files.append(RenderedFile(stem.name, kind, target, target.stat().st_size, None))
+        target = out_dir / f"{script.capsule.id}.{language}.{kind}"
+        content = subtitles.to_string(kind)
+        if kind == "vtt":
+            content = content.replace("WEBVTT\n", f"WEBVTT\nLanguage: {language}\n", 1)
+        data = content.encode("utf-8")
+        if not (target.is_file() and target.read_bytes() == data):
+            atomic_write(target, data)
+        files.append(RenderedFile(None, language, kind, target, target.stat().st_size, None))
     return files
 
 
-def write_poster(
-    loaded: LoadedScript, preset: Preset, font: Path, link_url: str | None, target: Path
-) -> RenderedFile:
-    """poster.png: the frame at ``poster.at`` (default: the middle of the first cue)."""
-    script = loaded.script
-    assert script is not None
-    if script.poster is not None:
-        moment = script.poster.at
-    elif loaded.cues:
-        moment = (loaded.cues[0].start + loaded.cues[0].end) / 2
-    else:
-        moment = min(1.0, script.duration / 2)
-    painter = FramePainter(loaded, preset, font, link_url)
-    part = next(part for part in segments(loaded) if part.start <= moment < part.end)
-    with _timeline_clips(painter, [part]) as clip:
-        frame = clip.get_frame(moment - part.start)
+def write_poster(video: Path, moment: float, target: Path) -> RenderedFile:
+    """poster.png: the frame of ``video`` at ``moment``, as published (inset included)."""
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=".poster-", suffix=".png")
     os.close(handle)
     try:
-        Image.fromarray(np.asarray(frame, dtype=np.uint8)).save(name)
+        result = subprocess.run(
+            [ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-ss", f"{moment:.3f}", "-i", str(video),
+             "-frames:v", "1", name],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise RenderError(
+                _("ffmpeg could not take the poster from {name}: {reason}").format(
+                    name=video.name, reason=result.stderr.strip()[-200:]
+                )
+            )
+        _settle(Path(name))
         os.replace(name, target)
     finally:
         Path(name).unlink(missing_ok=True)
-    return RenderedFile(preset.name, "poster", target, target.stat().st_size, None)
+    return RenderedFile(None, None, "poster", target, target.stat().st_size, None)
 
 
-def _atomic_write(target: Path, content: bytes) -> None:
+def _settle(path: Path) -> None:
+    """Give an output the mode every file the user creates gets (umask applied), whoever wrote it."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
+def atomic_write(target: Path, content: bytes) -> None:
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(content)
+        _settle(Path(name))
         os.replace(name, target)
     finally:
         Path(name).unlink(missing_ok=True)
 
 
+@contextmanager
+def _exclusive(out_dir: Path) -> Iterator[None]:
+    """One render of a capsule at a time; leftovers of a render that was killed are removed."""
+    descriptor = os.open(out_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                raise RenderError(
+                    _(
+                        "another render of this capsule is running (into {folder}): wait for it to finish"
+                    ).format(folder=out_dir)
+                ) from None
+            raise
+        for leftover in out_dir.iterdir():  # every dot-name in the folder is a temporary of ours
+            if leftover.name.startswith(".audio-") and leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            elif leftover.name.startswith(".") and leftover.is_file():
+                leftover.unlink(missing_ok=True)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and isinstance(data.get("renders"), dict) else {}
+
+
+def signer_of(loaded: LoadedScript) -> tuple[Path, VideoInfo] | None:
+    script = loaded.script
+    assert script is not None
+    if script.sign_language is None:
+        return None
+    path = loaded.resolve(script.sign_language.video)
+    info = video_info(path)
+    if isinstance(info, str):
+        raise RenderError(
+            _("signer video '{name}' cannot be read ({reason})").format(
+                name=script.sign_language.video, reason=info
+            )
+        )
+    return path, info
+
+
 def render_capsule(
     loaded: LoadedScript,
-    formats: list[str],
+    renders: Sequence[RenderKey],
     *,
     font: Path,
     out_root: Path,
     link_url: str | None,
     progress: Progress | None = None,
     force: bool = False,
-) -> list[FormatResult]:
-    """Render ``formats`` of a checked script into ``out_root/<capsule-id>/``."""
+) -> CapsuleRender:
+    """Render ``renders`` of a checked script into ``out_root/<capsule-id>/``, with every
+    language's sidecars and the poster."""
     script = loaded.script
     assert script is not None
     out_dir = out_root / script.capsule.id
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / "renders.json"
-    manifest: dict[str, Any] = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
-    results = []
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".audio-") as scratch:
-        audio_file = Path(scratch) / "audio.m4a"
-        for name in formats:
-            preset = PRESETS[name]
-            digest = input_hash(loaded, preset, font, link_url)
-            previous = manifest.get(name, {})
-            files_present = all(
-                Path(item["path"]).is_file() for item in previous.get("files", [])
-            ) and previous.get("files")
-            if not force and previous.get("hash") == digest and files_present:
-                files = [RenderedFile(**{**item, "path": Path(item["path"])}) for item in previous["files"]]
-                results.append(FormatResult(name, True, digest, files))
-                continue
-            if not audio_file.exists():
-                _make_audio(loaded, audio_file)
-            files = render_format(
-                loaded,
-                preset,
-                font=font,
-                out_dir=out_dir,
-                audio_file=audio_file,
-                link_url=link_url,
-                progress=progress,
-            )
-            if name == formats[0] or not (out_dir / "poster.png").exists():
-                files.append(write_poster(loaded, preset, font, link_url, out_dir / "poster.png"))
-            manifest[name] = {"hash": digest, "files": [{**item.as_dict()} for item in files]}
-            _atomic_write(manifest_path, json.dumps(manifest, indent=2).encode("utf-8"))
-            results.append(FormatResult(name, False, digest, files))
-    return results
+    signer = signer_of(loaded)
+    digest = _Digests()
+    results: list[RenderResult] = []
+    with _exclusive(out_dir):
+        manifest = _read_manifest(manifest_path) or {"renders": {}}
+        captions = [CaptionResult(tag, write_captions(loaded, out_dir, tag)) for tag in loaded.languages]
+        painters: dict[str, FramePainter] = {}
+        poster: RenderedFile | None = None
+        with tempfile.TemporaryDirectory(dir=out_dir, prefix=".audio-") as scratch:
+            audio_file = Path(scratch) / "audio.m4a"
+            for key in renders:
+                preset = PRESETS[key.format]
+                hashed = input_hash(loaded, preset, key.language, font, link_url, digest)
+                previous = manifest["renders"].get(key.name) or {}
+                old_files = previous.get("files") or []
+                present = bool(old_files) and all(
+                    isinstance(item, dict) and Path(str(item.get("path"))).is_file() for item in old_files
+                )
+                if not force and previous.get("hash") == hashed and present:
+                    files = [RenderedFile.from_dict(item) for item in old_files]
+                    results.append(RenderResult(key, True, hashed, files))
+                    continue
+                if not audio_file.exists():
+                    _make_audio(loaded, audio_file)
+                if key.format not in painters:
+                    layout = layout_for(
+                        preset,
+                        font,
+                        signer_size=(signer[1].width, signer[1].height) if signer else None,
+                        side=script.sign_language.side if script.sign_language else "right",
+                        logo=script.style.logo is not None,
+                    )
+                    painters[key.format] = FramePainter(loaded, preset, font, link_url, layout)
+                target = out_dir / f"{key.name}.mp4"
+                render_video(
+                    painters[key.format],
+                    key.language,
+                    target=target,
+                    audio_file=audio_file,
+                    signer=signer[0] if signer else None,
+                    key=bool(script.sign_language and script.sign_language.key == "green"),
+                    progress=progress,
+                    label=key.name,
+                )
+                files = [
+                    RenderedFile(
+                        key.format, key.language, "video", target, target.stat().st_size,
+                        round(media_duration(target), 3),
+                    )
+                ]  # fmt: skip
+                results.append(RenderResult(key, False, hashed, files))
+                manifest["renders"][key.name] = {
+                    "format": key.format,
+                    "language": key.language,
+                    "hash": hashed,
+                    "files": [item.as_dict() for item in files],
+                }
+                atomic_write(
+                    manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
+                )
+        poster_path = out_dir / "poster.png"
+        if results:
+            first = results[0]
+            if not first.skipped or not poster_path.is_file():
+                poster = write_poster(first.files[0].path, _poster_moment(loaded), poster_path)
+            else:
+                poster = RenderedFile(None, None, "poster", poster_path, poster_path.stat().st_size, None)
+        alt = {tag: text for tag in loaded.languages if (text := loaded.alt_text(tag))}
+        result = CapsuleRender(script.capsule.id, list(loaded.languages), results, captions, poster, alt)
+        manifest["languages"] = result.languages
+        manifest["captions"] = result.outputs()["captions"]
+        manifest["alt_text"] = alt
+        manifest["poster"] = str(poster.path) if poster else None
+        atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
+    return result
+
+
+def _poster_moment(loaded: LoadedScript) -> float:
+    script = loaded.script
+    assert script is not None
+    if script.poster is not None:
+        return script.poster.at
+    if loaded.cues:
+        return (loaded.cues[0].start + loaded.cues[0].end) / 2
+    return min(1.0, script.duration / 2)
 
 
 def _make_audio(loaded: LoadedScript, target: Path) -> None:

@@ -39,7 +39,11 @@ def record_render(
     outputs: dict[str, object],
     now: datetime,
 ) -> bool:
-    """Store what was rendered for capsule ``key``; False when the campaign does not declare it."""
+    """Store what was rendered for capsule ``key``; False when the campaign does not declare it.
+
+    ``outputs`` is CapsuleRender.outputs(): renders by name (``vertical.rcf``) are added to those
+    recorded before (a render of one format keeps the others); captions, alt text and languages
+    are replaced."""
     capsule = session.exec(
         select(Capsule).where(Capsule.campaign_id == campaign.id, Capsule.key == key)
     ).first()
@@ -48,6 +52,10 @@ def record_render(
     capsule.title = title
     capsule.render_hash = render_hash
     capsule.rendered_at = now
-    capsule.outputs = {**capsule.outputs, **outputs}
+    previous = capsule.outputs or {}
+    old = previous.get("renders")
+    new = outputs.get("renders")
+    renders = {**(old if isinstance(old, dict) else {}), **(new if isinstance(new, dict) else {})}
+    capsule.outputs = {**outputs, "renders": renders}
     session.add(capsule)
     return True

@@ -36,6 +36,7 @@ from campaign.models import Account, Delivery, DeliveryState, Link, PostStatus
 from campaign.store import approve_post, get_campaign, load_campaign
 from capsules.check import check_script
 from capsules.render import render_capsule
+from capsules.selection import CampaignContext
 from capsules.store import capsule_link, record_render
 from engagement.collect import MILESTONES, collect
 from engagement.landing import LandingSite
@@ -158,29 +159,24 @@ def run_demo(
                 now=now,
             )
 
-        # the format each network of the example prefers is enough (the editor renders all four)
-        formats = list(
-            dict.fromkeys(networks[account.network].media.formats[0] for account in report.campaign.accounts.values())
-        )
-        say(_("2/5 Rendering the video capsules ({formats} formats)").format(formats=", ".join(formats)))
+        # what the example's posts need: each network's preferred format, each territory's language
+        say(_("2/5 Rendering the video capsules (what the posts need)"))
         with database.session() as session:
             campaign = get_campaign(session, report.campaign.campaign.id)
         for key, spec in report.campaign.capsules.items():
-            checked = check_script(folder / spec.script)
-            if not checked.ok:
+            context = CampaignContext.of(campaign_file, report, key, networks)
+            checked = check_script(folder / spec.script, context=context)
+            if not checked.ok or checked.selection is None:
                 raise ClickableError(str(checked.problems[0]))
             with database.session() as session:
                 link = capsule_link(session, campaign, key, now=now)
+            wanted = checked.selection.for_posts()
             rendered = render_capsule(
-                checked.loaded, formats, font=checked.font, out_root=folder / "out", link_url=link
+                checked.loaded, wanted, font=checked.font, out_root=folder / "out", link_url=link
             )
-            outputs: dict[str, object] = {
-                item.format: {"hash": item.input_hash, "files": [file.as_dict() for file in item.files]}
-                for item in rendered
-            }
             with database.session() as session:
                 record_render(session, campaign, key, title=checked.loaded.script.capsule.title if checked.loaded.script else key,
-                              render_hash=rendered[-1].input_hash, outputs=outputs, now=now)  # fmt: skip
+                              render_hash=rendered.renders[-1].input_hash, outputs=rendered.outputs(), now=now)  # fmt: skip
 
         say(_("3/5 Preview of each post as each network shows it, then approval and planning in each territory's local time"))
         with database.session() as session:
@@ -200,7 +196,9 @@ def run_demo(
         with database.session() as session:
             for item in order:
                 session.execute(
-                    update(Delivery).where(col(Delivery.id) == item.delivery_id).values(due_utc=item.due_utc - shift)
+                    update(Delivery)
+                    .where(col(Delivery.id) == item.delivery_id)
+                    .values(due_utc=item.due_utc - shift)
                 )
         dues = [item.due_utc - shift for item in order]
 
@@ -350,7 +348,11 @@ def _visitors(
         for _visit in range(_poisson(expected, chance)):
             visited = client.get(f"{landing_url}/r/{code}", allow_redirects=False, timeout=10)
             if visited.status_code == 302 and chance.random() < CLICK_SHARE:
-                client.get(f"{landing_url}/go/{chance.choice(channels)}?from={code}", allow_redirects=False, timeout=10)
+                client.get(
+                    f"{landing_url}/go/{chance.choice(channels)}?from={code}",
+                    allow_redirects=False,
+                    timeout=10,
+                )
 
 
 def _poisson(expected: float, chance: random.Random) -> int:

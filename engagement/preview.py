@@ -168,16 +168,8 @@ def _poster(capsule: Capsule | None, spec: NetworkSpec, title: str) -> tuple[Vid
     """The capsule's poster, in the frame the network shows its videos in, with its safe zone."""
     if capsule is None:
         return None, None
-    files = [
-        item
-        for name in spec.media.formats
-        for item in (capsule.outputs.get(name) or {}).get("files", [])
-    ]
-    posters = [item for item in files if item.get("kind") == "poster"]
-    if not posters:
-        every = [item for output in capsule.outputs.values() for item in output.get("files", [])]
-        posters = [item for item in every if item.get("kind") == "poster"]
-    path = Path(posters[0]["path"]) if posters else None
+    poster = (capsule.outputs or {}).get("poster")  # as `capsule render` records it (CapsuleRender.outputs)
+    path = Path(poster) if isinstance(poster, str) else None
     if path is None or not path.is_file():
         return None, (
             f"la capsule « {capsule.key} » n'est pas encore rendue : lancez `clickable capsule render` "

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
@@ -30,6 +29,7 @@ from campaign.models import (
     Territory,
     Variant,
 )
+from capsules.delivery import capsule_media
 from networks.accounts import AccountRef, EmulatorUnreachable
 from networks.base import (
     Adapter,
@@ -269,7 +269,7 @@ class Dispatcher:
     def jobs(self, session: Session, ids: list[int]) -> list[Job]:
         """One query for everything a batch of deliveries needs (in the order of ``ids``)."""
         rows = session.exec(
-            select(Delivery, Variant, Post, Account, Campaign, Link, Territory.key)  # type: ignore[call-overload]
+            select(Delivery, Variant, Post, Account, Campaign, Link, Territory)  # type: ignore[call-overload]
             .join(Variant, col(Variant.id) == Delivery.variant_id)
             .join(Post, col(Post.id) == Variant.post_id)
             .join(Account, col(Account.id) == Delivery.account_id)
@@ -290,12 +290,24 @@ class Dispatcher:
                     capsules[key] = session.exec(
                         select(Capsule).where(Capsule.campaign_id == key[0], Capsule.key == key[1])
                     ).first()
-                formats = self.networks[account.network].media.formats if account.network in self.networks else ()
-                video, captions = _rendered(capsules[key], formats)
-                if video is None:
-                    problem = (
-                        f"capsule '{post.capsule_key}' is not rendered: run `clickable capsule render` on its script, "
-                        f"then `clickable delivery retry {delivery.id}`"
+                capsule = capsules[key]
+                media = capsule_media(
+                    post.capsule_key,
+                    capsule.outputs if capsule is not None else None,
+                    self.networks[account.network].media.formats if account.network in self.networks else (),
+                    territory.key if territory is not None else "",
+                    territory.languages if territory is not None else None,
+                    campaign.language,
+                )
+                if isinstance(media, str):
+                    problem = _("{reason}, then `clickable delivery retry {delivery}`").format(
+                        reason=media, delivery=delivery.id
+                    )
+                else:
+                    video = media.video
+                    # until the adapters take every language's track: the French sidecar, as before
+                    captions = next(
+                        (track.srt for track in media.captions if track.language == "fr" and track.srt), None
                     )
             url = tracked_url(campaign.landing_base_url, link.code) if link else None
             text = delivery.text or variant.text
@@ -308,7 +320,13 @@ class Dispatcher:
                 captions=captions,
             )
             jobs[delivery.id] = Job(
-                delivery.id, ref, content, delivery.stage, delivery.attempts, problem, territory or ""
+                delivery.id,
+                ref,
+                content,
+                delivery.stage,
+                delivery.attempts,
+                problem,
+                territory.key if territory is not None else "",
             )
         return [jobs[delivery_id] for delivery_id in ids]
 
@@ -685,27 +703,3 @@ class Dispatcher:
             account.reconcile_failed_at = (account.reconcile_failed_at or now) if reason else None
             session.add(account)
             session.commit()
-
-
-def _rendered(capsule: Capsule | None, formats: tuple[str, ...]) -> tuple[Path | None, Path | None]:
-    """The rendered video (and captions) of a capsule in the first of ``formats`` that was rendered.
-
-    ``formats`` is the network's preference (its spec); the adapter reads the video's shape itself.
-    """
-    if capsule is None:
-        return None, None
-    outputs = capsule.outputs or {}
-    for name in formats:
-        files = (outputs.get(name) or {}).get("files") or []
-        video = next(
-            (
-                Path(item["path"])
-                for item in files
-                if item.get("kind") == "video" and Path(item["path"]).is_file()
-            ),
-            None,
-        )
-        if video is not None:
-            captions = next((Path(item["path"]) for item in files if item.get("kind") == "srt"), None)
-            return video, captions
-    return None, None

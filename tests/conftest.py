@@ -181,6 +181,28 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"good": good, "broken": broken, "captions": folder / "reel.srt"}
 
 
+@pytest.fixture(scope="session")
+def signers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Signer videos for the sign-language inset: a good one (the drawn signer, 12 s, 30 fps,
+    portrait) and wrong ones (too short, 25 fps, landscape, not a video)."""
+    from capsules.media import run_ffmpeg
+    from capsules.signer_sample import write_signer_sample
+
+    folder = tmp_path_factory.mktemp("signers")
+    clips = {"good": write_signer_sample(folder / "signer.mp4", 12.0, size=(180, 320))}
+    for name, source in {
+        "short": "color=c=0x00b140:size=180x320:rate=30:duration=2",
+        "fps25": "color=c=0x00b140:size=180x320:rate=25:duration=12",
+        "landscape": "color=c=0x00b140:size=320x180:rate=30:duration=12",
+    }.items():
+        clips[name] = folder / f"{name}.mp4"
+        made = run_ffmpeg(["-y", "-f", "lavfi", "-i", source, "-pix_fmt", "yuv420p", str(clips[name])])
+        assert made.returncode == 0, made.stderr
+    clips["corrupt"] = folder / "corrupt.mp4"
+    clips["corrupt"].write_bytes(b"\x00\x00\x00\x18ftypmp42 not a video at all" * 100)
+    return clips
+
+
 # --- a small campaign for the dispatcher and daemon tests ----------------------------------------
 
 TWO_TERRITORIES = {"fr": ("France", "Europe/Paris"), "nc": ("NC", "Pacific/Noumea")}

@@ -116,3 +116,42 @@ def normalise(text: str) -> str:
     """Unicode NFC, typographic apostrophes straightened, spaces folded."""
     text = unicodedata.normalize("NFC", text).replace("’", "'").replace("‘", "'")
     return " ".join(text.split())
+
+
+def ocr_box(
+    image: Image.Image, box: tuple[int, int, int, int], scratch: Path, *, threshold: int = 170
+) -> str:
+    """Text read by tesseract (French) in a box of the frame, keeping the pixels whose brightest
+    channel is light (white, yellow, cyan, magenta, red subtitles alike)."""
+    from PIL import ImageChops
+
+    red, green, blue = image.convert("RGB").crop(box).split()
+    light = ImageChops.lighter(ImageChops.lighter(red, green), blue)
+    band = light.point(lambda value: 0 if value > threshold else 255)
+    band = ImageOps.expand(band, border=20, fill=255)
+    file = scratch / "box.png"
+    band.save(file)
+    result = subprocess.run(
+        ["tesseract", str(file), "-", "-l", "fra", "--psm", "6"], capture_output=True, text=True, check=True
+    )
+    return " ".join(result.stdout.split())
+
+
+def match_ratio(read: str, expected: str) -> float:
+    """How close OCR came to the text (difflib's ratio of the normalised strings, 1.0 = exact)."""
+    import difflib
+
+    return difflib.SequenceMatcher(None, normalise(read), normalise(expected)).ratio()
+
+
+def bounding_box(mask: object) -> tuple[int, int, int, int] | None:
+    """left, top, right, bottom (exclusive) of the True pixels of a numpy mask; None when empty."""
+    import numpy as np
+
+    array = np.asarray(mask)
+    rows, columns = np.any(array, axis=1), np.any(array, axis=0)
+    if not rows.any():
+        return None
+    top, bottom = int(np.argmax(rows)), int(len(rows) - np.argmax(rows[::-1]))
+    left, right = int(np.argmax(columns)), int(len(columns) - np.argmax(columns[::-1]))
+    return left, top, right, bottom

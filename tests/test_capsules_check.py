@@ -19,7 +19,7 @@ scenes:
   - duration: 3
     background: {image: fond.png}
 cues:
-  - {start: 0.5, end: 2.5, text: "Ça va ? Tu peux en parler."}
+  - {start: 0.5, end: 2.9, text: "Ça va ? Tu peux en parler."}
   - {start: 3.0, end: 5.5, text: "Ce n'est jamais ta faute."}
 end_card: {text: "Appelle le 3018", link: "https://clickable.example.org/r/abc", qr: true}
 """
@@ -77,9 +77,9 @@ CASES = [
     (
         "unknown format",
         "[vertical, x]",
-        "[vertical, tiktok]",
-        "expected 'vertical', 'square', 'landscape' or 'x'",
-        "tiktok",
+        "[vertical, reels]",
+        "expected 'vertical', 'portrait', 'square', 'landscape', 'x' or 'tiktok'",
+        "reels",
     ),
     (
         "overlapping cues",
@@ -100,7 +100,7 @@ CASES = [
         "reading speed",
         "Ce n'est jamais ta faute.",
         "Ce n'est jamais ta faute, ni maintenant ni plus tard.",
-        "characters a second to read (limit 15)",
+        "cue 2: 53 characters in 2.5 s, children allow 28: shorten it or show it longer",
         "ni plus tard",
     ),
     (
@@ -142,8 +142,127 @@ CASES = [
     ("too short for reels", "end_card:", "end_card:", "Reels take 3 to 90 s", "- duration: 2"),
     ("bad yaml", "scenes:\n", "scenes: [\n", "YAML syntax error", None),
     (
+        "two frames between cues",
+        "start: 3.0, end: 5.5",
+        "start: 2.93, end: 5.5",
+        "cue 2 starts 0.03 s (1 frame(s)) after the previous cue ends: leave at least 2 frames",
+        "start: 2.93",
+    ),
+    (
+        "zero-length cue",
+        "start: 3.0, end: 5.5",
+        "start: 3.0, end: 3.0",
+        "cue 2 starts and ends at 3 s: show each cue at least 1 s",
+        "end: 3.0",
+    ),
+    (
+        "cue ends before it starts",
+        "start: 3.0, end: 5.5",
+        "start: 3.0, end: 2.95",
+        "ends before it starts",
+        "end: 2.95",
+    ),
+    (
+        "unknown top-level key names the capsule's keys",
+        "end_card:",
+        "musique: fond.mp3\nend_card:",
+        "unknown key 'musique' in the file: expected one of capsule, audience, style, scenes, audio, cues, subtitles, sign_language, alt_text, end_card, poster",
+        "musique",
+    ),
+    (
+        "unknown key in a cue",
+        'start: 3.0, end: 5.5, text: "Ce n',
+        'start: 3.0, end: 5.5, couleur: rouge, text: "Ce n',
+        "unknown key 'couleur' in cues[1]: expected one of start, end, text, kind",
+        "couleur",
+    ),
+    (
+        "unknown audience",
+        "end_card:",
+        "audience: bebes\nend_card:",
+        "expected 'children', 'teens' or 'adults'",
+        "bebes",
+    ),
+    (
+        "unknown cue kind",
+        'end: 5.5, text: "Ce n',
+        'end: 5.5, kind: cri, text: "Ce n',
+        "expected 'speaker', 'offscreen', 'sound', 'music' or 'narrator'",
+        "kind: cri",
+    ),
+    (
+        "media is a device",
+        "{image: fond.png}",
+        "{image: /dev/zero}",
+        "image '/dev/zero' is a device, not a file",
+        "/dev/zero",
+    ),
+    (
+        "media is a folder",
+        "{image: fond.png}",
+        "{image: .}",
+        "image '.' is a folder, not a file",
+        "{image: .}",
+    ),
+    (
+        "font that is not a font",
+        "end_card:",
+        "style: {font: fond.png}\nend_card:",
+        "font 'fond.png': not a TrueType or OpenType font",
+        "font: fond.png",
+    ),
+    (
+        "font that is a device",
+        "end_card:",
+        "style: {font: /dev/zero}\nend_card:",
+        "font '/dev/zero' is a device",
+        "font: /dev/zero",
+    ),
+    (
+        "unknown language tag",
+        'text: "Ce n\'est jamais ta faute."}',
+        'text: {fr: "Ce n\'est jamais ta faute.", xx: "Pa out fot."}}',
+        "'xx' is not a language tag (BCP 47)",
+        "xx:",
+    ),
+    (
+        "language tag not in its canonical form",
+        'text: "Ce n\'est jamais ta faute."}',
+        'text: {fra: "Ce n\'est jamais ta faute."}}',
+        "write the language tag 'fra' as 'fr' (French)",
+        "fra:",
+    ),
+    (
+        "cue missing a language",
+        'text: "Ça va ? Tu peux en parler."}',
+        'text: {fr: "Ça va ? Tu peux en parler.", rcf: "Ou pé koz."}}',
+        "cue 2 has no rcf (Réunion Creole French) text",
+        "start: 3.0",
+    ),
+    (
+        "undeclared language",
+        "formats: [vertical, x]}",
+        "formats: [vertical, x], languages: [fr]}",
+        None,
+        None,
+    ),
+    (
+        "alt text too long",
+        "end_card:",
+        f'alt_text: {{fr: "{"a" * 1001}"}}\nend_card:',
+        "the alt text has 1001 characters: 1000 at most",
+        "alt_text",
+    ),
+    (
+        "bad language in capsule.languages",
+        "formats: [vertical, x]}",
+        'formats: [vertical, x], languages: [fr, "creole"]}',
+        "'creole' is not a language tag",
+        "creole",
+    ),
+    (
         "missing subtitle file",
-        'cues:\n  - {start: 0.5, end: 2.5, text: "Ça va ? Tu peux en parler."}\n  - {start: 3.0, end: 5.5, text: "Ce n\'est jamais ta faute."}\n',
+        'cues:\n  - {start: 0.5, end: 2.9, text: "Ça va ? Tu peux en parler."}\n  - {start: 3.0, end: 5.5, text: "Ce n\'est jamais ta faute."}\n',
         "subtitles: absent.srt\n",
         "subtitle file 'absent.srt' not found",
         "absent.srt",
@@ -162,6 +281,15 @@ def test_bad_scripts(
             "  - duration: 3\n    background: {image", "  - duration: 9\n    background: {image"
         ).replace("end: 5.99", "end: 11.5")
         fragment, marker = "lasts 8.50 s", "end: 11.5"
+    if name == "undeclared language":
+        content = content.replace(
+            'text: "Ce n\'est jamais ta faute."}',
+            'text: {fr: "Ce n\'est jamais ta faute.", rcf: "Pa out fot."}}',
+        )
+        fragment, marker = (
+            "'rcf' is not one of the capsule's languages (fr): add it to capsule.languages",
+            "rcf:",
+        )
     if name == "too short for reels":
         content = 'capsule: {id: essai, title: "Essai"}\nscenes:\n  - duration: 2\n    background: {color: "#204060"}\n'
     path = write(tmp_path, content)
@@ -205,3 +333,183 @@ def test_reading_speed_limit_is_configurable(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
     assert check_script(path).ok
     assert not check_script(path, max_cps=10).ok
+
+
+# --- languages, sign language, reading profiles, hostile files --------------------------------------
+
+SIGNED = """\
+capsule: {id: signe, title: "Signé", formats: [vertical, x]}
+sign_language: {video: SIGNER, side: right, key: green}
+scenes:
+  - {duration: 6, background: {color: "#204060"}}
+cues:
+  - start: 0.5
+    end: 2.9
+    text: {fr: "Tu peux en parler.", rcf: "Ou pé koz."}
+  - start: 3.0
+    end: 5.5
+    text: {fr: "Ce n'est pas ta faute.", rcf: "Lé pa out fot."}
+"""
+
+
+def check_lines(path: Path) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(app, ["capsule", "check", str(path)])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("signer", "fragment"),
+    [
+        ("absent.mp4", "signer video 'absent.mp4' not found"),
+        ("corrupt", "signer video 'corrupt.mp4' cannot be read"),
+        (
+            "short",
+            "the signer video 'short.mp4' lasts 2 s, the capsule 6 s: the interpreter must sign until the end",
+        ),
+        ("fps25", "the signer video 'fps25.mp4' is 25 fps: the capsule is 30 fps"),
+        (
+            "landscape",
+            "the signer video 'landscape.mp4' is 320×180 (landscape or square): frame the interpreter in portrait",
+        ),
+    ],
+)
+def test_bad_signer_videos(tmp_path: Path, signers: dict[str, Path], signer: str, fragment: str) -> None:
+    if signer in signers:
+        (tmp_path / signers[signer].name).write_bytes(signers[signer].read_bytes())
+        signer = signers[signer].name
+    content = SIGNED.replace("SIGNER", signer)
+    path = write(tmp_path, content)
+    code, lines = check_lines(path)
+    assert code == 1
+    matching = [line for line in lines if fragment in line]
+    assert matching, lines
+    assert matching[0].startswith(f"{path}:{line_of(content, 'sign_language')}:")
+
+
+def test_a_good_signer_passes_and_the_campaign_free_renders_are_listed(
+    tmp_path: Path, signers: dict[str, Path]
+) -> None:
+    (tmp_path / "signer.mp4").write_bytes(signers["good"].read_bytes())
+    code, lines = check_lines(write(tmp_path, SIGNED.replace("SIGNER", "signer.mp4")))
+    assert code == 0, lines
+    assert "languages fr, rcf" in lines[0]
+    assert lines[1] == "renders: vertical.fr, x.fr"
+
+
+def test_an_inset_that_cannot_fit_a_format_is_reported_for_that_format(tmp_path: Path) -> None:
+    from capsules.media import run_ffmpeg
+
+    made = run_ffmpeg(
+        [
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0x00b140:size=288x320:rate=30:duration=7",
+            "-pix_fmt",
+            "yuv420p",
+            str(tmp_path / "wide.mp4"),
+        ]
+    )
+    assert made.returncode == 0
+    content = SIGNED.replace("SIGNER", "wide.mp4").replace("[vertical, x]", "[vertical, tiktok]")
+    code, lines = check_lines(write(tmp_path, content))
+    assert code == 1
+    assert (
+        len(lines) == 1 and "in the tiktok format a sign-language inset of 576×640 px leaves only" in lines[0]
+    ), lines
+
+
+def test_subtitle_files_per_language_share_one_set_of_timings(tmp_path: Path) -> None:
+    (tmp_path / "fr.srt").write_text(
+        "1\n00:00:00,500 --> 00:00:02,900\nTu peux en parler.\n\n2\n00:00:03,000 --> 00:00:05,500\nPas ta faute.\n",
+        "utf-8",
+    )
+    (tmp_path / "rcf.vtt").write_text(
+        "WEBVTT\n\n00:00:00.500 --> 00:00:02.900\nOu pé koz.\n\n00:00:03.100 --> 00:00:05.500\nLé pa out fot.\n",
+        "utf-8",
+    )
+    content = SIGNED.split("cues:")[0].replace(
+        "sign_language: {video: SIGNER, side: right, key: green}\n", ""
+    )
+    path = write(tmp_path, content + "subtitles: {fr: fr.srt, rcf: rcf.vtt}\n")
+    code, lines = check_lines(path)
+    assert code == 1
+    assert lines == [
+        f"{tmp_path / 'rcf.vtt'}:7: cue 2 is timed 3.1 s → 5.5 s here but 3 s → 5.5 s in {tmp_path / 'fr.srt'}: "
+        "one set of timings for every language"
+    ]
+    (tmp_path / "rcf.vtt").write_text(
+        (tmp_path / "rcf.vtt").read_text("utf-8").replace("03.100", "03.000"), "utf-8"
+    )
+    code, lines = check_lines(path)
+    assert code == 0, lines
+    from capsules.script import load_script
+
+    loaded = load_script(path)
+    assert loaded.languages == ["fr", "rcf"]
+    assert [cue.texts for cue in loaded.cues] == [
+        {"fr": "Tu peux en parler.", "rcf": "Ou pé koz."},
+        {"fr": "Pas ta faute.", "rcf": "Lé pa out fot."},
+    ]
+    assert loaded.cues[1].place("rcf") == (str(tmp_path / "rcf.vtt"), 7)
+
+
+@pytest.mark.parametrize(
+    ("subtitles", "fragment"),
+    [
+        ("{fr: /dev/zero}", "subtitle file '/dev/zero' is a device, not a file"),
+        ("{fr: absent.srt}", "subtitle file 'absent.srt' not found"),
+        ("{xx: fr.srt}", "'xx' is not a language tag"),
+        ("fond.png", "subtitle file 'fond.png' is not UTF-8 text"),
+    ],
+)
+def test_bad_subtitle_files(tmp_path: Path, subtitles: str, fragment: str) -> None:
+    (tmp_path / "fr.srt").write_text("1\n00:00:00,500 --> 00:00:02,900\nTu peux en parler.\n", "utf-8")
+    content = SIGNED.split("cues:")[0].replace(
+        "sign_language: {video: SIGNER, side: right, key: green}\n", ""
+    )
+    code, lines = check_lines(write(tmp_path, content + f"subtitles: {subtitles}\n"))
+    assert code == 1
+    assert any(
+        fragment in line and line.startswith(str(tmp_path / "essai.yaml") + ":4:") for line in lines
+    ), lines
+
+
+def huge_png(path: Path, side: int) -> Path:
+    """A black-and-white PNG of side×side pixels that weighs a few kilobytes (rows of zeros)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (1 + (side + 7) // 8)
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+@pytest.mark.parametrize("side", [20_000, 12_000])
+@pytest.mark.parametrize("where", ["background", "logo"])
+def test_images_are_bounded_in_pixels(tmp_path: Path, side: int, where: str) -> None:
+    huge_png(tmp_path / "huge.png", side)
+    assert (tmp_path / "huge.png").stat().st_size < 100_000
+    content = (
+        GOOD.replace("{image: fond.png}", "{image: huge.png}")
+        if where == "background"
+        else GOOD.replace("end_card:", "style: {logo: huge.png}\nend_card:")
+    )
+    path = write(tmp_path, content)
+    result = CliRunner().invoke(app, ["capsule", "check", str(path)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "DecompressionBomb" not in result.output
+    kind = "image" if where == "background" else "logo"
+    size = f"is {side}×{side} pixels" if side == 12_000 else f"has {side * side // 1_000_000} million pixels"
+    assert f"{kind} 'huge.png' {size}: 40 million pixels at most" in result.stdout
+    assert result.stdout.count("\n") == 1  # one line, no warning from Pillow

@@ -5,33 +5,48 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
+import signal
 import struct
+import subprocess
+import sys
+import time
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pysubs2
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
 from campaign.example import write_example
-from capsules.presets import PRESETS
+from capsules.layout import layout_for
+from capsules.presets import DEFAULT_FORMATS, PRESETS
 from capsules.script import load_script
+from capsules.text import default_font_path
 from cli import app
 
 from .mediatools import (
+    bounding_box,
     ffprobe,
     frame_at,
     has_edit_list,
     keyframe_times,
     loudness,
+    match_ratio,
     normalise,
     ocr_band,
+    ocr_box,
     top_level_atoms,
 )
+
+SIGNED = "dire-non"
+SIGNED_LANGUAGES = ("fr", "rcf", "swb")
+OCR_MIN_RATIO = 0.8
 
 
 @dataclass
@@ -43,14 +58,14 @@ class Rendered:
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
-    """The example campaign's two capsules, rendered in every format, once for this module."""
+    """The example campaign's three capsules, rendered as the campaign needs, once for this module."""
     workspace = tmp_path_factory.mktemp("capsules") / "campaign"
     write_example(workspace, today=date.today())
     env = {"CLICKABLE_HOME": str(workspace), "CLICKABLE_DATABASE_URL": f"sqlite:///{workspace / 'test.db'}"}
     runner = CliRunner()
     assert runner.invoke(app, ["campaign", "load"], env=env).exit_code == 0
     outputs = {}
-    for name in ("signaler", "sextorsion"):
+    for name in ("signaler", "sextorsion", SIGNED):
         result = runner.invoke(
             app, ["capsule", "render", str(workspace / "capsules" / f"{name}.yaml"), "--json"], env=env
         )
@@ -59,14 +74,21 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
     yield Rendered(workspace, outputs, env)
 
 
-@pytest.mark.parametrize("capsule", ["signaler", "sextorsion"])
-@pytest.mark.parametrize("format_name", list(PRESETS))
-def test_each_format_meets_the_delivery_spec(rendered: Rendered, capsule: str, format_name: str) -> None:
-    video = rendered.workspace / "out" / capsule / f"{format_name}.mp4"
+RENDERS = [
+    (capsule, f"{name}.fr", 19.0) for capsule in ("signaler", "sextorsion") for name in DEFAULT_FORMATS
+]
+RENDERS += [(SIGNED, f"vertical.{language}", 21.0) for language in SIGNED_LANGUAGES]
+
+
+@pytest.mark.parametrize(("capsule", "render", "seconds"), RENDERS)
+def test_each_render_meets_the_delivery_spec(
+    rendered: Rendered, capsule: str, render: str, seconds: float
+) -> None:
+    video = rendered.workspace / "out" / capsule / f"{render}.mp4"
     info = ffprobe(video)
     streams = {stream["codec_type"]: stream for stream in info["streams"]}
     picture, sound = streams["video"], streams["audio"]
-    preset = PRESETS[format_name]
+    preset = PRESETS[render.split(".")[0]]
     assert (picture["codec_name"], picture["profile"], picture["pix_fmt"]) == ("h264", "High", "yuv420p")
     assert (picture["width"], picture["height"]) == preset.size
     assert picture["r_frame_rate"] == "30/1" and picture["avg_frame_rate"] == "30/1"
@@ -76,8 +98,8 @@ def test_each_format_meets_the_delivery_spec(rendered: Rendered, capsule: str, f
         "48000",
         2,
     )
-    assert abs(float(picture["duration"]) - 19.0) < 0.05
-    assert abs(float(info["format"]["duration"]) - 19.0) < 0.1
+    assert abs(float(picture["duration"]) - seconds) < 0.05
+    assert abs(float(info["format"]["duration"]) - seconds) < 0.1
     atoms = top_level_atoms(video)
     assert atoms.index("moov") < atoms.index("mdat")
     assert not has_edit_list(video)
@@ -87,53 +109,213 @@ def test_each_format_meets_the_delivery_spec(rendered: Rendered, capsule: str, f
     assert max(later - earlier for earlier, later in itertools.pairwise(marks)) <= 2.0 + 1e-6
 
 
-@pytest.mark.parametrize("capsule", ["signaler", "sextorsion"])
-def test_sidecars_poster_and_json(rendered: Rendered, capsule: str) -> None:
+def test_renders_are_what_the_campaign_needs(rendered: Rendered) -> None:
+    signed = rendered.outputs[SIGNED]
+    assert [item["name"] for item in signed["renders"]] == ["vertical.fr", "vertical.rcf", "vertical.swb"]
+    assert {item["name"]: item["needed_by"] for item in signed["renders"]} == {
+        "vertical.fr": [
+            "post p10-dire-non on facebook-ecpat in fr",
+            "post p10-dire-non on instagram-ecpat in fr",
+        ],
+        "vertical.rcf": ["post p10-dire-non on facebook-ecpat in re"],
+        "vertical.swb": ["post p10-dire-non on facebook-ecpat in yt"],
+    }
+    videos = sorted(path.name for path in (rendered.workspace / "out" / SIGNED).glob("*.mp4"))
+    assert videos == ["vertical.fr.mp4", "vertical.rcf.mp4", "vertical.swb.mp4"]  # no other format
+    # French-only capsules going everywhere: French burned in (gp lists gcf first, the capsule has none)
+    assert [item["name"] for item in rendered.outputs["signaler"]["renders"]] == [
+        f"{name}.fr" for name in DEFAULT_FORMATS
+    ]
+
+
+@pytest.mark.parametrize("capsule", ["signaler", "sextorsion", SIGNED])
+def test_sidecars_per_language_poster_and_json(rendered: Rendered, capsule: str) -> None:
     folder = rendered.workspace / "out" / capsule
     script = load_script(rendered.workspace / "capsules" / f"{capsule}.yaml")
-    for format_name in PRESETS:
+    languages = list(SIGNED_LANGUAGES) if capsule == SIGNED else ["fr"]
+    assert script.languages == languages
+    data = rendered.outputs[capsule]
+    assert data["languages"] == languages
+    for language in languages:
         for kind in ("srt", "vtt"):
-            subtitles = pysubs2.load(str(folder / f"{format_name}.{kind}"))
-            assert [event.plaintext for event in subtitles.events] == [cue.text for cue in script.cues]
+            path = folder / f"{capsule}.{language}.{kind}"
+            subtitles = pysubs2.load(str(path))
+            assert [event.plaintext for event in subtitles.events] == [
+                cue.text(language) for cue in script.cues
+            ]
             assert [(event.start, event.end) for event in subtitles.events] == [
                 (round(cue.start * 1000), round(cue.end * 1000)) for cue in script.cues
             ]
+        assert (
+            (folder / f"{capsule}.{language}.vtt")
+            .read_text("utf-8")
+            .startswith(f"WEBVTT\nLanguage: {language}\n\n")
+        )
+    assert data["captions"] == [
+        {
+            "language": tag,
+            "srt": str(folder / f"{capsule}.{tag}.srt"),
+            "vtt": str(folder / f"{capsule}.{tag}.vtt"),
+        }
+        for tag in languages
+    ]
+    sidecars = [item for item in data["files"] if item["kind"] in ("srt", "vtt")]
+    assert sorted((item["language"], item["kind"]) for item in sidecars) == sorted(
+        (tag, kind) for tag in languages for kind in ("srt", "vtt")
+    )
     with Image.open(folder / "poster.png") as poster:
-        assert poster.size == (1080, 1920)
-    data = rendered.outputs[capsule]
+        assert poster.size == PRESETS[data["renders"][0]["format"]].size
     assert data["recorded"] is True
     videos = [item for item in data["files"] if item["kind"] == "video"]
-    assert sorted(item["format"] for item in videos) == sorted(PRESETS)
-    assert all(item["size"] > 10_000 and abs(item["duration"] - 19.0) < 0.1 for item in videos)
+    assert all(item["size"] > 10_000 and item["language"] in languages for item in videos)
+    manifest = json.loads((folder / "renders.json").read_text("utf-8"))
+    assert sorted(manifest["renders"]) == sorted(item["name"] for item in data["renders"])
+    assert manifest["languages"] == languages
+    if capsule == SIGNED:
+        assert set(data["alt_text"]) == set(SIGNED_LANGUAGES)
+        assert data["alt_text"]["fr"].startswith("Vidéo pour les enfants.")
 
 
 def test_burned_in_subtitles_read_back_with_accents(rendered: Rendered, tmp_path: Path) -> None:
     script = load_script(rendered.workspace / "capsules" / "signaler.yaml")
-    video = rendered.workspace / "out" / "signaler" / "vertical.mp4"
+    video = rendered.workspace / "out" / "signaler" / "vertical.fr.mp4"
     preset = PRESETS["vertical"]
     band = (preset.safe_top + 0.2, 1 - preset.safe_bottom)
     for cue in script.cues:
         image = frame_at(video, (cue.start + cue.end) / 2, tmp_path / "frame.png")
-        assert normalise(ocr_band(image, *band, tmp_path)) == normalise(cue.text)
+        assert normalise(ocr_band(image, *band, tmp_path)) == normalise(cue.text("fr"))
     between = frame_at(video, 3.6, tmp_path / "gap.png")  # cue 1 ends at 3.5, cue 2 starts at 3.7
     assert ocr_band(between, *band, tmp_path) == ""
 
 
+def signed_layout(rendered: Rendered):  # type: ignore[no-untyped-def]
+    return layout_for(
+        PRESETS["vertical"], default_font_path(), signer_size=(360, 640), side="right", logo=False
+    )
+
+
+def cyan_text(frame: Image.Image) -> tuple[int, int, int, int] | None:
+    """Where the narrator's cyan subtitle text is (the charter's colour for a narrator)."""
+    pixels = np.asarray(frame.convert("RGB")).astype(int)
+    return bounding_box((pixels[..., 0] < 90) & (pixels[..., 1] > 180) & (pixels[..., 2] > 180))
+
+
+def test_each_burned_in_language_reads_back_beside_the_inset(rendered: Rendered, tmp_path: Path) -> None:
+    """One frame per cue and per burned-in language: OCR (tesseract fra) reads the cue, and the
+    subtitle never enters the inset."""
+    script = load_script(rendered.workspace / "capsules" / f"{SIGNED}.yaml")
+    layout = signed_layout(rendered)
+    assert layout.inset is not None
+    inset = layout.inset
+    box = layout.subtitles
+    ratios: dict[str, list[float]] = {}
+    for language in SIGNED_LANGUAGES:
+        video = rendered.workspace / "out" / SIGNED / f"vertical.{language}.mp4"
+        for cue in script.cues:
+            frame = frame_at(video, (cue.start + cue.end) / 2, tmp_path / "frame.png")
+            read = ocr_box(frame, (box.left, box.top, box.right, box.bottom), tmp_path)
+            ratios.setdefault(language, []).append(round(match_ratio(read, cue.text(language)), 3))
+            text = cyan_text(frame)
+            assert text is not None, (language, cue.text(language))
+            _, top, right, _ = text
+            assert top >= inset.bottom or right <= inset.left, (text, inset)  # below or beside, never on it
+    print("OCR match ratios per language (one per cue):", json.dumps(ratios))
+    for language, values in ratios.items():
+        assert min(values) >= OCR_MIN_RATIO, (language, values)
+
+
+def test_the_signer_is_there_keyed_a_third_of_the_height_in_the_safe_zone(
+    rendered: Rendered, tmp_path: Path
+) -> None:
+    layout = signed_layout(rendered)
+    assert layout.inset is not None
+    inset, safe = layout.inset, PRESETS["vertical"].safe
+    assert inset.height >= math.ceil(1920 / 3) and safe.contains(inset)
+    for language in SIGNED_LANGUAGES:
+        frame = frame_at(
+            rendered.workspace / "out" / SIGNED / f"vertical.{language}.mp4", 8.0, tmp_path / "f.png"
+        )
+        pixels = np.asarray(frame.convert("RGB")).astype(int)
+        background = np.array([0x46, 0x8F, 0xAF])  # scene 2
+        figure = np.abs(pixels - background).sum(axis=2) > 60
+        region = figure[inset.top : inset.bottom, inset.left : inset.right]
+        found = bounding_box(region)
+        assert found is not None
+        left, top, right, bottom = found
+        assert bottom - top >= 0.85 * inset.height  # the interpreter, from the head to mid-thigh
+        assert (right - left) >= 0.5 * inset.width
+        chroma = (pixels[..., 1] > 140) & (pixels[..., 0] < 60) & (pixels[..., 2] < 110)
+        assert chroma.sum() < 0.002 * chroma.size  # the green background is keyed out
+        # the end card keeps the interpreter beside it
+        end = frame_at(
+            rendered.workspace / "out" / SIGNED / f"vertical.{language}.mp4", 19.5, tmp_path / "e.png"
+        )
+        end_pixels = np.asarray(end.convert("RGB")).astype(int)
+        card = np.array([0x1D, 0x35, 0x57])
+        on_inset = (np.abs(end_pixels - card).sum(axis=2) > 60)[
+            inset.top : inset.bottom, inset.left : inset.right
+        ]
+        assert on_inset.mean() > 0.15
+
+
+def test_an_unkeyed_inset_measured_in_a_frame(tmp_path: Path, signers: dict[str, Path]) -> None:
+    """key: none shows the signer's own (green) background: the whole inset is measurable."""
+    (tmp_path / "signer.mp4").write_bytes(signers["good"].read_bytes())
+    path = tmp_path / "essai.yaml"
+    path.write_text(
+        "capsule: {id: essai, title: Essai, formats: [x]}\nsign_language: {video: signer.mp4, side: left}\n"
+        'scenes:\n  - {duration: 4, background: {color: "#204060"}, title: "Tu peux en parler"}\n'
+        'cues:\n  - {start: 0.5, end: 3.5, kind: offscreen, text: "Ça va ? Tu peux en parler."}\n',
+        "utf-8",
+    )
+    data = render(path, tmp_path / "out")
+    video = Path(data["renders"][0]["path"])
+    assert video.name == "x.fr.mp4"
+    frame = frame_at(video, 2.0, tmp_path / "f.png")
+    pixels = np.asarray(frame.convert("RGB")).astype(int)
+    green = (pixels[..., 1] > 140) & (pixels[..., 0] < 60) & (pixels[..., 2] < 110)
+    found = bounding_box(green)
+    assert found is not None
+    left, top, right, bottom = found
+    preset = PRESETS["x"]
+    safe = preset.safe
+    assert bottom - top >= preset.height / 3 - 1
+    assert safe.left <= left and right <= safe.right and safe.top <= top and bottom <= safe.bottom
+    assert left - safe.left <= 1  # side: left (on an even pixel)
+    yellow = (pixels[..., 0] > 180) & (pixels[..., 1] > 180) & (pixels[..., 2] < 90)  # off-screen speaker
+    text = bounding_box(yellow)
+    assert text is not None and text[1] >= bottom  # the subtitle is below the inset
+    white = (pixels > 200).all(axis=2)
+    title = bounding_box(white[:bottom, :])
+    assert title is not None and title[0] >= right  # the title is beside it
+
+
 def test_silence_stays_silent(rendered: Rendered) -> None:
-    integrated, _ = loudness(rendered.workspace / "out" / "signaler" / "x.mp4")
+    integrated, _ = loudness(rendered.workspace / "out" / "signaler" / "x.fr.mp4")
     assert integrated <= -70
 
 
+def test_every_output_has_the_same_mode(rendered: Rendered) -> None:
+    mask = os.umask(0)
+    os.umask(mask)
+    for capsule in ("signaler", SIGNED):
+        modes = {
+            path.name: path.stat().st_mode & 0o777
+            for path in (rendered.workspace / "out" / capsule).iterdir()
+        }
+        assert set(modes.values()) == {0o666 & ~mask}, modes
+
+
 def test_unchanged_capsule_is_not_rendered_again(rendered: Rendered) -> None:
-    video = rendered.workspace / "out" / "signaler" / "vertical.mp4"
+    video = rendered.workspace / "out" / SIGNED / "vertical.rcf.mp4"
     before = video.stat().st_mtime_ns
     result = CliRunner().invoke(
         app,
-        ["capsule", "render", str(rendered.workspace / "capsules" / "signaler.yaml"), "--json"],
+        ["capsule", "render", str(rendered.workspace / "capsules" / f"{SIGNED}.yaml"), "--json"],
         env=rendered.env,
     )
     data = json.loads(result.stdout)
-    assert all(item["skipped"] for item in data["formats"])
+    assert [item["skipped"] for item in data["renders"]] == [True, True, True]
     assert video.stat().st_mtime_ns == before
 
 
@@ -145,10 +327,54 @@ def test_render_is_recorded_with_a_tracked_end_card_link(rendered: Rendered) -> 
     engine = create_engine(rendered.env["CLICKABLE_DATABASE_URL"])
     with Session(engine) as session:
         capsule = session.exec(select(Capsule).where(Capsule.key == "signaler")).one()
-        assert capsule.render_hash and set(capsule.outputs) == set(PRESETS)
+        assert capsule.render_hash and set(capsule.outputs["renders"]) == {
+            f"{name}.fr" for name in DEFAULT_FORMATS
+        }
+        signed = session.exec(select(Capsule).where(Capsule.key == SIGNED)).one()
+        assert set(signed.outputs["renders"]) == {f"vertical.{tag}" for tag in SIGNED_LANGUAGES}
+        assert signed.outputs["languages"] == list(SIGNED_LANGUAGES)
         links = session.exec(select(Link).where(Link.capsule_key == "signaler")).all()
         assert len(links) == 1 and links[0].post_id is None
     engine.dispose()
+
+
+def test_posts_to_a_territory_use_the_matching_render(rendered: Rendered) -> None:
+    """p10 goes to fr, re and yt on Facebook: each delivery sends the video with its language."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import select
+
+    from campaign.db import Database
+    from campaign.models import Delivery, Territory
+    from campaign.store import approve_post, get_campaign
+    from schedules.dispatch import Dispatcher
+    from schedules.plan import plan
+
+    database = Database(rendered.env["CLICKABLE_DATABASE_URL"])
+    try:
+        with database.session() as session:
+            campaign = get_campaign(session, None)
+            approve_post(session, campaign, "p10-dire-non", by="Relecture (test)", now=datetime.now(UTC))
+            plan(session, campaign, now=datetime.now(UTC))
+        dispatcher = Dispatcher(database, lambda account: None, worker="test")  # type: ignore[arg-type,return-value]
+        with database.session() as session:
+            territories = {row.id: row.key for row in session.exec(select(Territory))}
+            deliveries = session.exec(select(Delivery)).all()
+            jobs = dispatcher.jobs(session, [row.id for row in deliveries if row.id is not None])
+            by_place = {
+                (job.account.name, territories[delivery.territory_id]): job
+                for job, delivery in zip(jobs, deliveries, strict=True)
+                if job.content.video is not None and SIGNED in str(job.content.video)
+            }
+    finally:
+        database.dispose()
+    assert {key: job.content.video.name for key, job in by_place.items() if job.content.video} == {
+        ("facebook-ecpat", "fr"): "vertical.fr.mp4",
+        ("facebook-ecpat", "re"): "vertical.rcf.mp4",
+        ("facebook-ecpat", "yt"): "vertical.swb.mp4",
+        ("instagram-ecpat", "fr"): "vertical.fr.mp4",
+    }
+    assert all(job.problem is None for job in by_place.values())
 
 
 # --- scripts written for one behaviour each ---------------------------------------------------------
@@ -178,7 +404,7 @@ scenes:
 {scenes}
 {extra}
 cues:
-  - {{start: 0.5, end: 2.5, text: "Ça va ? Tu peux en parler."}}
+  - {{start: 0.5, end: 2.9, text: "Ça va ? Tu peux en parler."}}
 """
 
 
@@ -203,7 +429,7 @@ def test_voice_and_music_are_normalised_to_minus_14_lufs(tmp_path: Path) -> None
     write_tone(tmp_path / "music.wav", 2.0, amplitude=0.2, frequency=220)
     path = write_script(tmp_path, extra="audio: {voice: voice.wav, music: music.wav}")
     render(path, tmp_path / "out")
-    integrated, peak = loudness(tmp_path / "out" / "essai" / "x.mp4")
+    integrated, peak = loudness(tmp_path / "out" / "essai" / "x.fr.mp4")
     assert abs(integrated - -14.0) <= 1.0
     assert peak <= -1.0 + 0.3  # AAC encoding moves the true peak a little
 
@@ -252,12 +478,13 @@ def test_subtitles_from_an_srt_without_trailing_blank_line(tmp_path: Path) -> No
         "utf-8",
     )
     loaded = load_script(path)
-    assert [cue.text for cue in loaded.cues] == ["Première ligne", "Dernière réplique"]
+    assert [cue.text("fr") for cue in loaded.cues] == ["Première ligne", "Dernière réplique"]
 
 
 def test_an_interrupted_render_leaves_nothing_behind(tmp_path: Path) -> None:
     from capsules.check import check_script
     from capsules.render import render_capsule
+    from capsules.selection import RenderKey
 
     path = write_script(tmp_path)
     checked = check_script(path)
@@ -269,11 +496,67 @@ def test_an_interrupted_render_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         render_capsule(
             checked.loaded,
-            ["x"],
+            [RenderKey("x", "fr")],
             font=checked.font,
             out_root=tmp_path / "out",
             link_url=None,
             progress=interrupt,
         )
     leftovers = sorted(path.name for path in (tmp_path / "out" / "essai").iterdir())
-    assert leftovers == []
+    assert leftovers == ["essai.fr.srt", "essai.fr.vtt"]  # sidecars are whole files, written first
+
+
+def test_a_killed_render_leaves_leftovers_that_the_next_render_removes(tmp_path: Path) -> None:
+    """SIGKILL mid-render: the partial video and the audio folder stay; the next render cleans them."""
+    path = write_script(tmp_path, scenes='  - {duration: 12, background: {color: "#204060"}}')
+    out = tmp_path / "out"
+    folder = out / "essai"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from cli import main; main()",
+            "--home",
+            str(tmp_path),
+            "capsule",
+            "render",
+            str(path),
+            "--out",
+            str(out),
+            "--json",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not list(folder.glob(".*.partial.mp4")):
+            time.sleep(0.05)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the render and its ffmpeg, as a crash would
+        process.wait()
+    leftovers = sorted(item.name for item in folder.iterdir() if item.name.startswith("."))
+    assert any(name.endswith(".partial.mp4") for name in leftovers), leftovers
+    assert any(name.startswith(".audio-") for name in leftovers), leftovers
+    data = render(path, out)
+    assert data["renders"][0]["skipped"] is False
+    assert sorted(item.name for item in folder.iterdir()) == [
+        "essai.fr.srt", "essai.fr.vtt", "poster.png", "renders.json", "x.fr.mp4",
+    ]  # fmt: skip
+
+
+def test_two_renders_of_one_capsule_at_once_are_refused(tmp_path: Path) -> None:
+    import fcntl
+
+    path = write_script(tmp_path)
+    folder = tmp_path / "out" / "essai"
+    folder.mkdir(parents=True)
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        result = CliRunner().invoke(app, ["capsule", "render", str(path), "--out", str(tmp_path / "out")])
+    finally:
+        os.close(descriptor)
+    assert result.exit_code == 1
+    assert "another render of this capsule is running" in result.stderr

@@ -20,8 +20,10 @@ def test_init_creates_a_valid_french_example(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (target / "campaign.yaml").is_file()
     assert sorted(path.name for path in (target / "capsules").iterdir()) == [
+        "dire-non.yaml",
         "sextorsion.yaml",
         "signaler.yaml",
+        "signeur-lsf.mp4",  # the drawn stand-in interpreter of dire-non (capsules/signer_sample.py)
     ]
     check = runner.invoke(app, ["--home", str(target), "campaign", "check", "--json"])
     assert check.exit_code == 0, check.output
@@ -93,7 +95,7 @@ def test_full_path_of_a_communication_officer(cli: Cli) -> None:
     assert cli("campaign", "check").exit_code == 0
     loaded = cli("campaign", "load")
     assert loaded.exit_code == 0, loaded.output
-    assert "9 new" in loaded.stdout
+    assert "10 new" in loaded.stdout
     listing = json.loads(cli("post", "list", "--json").stdout)
     assert [post["id"] for post in listing][:3] == ["p01-lancement", "p02-sextorsion", "p03-secret"]
     assert {post["status"] for post in listing} == {"draft"}
@@ -107,7 +109,7 @@ def test_full_path_of_a_communication_officer(cli: Cli) -> None:
     assert "Approved by Alex" in shown.stdout
     show = json.loads(cli("campaign", "show", "--json").stdout)
     assert show["id"].startswith("clickable-")
-    assert show["posts"] == {"approved": 1, "draft": 8}
+    assert show["posts"] == {"approved": 1, "draft": 9}
     assert len(show["territories"]) == 8
     table = cli("campaign", "show")
     assert "Pacific/Noumea" in table.stdout
@@ -124,7 +126,7 @@ def test_commands_on_loaded_posts_work_while_the_file_is_being_edited(cli: Cli) 
     check = cli("campaign", "check")
     assert check.exit_code == 1 and "campaign.yaml:" in check.stderr
     listing = json.loads(cli("post", "list", "--json").stdout)
-    assert [post["id"] for post in listing][-1] == "p09-outre-mer" and len(listing) == 9
+    assert [post["id"] for post in listing][-1] == "p10-dire-non" and len(listing) == 10
     assert cli("post", "approve", "p01-lancement", "--by", "Alex").exit_code == 0
 
 

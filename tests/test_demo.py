@@ -74,4 +74,4 @@ def test_demo_runs_the_whole_chain(tmp_path: Path, emulator: EmulatorServer) -> 
         if component.name == "VEVENT"
     ]
     assert len(events) == len(records)
-    assert (tmp_path / "demo" / "out" / "signaler" / "vertical.mp4").is_file()
+    assert (tmp_path / "demo" / "out" / "signaler" / "vertical.fr.mp4").is_file()

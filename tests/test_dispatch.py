@@ -557,7 +557,10 @@ def test_an_unexpected_error_before_create_gives_up_after_the_last_attempt(
     try:
         with Session(env.database.engine) as session:
             capsule = session.exec(select(Capsule)).one()
-            capsule.outputs = {"vertical": {"files": [{"kind": "video", "path": str(videos["good"])}]}}
+            capsule.outputs = {  # as `capsule render` records it (render.CapsuleRender.outputs)
+                "languages": ["fr"],
+                "renders": {"vertical.fr": {"files": [{"kind": "video", "path": str(videos["good"])}]}},
+            }
             session.add(capsule)
             session.commit()
         inject(emulator, "instagram", "POST /{ig-user-id}/media", status=200, body={}, times=10)

@@ -56,7 +56,8 @@ def test_readme_walkthrough(
         assert result.exception is None or isinstance(result.exception, SystemExit), shlex.join(arguments)
         ran += 1
     assert ran >= 25  # every command of the README but the four that serve until stopped
-    assert (tmp_path / "click2026" / "out" / "sextorsion" / "vertical.mp4").is_file()
+    assert (tmp_path / "click2026" / "out" / "dire-non" / "vertical.rcf.mp4").is_file()
+    assert (tmp_path / "click2026" / "out" / "sextorsion" / "x.fr.mp4").is_file()
     assert (tmp_path / "click2026" / "report.html").is_file() and (
         tmp_path / "click2026" / "stats.xlsx"
     ).is_file()

@@ -63,12 +63,12 @@ def test_load_is_idempotent(cli: Cli, database_url: str) -> None:
     first = cli("campaign", "load", "--json")
     assert first.exit_code == 0, first.output
     summary = json.loads(first.stdout)
-    assert len(summary["created"]) == 9 and summary["links_created"] > 0
+    assert len(summary["created"]) == 10 and summary["links_created"] > 0
     before = counts(database_url)
     second = cli("campaign", "load", "--json")
     assert second.exit_code == 0
     again = json.loads(second.stdout)
-    assert again["created"] == [] and again["updated"] == [] and len(again["unchanged"]) == 9
+    assert again["created"] == [] and again["updated"] == [] and len(again["unchanged"]) == 10
     assert again["links_created"] == 0
     assert counts(database_url) == before
 
@@ -120,13 +120,14 @@ def test_removed_posts_are_deleted_or_archived(cli: Cli, database_url: str) -> N
     data = cli.campaign_data()
     posts = data["posts"]
     assert isinstance(posts, list)
-    kept = [post for post in posts if post["id"] not in ("p08-nouvelle-caledonie", "p09-outre-mer")]
+    gone = ("p08-nouvelle-caledonie", "p09-outre-mer", "p10-dire-non")
+    kept = [post for post in posts if post["id"] not in gone]
     text = (cli.workspace / "campaign.yaml").read_text("utf-8")
     start = text.index("  - id: p08-nouvelle-caledonie")
     (cli.workspace / "campaign.yaml").write_text(text[:start], "utf-8")
     assert len(kept) == 7
     summary = json.loads(cli("campaign", "load", "--json").stdout)
-    assert summary["removed"] == ["p09-outre-mer"]
+    assert summary["removed"] == ["p09-outre-mer", "p10-dire-non"]
     assert summary["archived"] == ["p08-nouvelle-caledonie"]
     statuses = {post["id"]: post["status"] for post in json.loads(cli("post", "list", "--json").stdout)}
     assert statuses["p08-nouvelle-caledonie"] == "archived"

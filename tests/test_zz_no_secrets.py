@@ -231,7 +231,10 @@ def test_error_reasons_and_history_from_every_network_hold_no_secret(
     database = Database(database_url)
     with Session(database.engine) as session:
         capsule = session.exec(select(Capsule)).one()
-        capsule.outputs = {"vertical": {"files": [{"kind": "video", "path": str(videos["good"])}]}}
+        capsule.outputs = {  # as `capsule render` records it (render.CapsuleRender.outputs)
+            "languages": ["fr"],
+            "renders": {"vertical.fr": {"files": [{"kind": "video", "path": str(videos["good"])}]}},
+        }
         session.add(capsule)
         session.commit()
     run("schedule", "plan")
