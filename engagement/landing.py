@@ -234,7 +234,11 @@ class LandingSite:
         """The choice of territory, with what to do in danger now where it is valid everywhere."""
         return {
             "notice": notice,
-            "urgent": [channel for channel in self.channels_for(None, None) if channel["kind"] == "urgent"],
+            "urgent": [
+                channel
+                for channel in self.channels_for(None, None)
+                if channel["kind"] == "urgent" and "child" in channel["audiences"]
+            ],
             "territories": [
                 {"key": key, "name": spec.name} for key, spec in self.campaign.territories.items()
             ],
@@ -280,6 +284,7 @@ class LandingSite:
                     "hours": hours.text,
                     "go": go,
                     "kind": _kind(channel),
+                    "audiences": channel.audiences or ["child", "parent", "pro"],
                 }
             )
         dials: dict[str, Dial] = {}
@@ -305,16 +310,23 @@ class LandingSite:
         )
         channels = self.channels_for(key, code)
         zone = self.campaign.territories[key].timezone
-        urgent = [c for c in channels if c["kind"] == "urgent"]
+        cards = [c for c in channels if "child" in c["audiences"]]  # the page speaks to children first
+        urgent = [c for c in cards if c["kind"] == "urgent"]
         return self.render(
             "landing/territory.html",
             territory={"key": key, "name": self.campaign.territories[key].name},
             local_time=f"{self.clock().astimezone(load_zone(zone)):%H:%M}",
             urgent=urgent,
             urgent_calls=[dial for c in urgent if c["phone_digits"] for dial in c["dials"][:1]],
-            talk=[c for c in channels if c["kind"] == "talk"],
-            report=[c for c in channels if c["kind"] == "report"],
-            adults=[c for c in channels if c["kind"] == "talk" and c["phone_digits"] != "3018"],
+            talk=[c for c in cards if c["kind"] == "talk"],
+            report=[c for c in cards if c["kind"] == "report"],
+            adults=[  # the lines for a child in danger, and what the campaign lists for adults only
+                c
+                for c in channels
+                if {"parent", "pro"} & set(c["audiences"])
+                and c["kind"] != "urgent"
+                and ((c["kind"] == "talk" and c["phone_digits"] != "3018") or "child" not in c["audiences"])
+            ],
         )
 
     async def tracked(self, scope: Scope, send: Send) -> None:
@@ -379,6 +391,8 @@ class LandingSite:
         found = []
         for territory in self.campaign.territories:
             for channel in self.channels_for(territory, None):
+                if "child" not in channel["audiences"]:
+                    continue  # no card, so its text is not shown
                 own = {dial.digits for dial in channel["dials"]}
                 for text, dial in channel["description_parts"]:
                     if dial is not None:

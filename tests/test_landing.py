@@ -189,6 +189,31 @@ def test_every_number_shown_is_a_link_and_only_where_the_campaign_lists_it(
     assert site.unlinked_numbers() == []
 
 
+def test_a_channel_for_adults_only_is_offered_to_adults_only(workspace: Path, database_url: str) -> None:
+    path = workspace / "campaign.yaml"
+    path.write_text(
+        path.read_text("utf-8").replace(
+            "    pharos:\n",
+            '    dsfe-pf:\n      name: "Cellule DSFE (professionnels)"\n      phone: "40 46 59 17"\n'
+            "      territories: [pf]\n      audiences: [pro]\n    pharos:\n",
+            1,
+        ),
+        "utf-8",
+    )
+    report = check_file(path, networks=registry())
+    assert report.campaign is not None, report.problems
+    database = Database(database_url)
+    database.ensure_schema()
+    site = LandingSite(report.campaign, database)
+    with TestClient(site.app(), headers={"User-Agent": BROWSER}) as client:
+        tahiti, paris, index = client.get("/t/pf").text, client.get("/t/fr").text, client.get("/").text
+    cards, adults = tahiti.split('id="adultes"')
+    assert "Cellule DSFE" not in cards  # not among what the page offers a child
+    assert '<a href="tel:40465917" data-count="/go/dsfe-pf?t=pf">Cellule DSFE (professionnels)</a>' in adults
+    assert "Cellule DSFE" not in paris and "Cellule DSFE" not in index
+    site.database.dispose()
+
+
 def test_which_numbers_in_a_text_are_phone_numbers() -> None:
     def phones(text: str) -> list[str]:
         return [m.group() for m in NUMBER_IN_TEXT.finditer(text) if is_phone_number(m.group())]
