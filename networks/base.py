@@ -139,14 +139,36 @@ def connection_failure(network: str, error: BaseException, *, creating: bool, wh
 
 
 @dataclass(frozen=True)
+class CaptionTrack:
+    """One language's subtitles for a video, as sidecar files (`capsule render` writes both)."""
+
+    language: str  # BCP 47 tag, e.g. "fr", "rcf" (Réunion Creole), "swb" (Shimaore)
+    srt: Path | None  # SubRip
+    vtt: Path | None  # WebVTT, with "Language: <tag>" in its header
+    burned_in: bool = False  # the video shows this language's subtitles already
+
+
+@dataclass(frozen=True)
 class Content:
-    """What to publish: the text as it will appear, an optional video, and a fingerprint."""
+    """What to publish: the text as it will appear, an optional video, and a fingerprint.
+
+    ``captions`` holds every language's track of the video, the delivery's territory's languages
+    first (in the territory's order): an adapter whose network takes caption tracks uploads each one
+    it can, and says in ``Published.notes`` which it left out or sent under another tag, and why.
+    ``alt_text`` describes the video, in ``alt_text_language`` (the territory's first language the
+    capsule has one in), for networks that take a description. ``languages`` are the audience's (the
+    territory's ``languages:``, in its order): where a network has no equivalent for a track's tag,
+    the nearest is the first of these it has one for.
+    """
 
     text: str
     video: Path | None = None
     link: str | None = None
     title: str | None = None
-    captions: Path | None = None
+    captions: tuple[CaptionTrack, ...] = ()
+    alt_text: str | None = None
+    alt_text_language: str | None = None
+    languages: tuple[str, ...] = ()
     vertical: bool | None = None  # a 9:16 video (Reels where the network has them); None: read from the file
     # the decisions the network's spec requires (networks.spec.Choice), as campaign.yaml made them
     choices: dict[str, str | bool] = field(default_factory=dict)
@@ -179,6 +201,9 @@ class Published:
     remote_id: str
     url: str | None = None
     processing: bool = False  # True: created, the network is still processing the video
+    # what went otherwise than asked without failing the post (a caption track left out, and why):
+    # the dispatcher records them with the publication
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

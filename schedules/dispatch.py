@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
@@ -33,6 +34,7 @@ from capsules.delivery import capsule_media
 from networks.accounts import AccountRef, EmulatorUnreachable
 from networks.base import (
     Adapter,
+    CaptionTrack,
     Content,
     NeedsReauth,
     NetworkError,
@@ -245,7 +247,7 @@ class Dispatcher:
                         "at": now,
                         "from_state": DeliveryState.SENDING,
                         "to_state": DeliveryState.PUBLISHED,
-                        "reason": f"published as {item.remote_id}",
+                        "reason": "; ".join((f"published as {item.remote_id}", *item.notes)),
                     }
                     for delivery_id, item in items
                 ],
@@ -282,7 +284,9 @@ class Dispatcher:
         jobs: dict[int, Job] = {}
         for delivery, variant, post, account, campaign, link, territory in rows:
             ref = AccountRef(account.name, account.network, account.sandbox, dict(account.settings or {}))
-            video = captions = None
+            video: Path | None = None
+            captions: tuple[CaptionTrack, ...] = ()
+            alt_text = alt_language = None
             problem = None
             if post.capsule_key:
                 key = (post.campaign_id, post.capsule_key)
@@ -304,10 +308,10 @@ class Dispatcher:
                         reason=media, delivery=delivery.id
                     )
                 else:
-                    video = media.video
-                    # until the adapters take every language's track: the French sidecar, as before
-                    captions = next(
-                        (track.srt for track in media.captions if track.language == "fr" and track.srt), None
+                    video, alt_text, alt_language = media.video, media.alt_text, media.alt_text_language
+                    captions = tuple(
+                        CaptionTrack(track.language, track.srt, track.vtt, track.burned_in)
+                        for track in media.captions
                     )
             url = tracked_url(campaign.landing_base_url, link.code) if link else None
             text = delivery.text or variant.text
@@ -318,6 +322,11 @@ class Dispatcher:
                 link=url if url and url in text else None,
                 title=post.key,
                 captions=captions,
+                alt_text=alt_text,
+                alt_text_language=alt_language,
+                languages=tuple(
+                    (territory.languages if territory is not None else None) or [campaign.language]
+                ),
             )
             jobs[delivery.id] = Job(
                 delivery.id,
@@ -568,7 +577,7 @@ class Dispatcher:
                     at=now,
                     from_state=before,
                     to_state=DeliveryState.PUBLISHED,
-                    reason=note or f"published as {published.remote_id}",
+                    reason="; ".join((note or f"published as {published.remote_id}", *published.notes)),
                 )
             )
             session.commit()

@@ -29,6 +29,7 @@ from capsules.presets import DEFAULT_FORMATS, PRESETS
 from capsules.script import load_script
 from capsules.text import default_font_path
 from cli import app
+from networks.emulator.server import EmulatorServer
 
 from .mediatools import (
     bounding_box,
@@ -338,43 +339,88 @@ def test_render_is_recorded_with_a_tracked_end_card_link(rendered: Rendered) -> 
     engine.dispose()
 
 
-def test_posts_to_a_territory_use_the_matching_render(rendered: Rendered) -> None:
-    """p10 goes to fr, re and yt on Facebook: each delivery sends the video with its language."""
+def test_posts_to_a_territory_use_the_matching_render(rendered: Rendered, emulator: EmulatorServer) -> None:
+    """p10 goes to fr, re and yt on Facebook: each delivery sends the video with its language burned
+    in, every language's caption track (the territory's first) and the alt text; Facebook takes the
+    French track, and the reasons the others stay out are recorded with the publication."""
     from datetime import UTC, datetime
 
     from sqlmodel import select
 
     from campaign.db import Database
-    from campaign.models import Delivery, Territory
+    from campaign.models import Delivery, DeliveryEvent, Territory
     from campaign.store import approve_post, get_campaign
+    from networks.accounts import build_adapter
+    from networks.credentials import CredentialStore
     from schedules.dispatch import Dispatcher
     from schedules.plan import plan
 
     database = Database(rendered.env["CLICKABLE_DATABASE_URL"])
+    store = CredentialStore(rendered.workspace, use_keyring=False)
     try:
         with database.session() as session:
             campaign = get_campaign(session, None)
             approve_post(session, campaign, "p10-dire-non", by="Relecture (test)", now=datetime.now(UTC))
             plan(session, campaign, now=datetime.now(UTC))
-        dispatcher = Dispatcher(database, lambda account: None, worker="test")  # type: ignore[arg-type,return-value]
+        dispatcher = Dispatcher(
+            database,
+            lambda account: build_adapter(
+                account, store=store, emulator_url=emulator.url, sleep=lambda _: None
+            ),
+            worker="test",
+        )
         with database.session() as session:
             territories = {row.id: row.key for row in session.exec(select(Territory))}
             deliveries = session.exec(select(Delivery)).all()
             jobs = dispatcher.jobs(session, [row.id for row in deliveries if row.id is not None])
             by_place = {
-                (job.account.name, territories[delivery.territory_id]): job
+                (job.account.name, territories[delivery.territory_id]): (job, delivery.id)
                 for job, delivery in zip(jobs, deliveries, strict=True)
                 if job.content.video is not None and SIGNED in str(job.content.video)
             }
+        assert {key: job.content.video.name for key, (job, _) in by_place.items() if job.content.video} == {
+            ("facebook-ecpat", "fr"): "vertical.fr.mp4",
+            ("facebook-ecpat", "re"): "vertical.rcf.mp4",
+            ("facebook-ecpat", "yt"): "vertical.swb.mp4",
+            ("instagram-ecpat", "fr"): "vertical.fr.mp4",
+        }
+        job, delivery_id = by_place[("facebook-ecpat", "re")]
+        assert job.problem is None
+        content = job.content
+        assert [(track.language, track.burned_in) for track in content.captions] == [
+            ("rcf", True), ("fr", False), ("swb", False),
+        ]  # fmt: skip
+        assert all(
+            track.srt and track.vtt and track.srt.name == f"{SIGNED}.{track.language}.srt"
+            for track in content.captions
+        )
+        assert content.languages == ("rcf", "fr")
+        assert (
+            content.alt_text_language == "rcf"
+            and content.alt_text
+            and content.alt_text.startswith("Vidéo pou bann zanfan")
+        )
+        assert dispatcher.deliver(delivery_id, job=job) == "published"
+        with database.session() as session:
+            delivery = session.get(Delivery, delivery_id)
+            assert delivery is not None and delivery.remote_id
+            reasons = [
+                event.reason
+                for event in session.exec(
+                    select(DeliveryEvent).where(DeliveryEvent.delivery_id == delivery_id)
+                )
+            ]
+        video = emulator.emulator.objects[delivery.remote_id]
+        assert set(video["captions"]) == {"fr_FR"} and video["default_locale"] == "fr_FR"
+        assert any(
+            "caption track rcf (Réunion Creole French) not uploaded: Facebook has no caption locale for it"
+            in reason
+            and "caption track swb (Comorian) not uploaded" in reason
+            for reason in reasons
+            if reason
+        ), reasons
     finally:
         database.dispose()
-    assert {key: job.content.video.name for key, job in by_place.items() if job.content.video} == {
-        ("facebook-ecpat", "fr"): "vertical.fr.mp4",
-        ("facebook-ecpat", "re"): "vertical.rcf.mp4",
-        ("facebook-ecpat", "yt"): "vertical.swb.mp4",
-        ("instagram-ecpat", "fr"): "vertical.fr.mp4",
-    }
-    assert all(job.problem is None for job in by_place.values())
 
 
 # --- scripts written for one behaviour each ---------------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from networks.base import (
+    CaptionTrack,
     Content,
     Transient,
     Unconfirmed,
@@ -63,11 +64,12 @@ def test_resumable_video_with_captions(emulator: EmulatorServer, videos: dict[st
             text="Capsule",
             title="Signaler, c'est protéger",
             video=videos["good"],
-            captions=videos["captions"],
+            captions=(CaptionTrack("fr", videos["captions"], None),),
         )
     )
     video = emulator.emulator.objects[result.remote_id]
-    assert "Tu peux en parler." in video["captions"]
+    assert "Tu peux en parler." in video["captions"]["fr_FR"]
+    assert video["default_locale"] == "fr_FR" and result.notes == ()
     assert bytes(video["upload"].data) == videos["good"].read_bytes()
 
 
@@ -132,3 +134,119 @@ def test_200_without_id_is_unconfirmed(emulator: EmulatorServer) -> None:
     inject(emulator, "facebook", "POST /{page-id}/feed", status=200, body={"success": True})
     with pytest.raises(Unconfirmed):
         make_adapter(emulator, "facebook").publish(Content(text="Texte"))
+
+
+# --- caption tracks in every language -------------------------------------------------------------
+# POST /{video-id}/captions takes captions_file (named name.LOCALE.srt) and default_locale, no
+# locale field: Meta's AdVideo.json spec (../shared/data/meta-graph-specs/, facebook-business-sdk-codegen)
+# and https://developers.facebook.com/docs/graph-api/reference/video/captions/ ; a file name without
+# a known locale is refused with error 385.
+
+SPECS = Path(__file__).resolve().parents[2] / "shared" / "data" / "meta-graph-specs"
+
+
+def tracks(folder: Path, *languages: str, burned: str | None = None) -> tuple[CaptionTrack, ...]:
+    texts = {"fr": "Tu peux en parler.", "rcf": "Ou pé koz.", "swb": "Rongowa.", "en": "You can talk."}
+    made = []
+    for language in languages:
+        srt = folder / f"dire-non.{language}.srt"
+        srt.write_text(f"1\n00:00:00,500 --> 00:00:02,000\n{texts[language]}\n", "utf-8")
+        made.append(CaptionTrack(language, srt, None, burned_in=language == burned))
+    return tuple(made)
+
+
+@pytest.mark.parametrize("reels", [True, False])
+def test_every_language_goes_out_with_its_locale_and_the_reason_when_one_cannot(
+    emulator: EmulatorServer, videos: dict[str, Path], tmp_path: Path, reels: bool
+) -> None:
+    """La Réunion [rcf, fr]: Creole burned in, French as the default track; Réunion Creole and
+    Shimaore have no Facebook locale, and the nearest (fr_FR) carries the French track."""
+    adapter = make_adapter(emulator, "facebook", reels=reels)
+    result = adapter.publish(
+        Content(
+            text="Tu as le droit de dire non.",
+            video=videos["good"],
+            captions=tracks(tmp_path, "rcf", "fr", "swb", burned="rcf"),
+            languages=("rcf", "fr"),
+        )
+    )
+    video = emulator.emulator.objects[result.remote_id]
+    assert video["captions"] == {"fr_FR": "1\n00:00:00,500 --> 00:00:02,000\nTu peux en parler.\n"}
+    assert video["default_locale"] == "fr_FR"
+    assert result.notes == (
+        "caption track rcf (Réunion Creole French) not uploaded: Facebook has no caption locale for it, "
+        "and the nearest, fr_FR, carries its own track",
+        "caption track swb (Comorian) not uploaded: Facebook has no caption locale for it, "
+        "and the nearest, fr_FR, carries its own track",
+    )
+
+
+def test_a_tag_without_a_locale_falls_back_to_the_nearest_accepted_one(
+    emulator: EmulatorServer, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    adapter = make_adapter(emulator, "facebook", reels=False)
+    result = adapter.publish(
+        Content(
+            text="Ou pé koz.",
+            video=videos["good"],
+            captions=tracks(tmp_path, "rcf", "en"),
+            languages=("rcf", "fr"),
+        )
+    )
+    video = emulator.emulator.objects[result.remote_id]
+    assert set(video["captions"]) == {"fr_FR", "en_US"} and "Ou pé koz." in video["captions"]["fr_FR"]
+    assert video["default_locale"] == "fr_FR"  # the first track not burned in
+    assert result.notes == (
+        "caption track rcf (Réunion Creole French) uploaded as fr_FR: Facebook has no caption locale "
+        "for it, fr_FR is the nearest",
+    )
+
+
+def test_a_track_refused_by_the_network_is_a_note_not_a_failure(
+    emulator: EmulatorServer, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    inject(
+        emulator,
+        "facebook",
+        "POST /{video-id}/captions",
+        status=500,
+        body={"error": {"message": "x", "code": 2}},
+        times=5,
+    )
+    adapter = make_adapter(emulator, "facebook", reels=True)
+    result = adapter.publish(Content(text="Capsule", video=videos["good"], captions=tracks(tmp_path, "fr")))
+    assert published(emulator)[0]["id"] == result.remote_id  # the Reel is out
+    assert len(result.notes) == 1 and result.notes[0].startswith("caption track fr (fr_FR) not uploaded:")
+
+
+def test_the_emulator_takes_the_captions_edge_as_the_spec_says(
+    emulator: EmulatorServer, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    import json
+
+    from networks.base import NetworkError
+    from networks.facebook.emulator import CAPTION_PARAMS
+
+    spec = json.loads((SPECS / "AdVideo.json").read_text("utf-8"))
+    edge = next(api for api in spec["apis"] if api["method"] == "POST" and api["endpoint"] == "captions")
+    assert {param["name"] for param in edge["params"]} == CAPTION_PARAMS
+    adapter = make_adapter(emulator, "facebook", reels=False)
+    assert isinstance(adapter, FacebookAdapter)
+    video_id = adapter.publish(Content(text="Sans sous-titres", video=videos["good"])).remote_id
+    srt = b"1\n00:00:00,500 --> 00:00:02,000\nTu peux en parler.\n"
+    with pytest.raises(NetworkError, match=r"\(#100\) Param locale is not a valid parameter"):
+        adapter.client.request(
+            "POST",
+            f"{video_id}/captions",
+            data={"locale": "fr_FR"},
+            files={"captions_file": ("c.fr_FR.srt", srt)},
+        )
+    with pytest.raises(NetworkError, match=r"\(#385\)"):
+        adapter.client.request("POST", f"{video_id}/captions", files={"captions_file": ("c.rcf.srt", srt)})
+    adapter.client.request(
+        "POST",
+        f"{video_id}/captions",
+        data={"default_locale": "fr_FR"},
+        files={"captions_file": ("c.fr_FR.srt", srt)},
+    )
+    assert emulator.emulator.objects[video_id]["default_locale"] == "fr_FR"

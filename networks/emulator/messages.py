@@ -59,6 +59,19 @@ class Request:
                 parts[str(name)] = payload if isinstance(payload, bytes) else b""
         return parts
 
+    def multipart_filenames(self) -> dict[str, str]:
+        """The file name each multipart field was sent with (fields sent as files only)."""
+        message = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + self.headers.get("content-type", "").encode() + b"\r\n\r\n" + self.body
+        )
+        names: dict[str, str] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            filename = part.get_filename()
+            if name and filename:
+                names[str(name)] = str(filename)
+        return names
+
     def params(self) -> dict[str, str]:
         """Query, form and JSON parameters together (Graph reads them from any of these)."""
         merged = dict(self.query)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Unpack
 
+from campaign.i18n import _
+from campaign.languages import language_name
 from networks.base import (
     Adapter,
     AdapterOptions,
+    CaptionTrack,
     Content,
     MediaHandle,
     MetricReading,
+    NetworkError,
     Published,
     Rejected,
     Transient,
@@ -18,6 +23,7 @@ from networks.base import (
     fingerprint,
 )
 from networks.credentials import Credentials
+from networks.facebook.locales import caption_locale
 from networks.facebook.spec import SPEC
 from networks.graph.client import GraphClient
 from networks.graph.insights import metric_reading
@@ -131,6 +137,7 @@ class FacebookAdapter(Adapter):
                 media.remote_id,
                 f"https://www.facebook.com/reel/{media.remote_id}",
                 processing=True,
+                notes=self.upload_captions(media.remote_id, content.captions, content.languages),
             )
         body = self.client.request(
             "POST",
@@ -146,18 +153,42 @@ class FacebookAdapter(Adapter):
         if not body.get("id"):
             raise Unconfirmed("facebook", "video create answered without an id: reconcile before retrying")
         video_id = str(body["id"])
-        if content.captions is not None:
-            self._upload_captions(video_id, Path(content.captions))
         return Published(
-            "facebook", video_id, f"https://www.facebook.com/{self.page}/videos/{video_id}", processing=True
+            "facebook",
+            video_id,
+            f"https://www.facebook.com/{self.page}/videos/{video_id}",
+            processing=True,
+            notes=self.upload_captions(video_id, content.captions, content.languages),
         )
 
-    def _upload_captions(self, video_id: str, captions: Path) -> None:
-        # the Graph API takes SubRip files named like name.fr_FR.srt
-        files = {
-            "captions_file": (f"{captions.stem}.fr_FR.srt", captions.read_bytes(), "application/x-subrip")
-        }
-        self.client.request("POST", f"{video_id}/captions", data={"locale": "fr_FR"}, files=files)
+    def upload_captions(
+        self, video_id: str, tracks: tuple[CaptionTrack, ...], languages: tuple[str, ...] = ()
+    ) -> tuple[str, ...]:
+        """Every track Facebook has a locale for, as ``POST /{video-id}/captions`` with a SubRip
+        file named ``name.LOCALE.srt``; the first track not burned in is the default. The video is
+        created already: a track that cannot go is a note, never an error."""
+        plan, notes = caption_plan(tracks, languages)
+        default = next((locale for track, locale in plan if not track.burned_in), None)
+        for track, locale in plan:
+            assert track.srt is not None
+            stem = Path(track.srt).name.split(".")[0]
+            files = {
+                "captions_file": (
+                    f"{stem}.{locale}.srt",
+                    Path(track.srt).read_bytes(),
+                    "application/x-subrip",
+                )
+            }
+            data = {"default_locale": default} if default == locale else {}
+            try:
+                self.client.request("POST", f"{video_id}/captions", data=data, files=files)
+            except (NetworkError, OSError) as error:
+                notes.append(
+                    _("caption track {language} ({locale}) not uploaded: {error}").format(
+                        language=track.language, locale=locale, error=error
+                    )
+                )
+        return tuple(notes)
 
     def poll(self, published: Published, *, deadline_s: float = 120.0) -> Published:
         if not published.processing:
@@ -169,7 +200,7 @@ class FacebookAdapter(Adapter):
                 or {}
             ).get("video_status")
             if status == "ready":
-                return Published(published.network, published.remote_id, published.url)
+                return dataclasses.replace(published, processing=False)
             if status == "error":
                 raise Rejected("facebook", "the video could not be processed by Facebook")
             if self.clock() > deadline:
@@ -202,3 +233,65 @@ class FacebookAdapter(Adapter):
     def check_credentials(self) -> str:
         page = self.client.request("GET", self.page, params={"fields": "id,name"})
         return f"{page.get('name')} ({page.get('id')})"
+
+
+def caption_plan(
+    tracks: tuple[CaptionTrack, ...], languages: tuple[str, ...] = ()
+) -> tuple[list[tuple[CaptionTrack, str]], list[str]]:
+    """Which track goes out under which Facebook locale, and a note for each one that does not.
+
+    A tag goes out under its own language's locale. A tag Facebook has no locale for (Réunion
+    Creole, Shimaore…) falls back to the nearest accepted one: the locale of the first of the
+    audience's ``languages`` that has one (French for La Réunion's [rcf, fr]), unless that locale
+    carries its own track; then it is left out, and the note says why.
+    """
+    exact = {track.language: caption_locale(track.language) for track in tracks}
+    taken = {locale for locale in exact.values() if locale}
+    plan: list[tuple[CaptionTrack, str]] = []
+    notes: list[str] = []
+    used: set[str] = set()
+    for track in tracks:
+        name = language_name(track.language)
+        if track.srt is None or not Path(track.srt).is_file():
+            notes.append(
+                _("caption track {language} ({name}) not uploaded: its SubRip file is missing").format(
+                    language=track.language, name=name
+                )
+            )
+            continue
+        locale = exact[track.language]
+        if locale is None:
+            nearest = next(
+                (found for tag in languages if tag != track.language and (found := caption_locale(tag))), None
+            )
+            if nearest is None:
+                notes.append(
+                    _(
+                        "caption track {language} ({name}) not uploaded: Facebook has no caption locale for it"
+                    ).format(language=track.language, name=name)
+                )
+                continue
+            if nearest in taken or nearest in used:  # the nearest language's own track is there
+                notes.append(
+                    _(
+                        "caption track {language} ({name}) not uploaded: Facebook has no caption locale for it, "
+                        "and the nearest, {locale}, carries its own track"
+                    ).format(language=track.language, name=name, locale=nearest)
+                )
+                continue
+            notes.append(
+                _(
+                    "caption track {language} ({name}) uploaded as {locale}: Facebook has no caption locale for it, {locale} is the nearest"
+                ).format(language=track.language, name=name, locale=nearest)
+            )
+            locale = nearest
+        if locale in used:
+            notes.append(
+                _("caption track {language} not uploaded: another track went out as {locale}").format(
+                    language=track.language, locale=locale
+                )
+            )
+            continue
+        used.add(locale)
+        plan.append((track, locale))
+    return plan, notes

@@ -8,7 +8,11 @@ from typing import Any
 from networks.emulator.messages import Reply, Request
 from networks.emulator.part import Route
 from networks.emulator.uploads import Upload
+from networks.facebook.locales import CAPTION_LOCALES
 from networks.graph.emulator import OBJECT_MISSING, GraphPart, graph_error
+
+# POST /{video-id}/captions takes these and no others (Meta's AdVideo.json spec; tests check the list)
+CAPTION_PARAMS = frozenset({"captions_file", "default_locale", "locales_to_delete"})
 
 
 class FacebookPart(GraphPart):
@@ -163,12 +167,38 @@ class FacebookPart(GraphPart):
         return Reply(200, {"id": video_id}, self.usage())
 
     def captions(self, request: Request, video: str) -> Reply:
+        """One caption track per call, its locale in the file's name (name.fr_FR.srt); tracks are
+        kept per locale (``captions``), with the default one (``default_locale``)."""
         if (denied := self.auth(request)) is not None:
             return denied
-        parts = request.multipart() if request.content_type == "multipart/form-data" else {}
+        multipart = request.content_type == "multipart/form-data"
+        parts = request.multipart() if multipart else {}
+        fields = {
+            **request.query,
+            **{name: value.decode("utf-8", "replace") for name, value in parts.items()},
+        }
+        unknown = sorted(set(fields) - CAPTION_PARAMS - {"access_token", "appsecret_proof", "captions_file"})
+        if unknown:
+            return graph_error(
+                400, 100, f"(#100) Param {unknown[0]} is not a valid parameter of /{{video-id}}/captions"
+            )
         if video not in self.core.objects or not parts.get("captions_file"):
             return graph_error(400, 100, "(#100) captions_file is required")
-        self.core.objects[video]["captions"] = parts["captions_file"].decode("utf-8", "replace")
+        filename = request.multipart_filenames().get("captions_file", "")
+        pieces = filename.rsplit(".", 2)
+        if len(pieces) != 3 or pieces[2].lower() != "srt" or pieces[1] not in CAPTION_LOCALES:
+            return graph_error(
+                400, 385, "(#385) Sorry, the captions file you selected is in a format that we don't support."
+            )
+        default = fields.get("default_locale")
+        if default is not None and default not in CAPTION_LOCALES:
+            return graph_error(400, 100, f"(#100) Invalid locale: {default}")
+        item = self.core.objects[video]
+        if not isinstance(item.get("captions"), dict):
+            item["captions"] = {}
+        item["captions"][pieces[1]] = parts["captions_file"].decode("utf-8", "replace")
+        if default is not None:
+            item["default_locale"] = default
         return Reply(200, {"success": True}, self.usage())
 
     def reels(self, request: Request, page: str) -> Reply:
