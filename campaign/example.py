@@ -12,6 +12,7 @@ from pathlib import Path
 from jinja2 import Environment, StrictUndefined
 
 from campaign.errors import ClickableError, WorkspaceExists
+from campaign.i18n import _
 from campaign.settings import CAMPAIGN_FILE_NAME
 from campaign.vcs import GITIGNORE, gitignore_text
 
@@ -74,7 +75,7 @@ def write_example(target: Path, *, today: date) -> list[Path]:
 def _gitignore(existing: Path, staged: Path) -> Path:
     """The folder's .gitignore with clickable's patterns: written new, or the missing ones appended."""
     if existing.exists() and not existing.is_file():
-        raise ClickableError(f"{existing} is not a file: remove it, then run `clickable init` again")
+        raise ClickableError(_("{path} is not a file: remove it, then run `clickable init` again").format(path=existing))
     if existing.is_file():
         before = existing.read_text("utf-8", errors="replace")
         present = {line.strip() for line in before.splitlines()}
