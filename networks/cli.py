@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -72,9 +73,13 @@ def add_command(
     expires_at = None
     if expires:
         try:
-            expires_at = datetime.fromisoformat(expires).replace(tzinfo=UTC)
+            # a day (the end of a token's life is known to the day): a time or an offset written
+            # here used to be kept with its offset silently replaced by UTC
+            expires_at = datetime.combine(date.fromisoformat(expires), time_of_day.min, tzinfo=UTC)
         except ValueError:
-            raise ClickableError(f"--expires {expires!r} is not a date: write it as YYYY-MM-DD") from None
+            raise ClickableError(
+                _("--expires {value!r} is not a date: write it as YYYY-MM-DD").format(value=expires)
+            ) from None
     store = credential_store(app_state)
     store.ensure_can_save()  # before the secrets are typed: a refusal then costs nothing
     spec = store.networks[account.network]

@@ -249,3 +249,69 @@ def test_an_answer_the_adapter_cannot_read_is_one_clear_line(cli: Cli, emulator:
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
     assert "account x-ecpat: unexpected answer from x" in result.stderr
     assert "--verbose accounts check x-ecpat" in result.stderr
+
+
+class MemoryKeyring:
+    """An OS keyring of our own for the test (keyring's backend interface, entries in memory)."""
+
+    def __new__(cls) -> object:
+        from keyring.backend import KeyringBackend
+
+        class Backend(KeyringBackend):
+            priority = 1  # type: ignore[assignment]
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.entries: dict[tuple[str, str], str] = {}
+
+            def get_password(self, service: str, username: str) -> str | None:
+                return self.entries.get((service, username))
+
+            def set_password(self, service: str, username: str, password: str) -> None:
+                self.entries[service, username] = password
+
+            def delete_password(self, service: str, username: str) -> None:
+                self.entries.pop((service, username), None)
+
+        return Backend()
+
+
+@pytest.mark.parametrize(
+    ("entry", "fragment"),
+    [
+        ("not json", "is not valid JSON"),
+        ('["a list"]', "must be an object of fields, not a list"),
+        ('{"consumer_key": 1}', "field 'consumer_key' must be text"),
+        ('{"consumer_key": "a", "expires_at": "2027-01-31"}', "expires_at has no UTC offset"),
+    ],
+)
+def test_a_broken_keyring_entry_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry: str, fragment: str
+) -> None:
+    import keyring
+
+    backend = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)  # type: ignore[arg-type]
+    try:
+        backend.set_password("clickable", "x-ecpat", entry)  # type: ignore[attr-defined]
+        store = CredentialStore(tmp_path, environ={})
+        with pytest.raises(ClickableError) as raised:
+            store.load("x-ecpat", "x")
+        message = str(raised.value)
+        assert message.startswith("the OS keyring entry clickable/x-ecpat: ") and fragment in message
+        assert "run `clickable accounts add x-ecpat` again" in message
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_expires_is_a_day(cli: Cli) -> None:
+    cli.edit("    network: x\n    sandbox: true", "    network: x\n    sandbox: false")
+    env = {"CLICKABLE_HOME": str(cli.workspace), "CLICKABLE_DATABASE_URL": cli.database_url, "CLICKABLE_KEYRING": "0"}
+    refused = CliRunner().invoke(app, ["accounts", "add", "x-ecpat", "--expires", "2027-01-31T10:00+05:00"], env=env)
+    assert refused.exit_code == 1 and "is not a date: write it as YYYY-MM-DD" in refused.stderr
+    answers = "\n".join(SECRETS.values()) + "\n"
+    added = CliRunner().invoke(app, ["accounts", "add", "x-ecpat", "--expires", "2027-01-31"], input=answers, env=env)
+    assert added.exit_code == 0, added.output
+    stored = json.loads((cli.workspace / ".clickable-credentials.json").read_text("utf-8"))
+    assert stored["x-ecpat"]["expires_at"] == "2027-01-31T00:00:00+00:00"
