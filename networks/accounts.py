@@ -94,4 +94,5 @@ def build_adapter(
     """
     credentials = load_credentials(account, store=store, emulator_url=emulator_url, registry=registry)
     factory = store.networks.adapter_class(account.network)
+    options.setdefault("settings", dict(account.settings))
     return factory(credentials, emulator_url=emulator_url if account.sandbox else None, **options)

@@ -8,10 +8,11 @@ to the database. What the network allows (text, media, metrics) comes from its s
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack
@@ -204,6 +205,7 @@ class Published:
     # what went otherwise than asked without failing the post (a caption track left out, and why):
     # the dispatcher records them with the publication
     notes: tuple[str, ...] = ()
+    visibility: str | None = None  # who can see it, when the network says (YouTube: public, unlisted, private)
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,7 @@ class AdapterOptions(TypedDict, total=False):
     timeout: float
     sleep: Callable[[float], None]
     clock: Callable[[], float]
+    settings: Mapping[str, Any]  # the account's settings in campaign.yaml (never secrets)
 
 
 class Adapter(ABC):
@@ -234,6 +237,9 @@ class Adapter(ABC):
         self.timeout = options.get("timeout", REQUEST_TIMEOUT_S)
         self.sleep = options.get("sleep", time.sleep)
         self.clock = options.get("clock", time.time)
+        self.settings: Mapping[str, Any] = dict(options.get("settings") or {})
+        self._calls: list[str] = []  # calls made, by name, for networks that meter them (spec.quota)
+        self._calls_lock = threading.Lock()
         # object kind -> raw name -> normalised name: a copy, so that a name can be retired for this adapter
         self.metric_names: dict[str, dict[str, str]] = {
             kind: dict(names) for kind, names in self.spec.metrics.names.items()
@@ -245,6 +251,21 @@ class Adapter(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.credentials!r})"  # the credentials' repr shows no secret
+
+    def count_call(self, call: str) -> None:
+        """Note one call to the network by the name its quota rules use (``videos.insert``)."""
+        with self._calls_lock:
+            self._calls.append(call)
+
+    def used_calls(self) -> list[str]:
+        """The calls made since the last time this was asked (then forgotten): what to count against quota."""
+        with self._calls_lock:
+            calls, self._calls = self._calls, []
+        return calls
+
+    def planned_calls(self, content: Content) -> list[str]:
+        """The calls publishing ``content`` is expected to make, for a network whose spec meters them."""
+        return []
 
     def validate(self, content: Content) -> TextLength:
         """Check the text (and the presence of a video) against the network's spec before anything is sent."""

@@ -10,7 +10,7 @@ file against any registered network without importing this package.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +68,7 @@ class TextRules:
 
     limit: int
     max_hashtags: int | None = None
+    unit: str | None = None  # what ``limit`` counts when not code points ("bytes of UTF-8", "graphemes")
     measure: TextMeasure | None = None  # None: Unicode code points against ``limit`` (and hashtags)
     link_length: int | None = None  # characters a link counts, whatever its length (X: 23); None: as written
     links_clickable: bool = True  # Instagram shows a link in a caption as plain text
@@ -148,6 +149,45 @@ class Prices:
 
 
 @dataclass(frozen=True)
+class QuotaBucket:
+    """One daily allowance of a network's API: ``limit`` units a day, counted per account."""
+
+    name: str
+    limit: int
+    label: str = ""  # how the network's docs call it (N_()), for doctor
+
+
+@dataclass(frozen=True)
+class QuotaRules:
+    """What each call costs and how much a day allows, for networks that meter calls (YouTube's units).
+
+    ``costs`` maps a call's name (as the adapter reports it) to (bucket, units). The day starts again at
+    midnight in ``reset_zone``. The dispatcher makes no call that would take a bucket past its limit: a
+    delivery whose calls do not fit waits for the next reset.
+    """
+
+    buckets: tuple[QuotaBucket, ...]
+    costs: Mapping[str, tuple[str, int]]
+    reset_zone: str = "UTC"
+    source: str = ""
+
+    def bucket(self, name: str) -> QuotaBucket:
+        for bucket in self.buckets:
+            if bucket.name == name:
+                return bucket
+        raise KeyError(name)
+
+    def cost(self, calls: Iterable[str]) -> dict[str, int]:
+        """Units per bucket that ``calls`` take (a call the rules do not name costs nothing)."""
+        total: dict[str, int] = {}
+        for call in calls:
+            if call in self.costs:
+                bucket, units = self.costs[call]
+                total[bucket] = total.get(bucket, 0) + units
+        return total
+
+
+@dataclass(frozen=True)
 class NetworkSpec:
     """One social network, declared."""
 
@@ -168,6 +208,7 @@ class NetworkSpec:
     account_settings: tuple[AccountSetting, ...] = ()
     choices: tuple[Choice, ...] = ()
     prices: Prices | None = None
+    quota: QuotaRules | None = None  # calls metered in daily units (YouTube), enforced by the dispatcher
     docs: str = ""  # the network's own API reference
 
     @property

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from campaign.checks import check_file
+from campaign.rules import one_of
 from cli import app
 from networks.registry import registry
 
@@ -107,7 +108,7 @@ CASES = [
         "unknown network",
         "{network: x, sandbox",
         "{network: tiktok, sandbox",
-        "expected 'facebook', 'instagram' or 'x'",  # the registered networks, in name order
+        "expected " + one_of(sorted(registry()), quote=True),  # the registered networks, in name order
         "tiktok",
     ),
     (

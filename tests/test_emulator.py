@@ -5,11 +5,12 @@ from __future__ import annotations
 import requests
 
 from networks.emulator.server import EmulatorServer
+from networks.registry import registry
 
 
 def test_credentials_published_and_reset(emulator: EmulatorServer) -> None:
     credentials = requests.get(f"{emulator.url}/_emulator/credentials", timeout=5).json()
-    assert set(credentials) == {"x", "facebook", "instagram"}
+    assert set(credentials) == {spec.name for spec, _part in registry().emulator_parts()}
     assert set(credentials["x"]) == {
         "consumer_key",
         "consumer_secret",

@@ -57,10 +57,17 @@ class Network:
     def adapter(self, **options: object) -> Adapter:
         return make_adapter(self.server, self.spec.name, **options)
 
+    def content(self, text: str, video: Path | None = None) -> Content:
+        """A post with the choices the network requires made (its spec's first option; false)."""
+        choices: dict[str, str | bool] = {
+            choice.name: (False if choice.boolean else choice.options[0]) for choice in self.spec.choices
+        }
+        return Content(text=text, video=video, choices=choices)
+
     def post(self, text: str, videos: dict[str, Path]) -> Content:
         """A post this network publishes: text alone, or a video where it publishes only videos."""
         video = videos["good"] if self.spec.media.video_required else None
-        return Content(text=text, video=video)
+        return self.content(text, video)
 
     def fault(self, kind: str | None = None, **fields: object) -> None:
         inject(self.server, self.spec.name, self.create, **({"kind": kind} if kind else {}), **fields)
@@ -103,9 +110,7 @@ def test_text_without_a_video_is_refused_before_any_call_where_a_video_is_requir
 
 
 def test_video_post(network: Network, videos: dict[str, Path]) -> None:
-    result = network.adapter().publish(
-        Content(text="Chantage aux photos ? Ne paie pas.", video=videos["good"])
-    )
+    result = network.adapter().publish(network.content("Chantage aux photos ? Ne paie pas.", videos["good"]))
     [record] = network.records()
     assert record["text"] == "Chantage aux photos ? Ne paie pas." and len(record["media"]) == 1  # type: ignore[arg-type]
     assert result.remote_id == record["id"] and not result.processing  # processing was polled to the end
@@ -115,7 +120,7 @@ def test_video_post(network: Network, videos: dict[str, Path]) -> None:
 
 def test_video_whose_processing_fails_is_rejected(network: Network, videos: dict[str, Path]) -> None:
     with pytest.raises(Rejected):  # the network's processing judges a file ffmpeg could not read
-        network.adapter().publish(Content(text="Vidéo abîmée", video=videos["broken"]))
+        network.adapter().publish(network.content("Vidéo abîmée", videos["broken"]))
 
 
 def test_find_published_finds_only_that_post(network: Network, videos: dict[str, Path]) -> None:
@@ -219,7 +224,7 @@ def test_out_of_spec_media_is_refused_before_any_upload(network: Network, tmp_pa
     seconds = rules.min_seconds / 2 if rules.min_seconds >= 1 else rules.max_seconds + 1
     video = _video(tmp_path / "out-of-spec.mp4", seconds)
     with pytest.raises(Rejected, match="lasts"):
-        network.adapter().publish(Content(text="Trop court ou trop long", video=video))
+        network.adapter().publish(network.content("Trop court ou trop long", video))
     assert network.calls() == 0  # not a byte sent
 
 

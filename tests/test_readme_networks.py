@@ -31,7 +31,8 @@ def readme_row(spec: NetworkSpec) -> str:
         for item in spec.credentials
     )
     rules = spec.text
-    text = f"{rules.limit:,}{' weighted' if rules.measure else ''} characters"
+    unit = rules.unit or ("weighted characters" if rules.measure else "characters")
+    text = f"{rules.limit:,} {unit}"
     text += f", {rules.max_hashtags} hashtags" if rules.max_hashtags else ""
     text += f", a link counts {rules.link_length}" if rules.link_length else ""
     text += ", links not clickable" if not rules.links_clickable else ""
@@ -50,6 +51,9 @@ def readme_row(spec: NetworkSpec) -> str:
             prices += f", {_dollars(spec.prices.post_with_url)} with a link"
         if spec.prices.read is not None:
             prices += f", {_dollars(spec.prices.read)} a read"
+    if spec.quota is not None:
+        buckets = ", ".join(f"`{bucket.name}` {bucket.limit:,}" for bucket in spec.quota.buckets)
+        prices = f"free; daily quota {buckets} (reset {spec.quota.reset_zone})"
     return f"| {spec.label} (`{spec.name}`) | {credentials} | {text} | {video} | {caps} | {prices} |"
 
 

@@ -1,0 +1,1 @@
+"""YouTube Shorts through the YouTube Data API v3."""
