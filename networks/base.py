@@ -12,7 +12,7 @@ import threading
 import time
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack
@@ -56,6 +56,17 @@ class NetworkError(Exception):
 
 class NeedsReauth(NetworkError):
     """The credentials were refused or expired: a human must run `clickable accounts add` again."""
+
+
+class AccountPaused(NetworkError):
+    """The network stopped this account until a person acts on it (an action blocked as spam, a
+    policy block, credits exhausted): no retry helps. The account's deliveries pause; ``advice`` (and
+    `clickable doctor`) says what the person must do, then `clickable delivery retry` resumes them."""
+
+    def __init__(self, network: str, reason: str, *, advice: str) -> None:
+        self.reason = redact(reason)
+        self.advice = advice
+        super().__init__(network, f"{reason}: {advice}")
 
 
 class RateLimited(NetworkError):
@@ -244,10 +255,23 @@ class Adapter(ABC):
         self.metric_names: dict[str, dict[str, str]] = {
             kind: dict(names) for kind, names in self.spec.metrics.names.items()
         }
+        # object kind -> names the network refused while this adapter read metrics (the collector stores them)
+        self.retired_metrics: dict[str, set[str]] = {}
 
     @property
     def network(self) -> str:
         return self.spec.name
+
+    def retire_metric(self, kind: str, name: str) -> None:
+        """The network refused metric ``name`` of ``kind`` objects: stop asking it (see networks.metrics)."""
+        self.metric_names.get(kind, {}).pop(name, None)
+        self.retired_metrics.setdefault(kind, set()).add(name)
+
+    def forget_metrics(self, retired: Mapping[str, Iterable[str]]) -> None:
+        """Names retired by earlier runs (kind -> names, as the collector stored them): never asked."""
+        for kind, names in retired.items():
+            for name in names:
+                self.metric_names.get(kind, {}).pop(name, None)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.credentials!r})"  # the credentials' repr shows no secret

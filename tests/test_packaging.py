@@ -24,6 +24,9 @@ def test_wheel_runs_init_check_and_load_outside_the_source_tree(tmp_path: Path) 
     assert "campaign/migrations/script.py.mako" in names
     assert any(name.startswith("campaign/migrations/versions/0001") for name in names)
     assert "cli.py" in names
+    # Meta's node specs the emulator judges Graph requests with, and their licence (networks/graph/specs/)
+    specs = {"Page.json", "IGMedia.json", "enum_types.json", "supplement.json", "LICENSE", "SOURCE.md"}
+    assert {f"networks/graph/specs/{name}" for name in specs} <= set(names)
     unpacked = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(unpacked)
     script = (

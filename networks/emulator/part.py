@@ -21,6 +21,8 @@ Hooks a part may override (all have a default):
   ``expired_token``, ``server_error``, ``duplicate``), so that tests and the contract suite inject
   realistic faults without knowing each network's error shape;
 - ``refuses_duplicates``: whether the part itself refuses a post whose text it already has;
+- ``refuses_unknown_metrics``: whether the network refuses a request naming a metric it does not have
+  (Graph does, for the whole request); a network that merely leaves it out of its answer does not;
 - ``reset()``: forget the part's own state (the core's record, objects and uploads are reset by the core).
 """
 
@@ -129,6 +131,7 @@ class EmulatorPart(ABC):
     """One network's routes in the emulator, with its sandbox credentials."""
 
     refuses_duplicates = False  # the part answers a second post of the same text with ``fault("duplicate")``
+    refuses_unknown_metrics = False  # a metric the network does not have fails the request (Graph)
 
     def __init__(self, core: Emulator, spec: NetworkSpec) -> None:
         self.core = core

@@ -1,10 +1,20 @@
-"""Facebook Pages: text and link posts, Reels (start → rupload → finish), videos with captions."""
+"""Facebook Pages: text and link posts, Reels (start → rupload → finish), Page videos with captions.
+
+Page videos use the resumable Page flow, ``POST /{page-id}/videos`` with ``upload_phase=start``,
+``transfer`` (chunks the server asks for), ``finish`` (developers.facebook.com/docs/video-api/guides/publishing).
+It needs the Page token alone, like every other call of this adapter. The other resumable flow,
+``POST /{app-id}/uploads``, needs an app id and a User access token (graph-api/guides/upload): a second
+token, which expires (60 days at most) where a Page token obtained from a long-lived User token does
+not, for nothing the Page flow lacks.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Unpack
+from typing import Any, Unpack
 
 from campaign.i18n import _
 from campaign.languages import language_name
@@ -17,6 +27,7 @@ from networks.base import (
     MetricReading,
     NetworkError,
     Published,
+    RateLimited,
     Rejected,
     Transient,
     Unconfirmed,
@@ -25,11 +36,14 @@ from networks.base import (
 from networks.credentials import Credentials
 from networks.facebook.locales import caption_locale
 from networks.facebook.spec import SPEC
-from networks.graph.client import GraphClient
+from networks.graph.client import GraphClient, GraphError
 from networks.graph.insights import metric_reading
 from networks.media import VideoInfo
 
 POLL_INTERVAL_S = 2.0
+DAY_S = 86_400.0
+OFFSET_MISMATCH = 1363037  # a transfer at another offset than the server's: error_data gives its offsets
+MAX_TRANSFERS = 100_000
 
 
 class FacebookAdapter(Adapter):
@@ -47,7 +61,7 @@ class FacebookAdapter(Adapter):
             timeout=self.timeout,
             clock=self.clock,
         )
-        self.reels = reels  # vertical videos go out as Reels; others through the resumable upload API
+        self.reels = reels  # vertical videos go out as Reels; others as Page videos
 
     def video_kind(self, content: Content, video: VideoInfo | None) -> str:
         vertical = content.vertical
@@ -61,49 +75,104 @@ class FacebookAdapter(Adapter):
         assert content.video is not None
         data = Path(content.video).read_bytes()
         if self.video_kind(content, video) == "reel":
-            if handle is None:
-                started = self.client.request(
-                    "POST", f"{self.page}/video_reels", data={"upload_phase": "start"}
-                )
-                handle = MediaHandle("facebook", str(started["video_id"]), 0, len(data), {"kind": "reel"})
-            if handle.uploaded_bytes < len(data):
-                self.client.request(
-                    "POST",
-                    f"video-upload/{self.client.version}/{handle.remote_id}",
-                    host="rupload",
-                    data=data[handle.uploaded_bytes :],
-                    headers={"offset": str(handle.uploaded_bytes), "file_size": str(len(data))},
-                    url=f"{self.client.base_urls['rupload']}/video-upload/{self.client.version}/{handle.remote_id}",
-                )
-                handle.uploaded_bytes = len(data)
-            return handle
-        # resumable upload API: a session, then bytes from the offset the server confirms
+            return self._upload_reel(data, handle)
+        return self._upload_page_video(data, handle)
+
+    # -- Reels -------------------------------------------------------------------------------------
+
+    def _upload_reel(self, data: bytes, handle: MediaHandle | None) -> MediaHandle:
         if handle is None:
-            app_id = self.credentials.values.get("app_id")
-            owner = app_id.get_secret_value() if app_id else self.page
-            session = self.client.request(
+            self._check_reels_left()
+            started = self.client.request("POST", f"{self.page}/video_reels", data={"upload_phase": "start"})
+            handle = MediaHandle("facebook", str(started["video_id"]), 0, len(data), {"kind": "reel"})
+        if handle.uploaded_bytes < len(data):
+            url = f"{self.client.base_urls['rupload']}/video-upload/{self.client.version}/{handle.remote_id}"
+            self.client.request(
                 "POST",
-                f"{owner}/uploads",
-                params={
-                    "file_name": Path(content.video).name,
-                    "file_length": len(data),
-                    "file_type": "video/mp4",
+                "",
+                data=data[handle.uploaded_bytes :],
+                headers={"offset": str(handle.uploaded_bytes), "file_size": str(len(data))},
+                url=url,
+            )
+            handle.uploaded_bytes = len(data)
+        return handle
+
+    def _check_reels_left(self) -> None:
+        """The Page's own count of Reels in the last 24 hours (other tools publish too), before any byte is sent."""
+        rules = self.spec.media.video("reel")
+        cap = self.spec.caps.get(rules.cap or self.network)
+        if cap is None:
+            return
+        now = self.clock()
+        listed = self.client.request(
+            "GET",
+            f"{self.page}/video_reels",
+            params={"fields": "id,created_time", "since": int(now - DAY_S), "limit": cap + 1},
+        )
+        times = sorted(
+            instant
+            for item in listed.get("data", [])
+            if (instant := _instant(item.get("created_time"))) is not None and instant > now - DAY_S
+        )
+        if len(times) >= cap:
+            wait = max(60.0, times[len(times) - cap] + DAY_S - now)
+            raise RateLimited(
+                self.network,
+                f"the Page published {len(times)} Reels in 24 hours (Meta allows {cap})",
+                retry_after=wait,
+            )
+
+    # -- Page videos: start → transfer → finish ------------------------------------------------
+
+    def _upload_page_video(self, data: bytes, handle: MediaHandle | None) -> MediaHandle:
+        if handle is None:
+            started = self.client.request(
+                "POST",
+                f"{self.page}/videos",
+                host="video",
+                data={"upload_phase": "start", "file_size": len(data)},
+            )
+            handle = MediaHandle(
+                "facebook",
+                str(started["video_id"]),
+                int(started["start_offset"]),
+                len(data),
+                {
+                    "kind": "video",
+                    "session": str(started["upload_session_id"]),
+                    "end": int(started["end_offset"]),
                 },
             )
-            handle = MediaHandle("facebook", str(session["id"]), 0, len(data), {"kind": "video"})
-        else:
-            status = self.client.request("GET", handle.remote_id)
-            handle.uploaded_bytes = int(status.get("file_offset", 0))
-        answer = self.client.request(
-            "POST",
-            handle.remote_id,
-            data=data[handle.uploaded_bytes :],
-            headers={"file_offset": str(handle.uploaded_bytes)},
-        )
-        handle.uploaded_bytes = len(data)
-        handle.extra["h"] = answer.get("h")
-        if not handle.extra["h"]:
-            raise Transient("facebook", "the upload session did not return a file handle")
+        start, end = handle.uploaded_bytes, int(handle.extra.get("end") or len(data))
+        for _transfer in range(MAX_TRANSFERS):
+            if start >= len(data):
+                break
+            try:
+                answer = self.client.request(
+                    "POST",
+                    f"{self.page}/videos",
+                    host="video",
+                    data={
+                        "upload_phase": "transfer",
+                        "upload_session_id": handle.extra["session"],
+                        "start_offset": str(start),
+                    },
+                    files={
+                        "video_file_chunk": (
+                            "chunk",
+                            data[start : max(end, start + 1)],
+                            "application/octet-stream",
+                        )
+                    },
+                )
+            except GraphError as error:
+                if error.subcode != OFFSET_MISMATCH or "start_offset" not in error.data:
+                    raise
+                if int(error.data["start_offset"]) == start:
+                    raise Transient(self.network, f"the upload session refuses offset {start}") from None
+                answer = error.data  # resume where the server says it stands
+            start, end = int(answer["start_offset"]), int(answer["end_offset"])
+            handle.uploaded_bytes, handle.extra["end"] = start, end
         return handle
 
     def create(self, content: Content, media: MediaHandle | None) -> Published:
@@ -115,7 +184,7 @@ class FacebookAdapter(Adapter):
             if not body.get("id"):
                 raise Unconfirmed("facebook", "create answered without a post id: reconcile before retrying")
             post_id = str(body["id"])
-            return Published("facebook", post_id, f"https://www.facebook.com/{post_id}")
+            return Published("facebook", post_id, _post_url(post_id))
         if media.extra.get("kind") == "reel":
             body = self.client.request(
                 "POST",
@@ -144,15 +213,16 @@ class FacebookAdapter(Adapter):
             f"{self.page}/videos",
             host="video",
             data={
-                "fbuploader_video_file_chunk": media.extra["h"],
+                "upload_phase": "finish",
+                "upload_session_id": media.extra["session"],
                 "title": content.title or "",
                 "description": content.text,
             },
             creating=True,
         )
-        if not body.get("id"):
-            raise Unconfirmed("facebook", "video create answered without an id: reconcile before retrying")
-        video_id = str(body["id"])
+        if not body.get("success"):
+            raise Unconfirmed("facebook", "video finish answered without success: reconcile before retrying")
+        video_id = media.remote_id
         return Published(
             "facebook",
             video_id,
@@ -195,12 +265,15 @@ class FacebookAdapter(Adapter):
             return published
         deadline = self.clock() + deadline_s
         while True:
-            status = (
-                self.client.request("GET", published.remote_id, params={"fields": "status"}).get("status")
-                or {}
-            ).get("video_status")
+            answer = self.client.request(
+                "GET", published.remote_id, params={"fields": "status,permalink_url"}
+            )
+            status = (answer.get("status") or {}).get("video_status")
             if status == "ready":
-                return dataclasses.replace(published, processing=False)
+                url = answer.get("permalink_url") or published.url
+                if url and url.startswith("/"):
+                    url = f"https://www.facebook.com{url}"
+                return dataclasses.replace(published, processing=False, url=url)
             if status == "error":
                 raise Rejected("facebook", "the video could not be processed by Facebook")
             if self.clock() > deadline:
@@ -213,7 +286,7 @@ class FacebookAdapter(Adapter):
         )
         for item in posts.get("data", []):
             if fingerprint(item.get("message", "")) == content_fingerprint:
-                return Published("facebook", str(item["id"]), f"https://www.facebook.com/{item['id']}")
+                return Published("facebook", str(item["id"]), _post_url(str(item["id"])))
         reels = self.client.request(
             "GET", f"{self.page}/video_reels", params={"fields": "id,description", "limit": limit}
         )
@@ -223,16 +296,40 @@ class FacebookAdapter(Adapter):
         return None
 
     def fetch_metrics(self, remote_ids: list[str]) -> list[MetricReading]:
-        return [
-            metric_reading(self.client, remote_id, "insights", self.metric_names["post"])
-            if "_" in remote_id  # page posts are "{page}_{post}"; videos and Reels are plain ids
-            else metric_reading(self.client, remote_id, "video_insights", self.metric_names["video"])
-            for remote_id in remote_ids
-        ]
+        readings = []
+        for remote_id in remote_ids:
+            # Page posts are "{page}_{post}" (GET /{post-id}/insights); videos and Reels plain ids (video_insights)
+            kind, edge = ("post", "insights") if "_" in remote_id else ("video", "video_insights")
+            readings.append(
+                metric_reading(
+                    self.client,
+                    remote_id,
+                    edge,
+                    self.metric_names[kind],
+                    account=self.page,
+                    retire=partial(self.retire_metric, kind),
+                )
+            )
+        return readings
 
     def check_credentials(self) -> str:
         page = self.client.request("GET", self.page, params={"fields": "id,name"})
         return f"{page.get('name')} ({page.get('id')})"
+
+
+def _post_url(post_id: str) -> str:
+    """A Page post's address: /{page-id}/posts/{post-id} (the id Graph gives is "{page}_{post}")."""
+    page, _, post = post_id.partition("_")
+    return f"https://www.facebook.com/{page}/posts/{post}" if post else f"https://www.facebook.com/{post_id}"
+
+
+def _instant(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def caption_plan(

@@ -1,4 +1,18 @@
-"""A thin client for Meta's Graph API on requests (facebook-sdk stops at Graph 3.1: see the README)."""
+"""A thin client for Meta's Graph API on requests (facebook-sdk stops at Graph 3.1: see the README).
+
+Errors are classified from Graph's structured codes, never from their messages
+(developers.facebook.com/docs/graph-api/guides/error-handling, and Instagram's own table:
+developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/error-codes):
+
+| code / subcode | what it means | raised as |
+|---|---|---|
+| 190, 102 | the token expired or was revoked | NeedsReauth |
+| 10, 200–299 | the token lacks a permission | NeedsReauth (which permission, in the message) |
+| 4, 17, 32, 613, 80001…, 9 | too many calls (9/2207042: Instagram's 50 posts a day) | RateLimited |
+| 4 / 2207051, 368 | the action was blocked (as spam, by policy): a person must look | AccountPaused |
+| 1, 2, -1, -2, ``is_transient``, HTTP 5xx | try again | Transient (Unconfirmed on a create call) |
+| anything else | refused | GraphError (Rejected) with its code and subcode |
+"""
 
 from __future__ import annotations
 
@@ -12,36 +26,63 @@ import requests
 from networks.base import (
     DEFAULT_BACKOFF_S,
     REQUEST_TIMEOUT_S,
+    AccountPaused,
     NeedsReauth,
     RateLimited,
     Rejected,
     Transient,
     Unconfirmed,
 )
+from networks.graph.versions import CURRENT
 from networks.transport import prepare_session
 
-GRAPH_VERSION = "v22.0"
+GRAPH_VERSION = CURRENT  # v25.0: lives until 2028-07-29 (networks/graph/versions.py)
 BASE_URLS = {
     "graph": "https://graph.facebook.com",
     "video": "https://graph-video.facebook.com",
     "rupload": "https://rupload.facebook.com",
 }
-RATE_LIMIT_CODES = {4, 17, 32, 613, 80001, 80002}
+RATE_LIMIT_CODES = {4, 9, 17, 32, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80014}
 EXPIRED_TOKEN = 190
+SESSION_CODES = {EXPIRED_TOKEN, 102}
+PERMISSION_CODES = {10, *range(200, 300)}
+TRANSIENT_CODES = {1, 2, -1, -2}
+BLOCKED = {(4, 2207051), (368, None)}  # (code, subcode): a person must look at the account
 DUPLICATE_CODES = {506}
 METRIC_UNKNOWN = 100
-OBJECT_MISSING = 33  # error_subcode with code 100: the object does not exist (any more)
+# error_subcode with code 100: "Object with ID … does not exist, cannot be loaded due to missing
+# permissions, or does not support this operation" — missing, or not readable with this token
+OBJECT_MISSING = 33
 
 
 class GraphError(Rejected):
     """A Graph refusal, with its structured code, for callers that act on particular codes."""
 
     def __init__(
-        self, network: str, reason: str, *, code: int | None, subcode: int | None, duplicate: bool = False
+        self,
+        network: str,
+        reason: str,
+        *,
+        code: int | None,
+        subcode: int | None,
+        duplicate: bool = False,
+        data: dict[str, Any] | None = None,
     ) -> None:
         self.code = code
         self.subcode = subcode
+        self.data = data or {}  # Graph's error_data (e.g. the offsets an upload must resume from)
         super().__init__(network, reason, duplicate=duplicate)
+
+
+class GraphRateLimited(RateLimited):
+    """A Graph throttle, with its code and subcode (Instagram's daily publishing limit is 9/2207042)."""
+
+    def __init__(
+        self, network: str, message: str, *, retry_after: float, code: int | None, subcode: int | None
+    ) -> None:
+        self.code = code
+        self.subcode = subcode
+        super().__init__(network, message, retry_after=retry_after)
 
 
 class GraphClient:
@@ -110,7 +151,7 @@ class GraphClient:
         except ValueError:
             body = None
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
-            raise self.classify(response, body["error"])
+            raise self.classify(response, body["error"], creating=creating)
         if response.status_code >= 500 or not isinstance(body, dict):
             message = (
                 f"HTTP {response.status_code} {'without JSON' if body is None else 'without an error object'}"
@@ -122,24 +163,50 @@ class GraphClient:
             raise Transient(self.network, f"HTTP {response.status_code} without an error object")
         return body
 
-    def classify(self, response: requests.Response, error: dict[str, Any]) -> Exception:
+    def classify(
+        self, response: requests.Response, error: dict[str, Any], *, creating: bool = False
+    ) -> Exception:
         code = _as_int(error.get("code"))
         subcode = _as_int(error.get("error_subcode"))
         message = str(error.get("error_user_msg") or error.get("message") or "refused")
-        if code == EXPIRED_TOKEN:
+        where = f"code {code}{f'/{subcode}' if subcode else ''}"
+        if code in SESSION_CODES:
             return NeedsReauth(
-                self.network, "token expired or revoked (code 190): run `clickable accounts add` again"
+                self.network, f"token expired or revoked ({where}): run `clickable accounts add` again"
+            )
+        if code in PERMISSION_CODES:
+            return NeedsReauth(
+                self.network,
+                f"the token lacks a permission ({where}: {message}): give the app the permissions the README "
+                "lists for this network, then run `clickable accounts add` again",
+            )
+        if (code, subcode) in BLOCKED or (code, None) in BLOCKED:
+            return AccountPaused(
+                self.network,
+                f"the network blocked this action ({where}: {message})",
+                advice="a person must open the account in the network's app, follow what it asks "
+                "(confirm the account, appeal the block), then retry its paused deliveries",
             )
         if code in RATE_LIMIT_CODES:
-            return RateLimited(self.network, f"throttled (code {code})", retry_after=self.retry_after())
-        if error.get("is_transient") or response.status_code >= 500:
-            return Transient(self.network, f"{message} (code {code})")
+            return GraphRateLimited(
+                self.network,
+                f"throttled ({where})",
+                retry_after=self.retry_after(),
+                code=code,
+                subcode=subcode,
+            )
+        if error.get("is_transient") or code in TRANSIENT_CODES or response.status_code >= 500:
+            if creating:
+                return Unconfirmed(self.network, f"{message} ({where}) on create: reconcile before retrying")
+            return Transient(self.network, f"{message} ({where})")
+        data = error.get("error_data")
         return GraphError(
             self.network,
-            f"{message} (code {code}{f'/{subcode}' if subcode else ''})",
+            f"{message} ({where})",
             code=code,
             subcode=subcode,
             duplicate=code in DUPLICATE_CODES,
+            data=data if isinstance(data, dict) else None,
         )
 
     def retry_after(self) -> float:

@@ -1,0 +1,59 @@
+"""Every request the test suite sent to the emulator validates against the network's own spec.
+
+Run last (its name sorts last): it reads what every in-process emulator of the session recorded
+(tests/conftest.py, ``RECORDED``). A test that sends requests on purpose to see them refused is marked
+``refused_requests``: its refused requests (and the answers it makes wrong on purpose) are left out (the others it sends are judged). Run alone it
+finds nothing and skips; with a few test files it judges what they sent.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from networks.graph.emulator import GraphPart
+from networks.registry import registry
+
+from .conftest import RECORDED, Recorded
+
+
+def _graph_networks() -> set[str]:
+    """The registered networks whose emulator part speaks Graph (judged against Meta's node specs)."""
+    return {spec.name for spec, part in registry().emulator_parts() if issubclass(part, GraphPart)}
+
+
+def _sent(networks: set[str]) -> list[Recorded]:
+    return [
+        item
+        for item in RECORDED
+        if item.exchange.network in networks
+        and not (item.deliberate and not (item.exchange.request.ok and item.exchange.response.ok))
+    ]
+
+
+def _line(item: Recorded, errors: tuple[str, ...]) -> str:
+    exchange = item.exchange
+    return f"{item.test}: {exchange.method} {exchange.host}{exchange.path} -> {exchange.status}: {'; '.join(errors)}"
+
+
+def test_every_graph_request_validates_against_metas_node_specs() -> None:
+    """Meta's node specs (networks/graph/specs/, developers.facebook.com/docs/graph-api/reference) are
+    the judge: 100 % of the Graph requests the suite sent were checked, and every one was valid."""
+    sent = _sent(_graph_networks())
+    if not sent:
+        pytest.skip("no Graph request recorded: run with the suite (or with the Facebook/Instagram tests)")
+    unchecked = [_line(item, ("not checked",)) for item in sent if not item.exchange.request.checked]
+    refused = [_line(item, item.exchange.request.errors) for item in sent if not item.exchange.request.ok]
+    answers = [item for item in sent if item.exchange.response.checked]
+    bad_answers = [
+        _line(item, item.exchange.response.errors) for item in answers if not item.exchange.response.ok
+    ]
+    counts = Counter(item.exchange.network for item in sent)
+    print(
+        f"Graph requests validated: {len(sent) - len(refused)}/{len(sent)} ({dict(counts)}); "
+        f"answers checked against node fields: {len(answers) - len(bad_answers)}/{len(answers)}"
+    )
+    assert not unchecked, "\n".join(unchecked[:20])
+    assert not refused, "\n".join(refused[:20])
+    assert not bad_answers, "\n".join(bad_answers[:20])
