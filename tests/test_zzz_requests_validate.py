@@ -45,7 +45,8 @@ def test_every_graph_request_validates_against_metas_node_specs() -> None:
         pytest.skip("no Graph request recorded: run with the suite (or with the Facebook/Instagram tests)")
     unchecked = [_line(item, ("not checked",)) for item in sent if not item.exchange.request.checked]
     refused = [_line(item, item.exchange.request.errors) for item in sent if not item.exchange.request.ok]
-    answers = [item for item in sent if item.exchange.response.checked]
+    # answers the emulator made (a fault a test injected is the test's own body)
+    answers = [item for item in sent if item.exchange.response.checked and not item.exchange.fault]
     bad_answers = [
         _line(item, item.exchange.response.errors) for item in answers if not item.exchange.response.ok
     ]
