@@ -53,12 +53,11 @@ def emulator_credentials(account: AccountRef, emulator_url: str) -> Credentials:
 def load_credentials(
     account: AccountRef, *, store: CredentialStore, emulator_url: str, registry: SecretRegistry | None = None
 ) -> Credentials:
-    credentials = (
-        emulator_credentials(account, emulator_url)
-        if account.sandbox
-        else store.load(account.name, account.network)
-    )
     spec = store.networks[account.network]
+    stored = store.load(account.name, account.network) if not account.sandbox or spec.connect else None
+    # a sandbox account of a network connected by OAuth uses what `accounts add` got from the
+    # emulator's consent page, when it has run; else the emulator's own sandbox credentials
+    credentials = stored if stored is not None or not account.sandbox else emulator_credentials(account, emulator_url)
     if credentials is None:
         raise MissingCredentials(account.name, account.network, spec.required_fields()[0])
     # identifiers written under the account in campaign.yaml (a Page id) win over the stored ones

@@ -6,6 +6,7 @@ import logging
 import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -66,8 +67,19 @@ def add_command(
     expires: Annotated[
         str | None, typer.Option(help="Token expiry date, YYYY-MM-DD (warned 7 days ahead).")
     ] = None,
+    client_secrets: Annotated[
+        Path | None,
+        typer.Option(help="OAuth networks: the app's client secrets file (Google Cloud Console's JSON)."),
+    ] = None,
+    consent: Annotated[
+        bool, typer.Option(help="OAuth networks: ask for consent again, for a new refresh token.")
+    ] = False,
 ) -> None:
-    """Store an account's credentials (prompted, hidden) in the OS keyring or a mode-600 file."""
+    """Store an account's credentials in the OS keyring or a mode-600 file.
+
+    Prompted (hidden) for each field, or, on a network connected by OAuth (YouTube), through its
+    consent page in the browser and a loopback redirect; a reconnect keeps the stored refresh token
+    when the network sends none."""
     app_state = state(ctx)
     account = account_ref(_campaign(app_state), name)
     expires_at = None
@@ -83,8 +95,10 @@ def add_command(
     store = credential_store(app_state)
     store.ensure_can_save()  # before the secrets are typed: a refusal then costs nothing
     spec = store.networks[account.network]
-    values = {}
-    for credential in spec.credentials:
+    values: dict[str, str] = {}
+    if spec.connect is not None:
+        values = _connect(app_state, account, store, client_secrets, consent)
+    for credential in spec.credentials if spec.connect is None else ():
         if not credential.required:
             continue  # optional fields come from the environment or the credentials file
         label = credential.name.replace("_", " ")
@@ -104,6 +118,30 @@ def add_command(
                 path=store.file
             )
         )
+
+
+def _connect(
+    app_state: AppState, account: AccountRef, store: CredentialStore, client_secrets: Path | None, consent: bool
+) -> dict[str, str]:
+    """The network's own connection flow (OAuth on a loopback redirect)."""
+    from networks.oauth import ConnectRequest
+
+    spec = store.networks[account.network]
+    assert spec.connect is not None
+    previous = store.load(account.name, account.network)
+    request = ConnectRequest(
+        account=account.name,
+        network=account.network,
+        previous={key: previous.get(key) for key in previous.values} if previous else None,
+        emulator_url=app_state.settings.emulator_url if account.sandbox else None,
+        client_secrets=client_secrets,
+        consent=consent,
+        prompt=lambda label, hidden: str(typer.prompt(label, hide_input=hidden)),
+        say=lambda line: app_state.console.print(line, soft_wrap=True, highlight=False),
+    )
+    values = spec.connect()().connect(request)
+    app_state.secrets.add(*[value for key, value in values.items() if key in spec.secret_fields()])
+    return values
 
 
 def _record_expiry(app_state: AppState, name: str, expires_at: datetime | None) -> None:

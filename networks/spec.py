@@ -20,6 +20,7 @@ from campaign.texts import TextLength, count_hashtags
 if TYPE_CHECKING:
     from networks.base import Adapter
     from networks.emulator.part import EmulatorPart
+    from networks.oauth import Connector
 
 ASPECT_TOLERANCE = 0.01  # a 1080×1920 render and a 540×960 copy are both 9:16
 
@@ -209,6 +210,9 @@ class NetworkSpec:
     choices: tuple[Choice, ...] = ()
     prices: Prices | None = None
     quota: QuotaRules | None = None  # calls metered in daily units (YouTube), enforced by the dispatcher
+    # how `accounts add` connects an account (an OAuth flow on a loopback redirect), imported when
+    # called; None: it prompts for each credential field
+    connect: Callable[[], type[Connector]] | None = None
     docs: str = ""  # the network's own API reference
 
     @property

@@ -376,3 +376,116 @@ def test_a_rate_limit_on_the_upload_is_a_wait(emulator: EmulatorServer, videos: 
     with pytest.raises(RateLimited) as caught:
         make_adapter(emulator, "youtube").publish(Content(text="Vite", video=videos["good"], choices=CHOICES))
     assert caught.value.retry_after == 30
+
+
+# -- connecting a channel: the installed-app flow on a loopback redirect, for real -------------------------
+
+
+def connect(
+    server: EmulatorServer, *, previous: dict[str, str] | None = None, **fields: object
+) -> dict[str, str]:
+    from networks.oauth import ConnectRequest
+    from networks.youtube.oauth import GoogleConnector
+
+    from .play_browser import browser
+
+    opener = fields.pop("open_browser", None) or browser(server.url)
+    request = ConnectRequest(
+        account="yt-ecpat",
+        network="youtube",
+        previous=previous,
+        emulator_url=server.url,
+        open_browser=opener,  # type: ignore[arg-type]
+        wait_s=10,
+        **fields,  # type: ignore[arg-type]
+    )
+    return GoogleConnector().connect(request)
+
+
+def test_the_flow_gets_a_refresh_token_that_the_api_accepts(emulator: EmulatorServer) -> None:
+    from pydantic import SecretStr
+
+    from networks.credentials import Credentials as Stored
+    from networks.youtube.adapter import YouTubeAdapter
+
+    values = connect(emulator)
+    sandbox = emulator.emulator.credentials()["youtube"]
+    assert values["client_id"] == sandbox["client_id"] and values["refresh_token"].startswith("1//sbx")
+    assert values["refresh_token"] != sandbox["refresh_token"]  # a new grant, from the consent
+    stored = Stored("yt-ecpat", "youtube", {key: SecretStr(value) for key, value in values.items()}, "file")
+    assert YouTubeAdapter(stored, emulator_url=emulator.url).check_credentials() == "@ecpat-sandbox"
+    [consent] = [item for item in youtube_exchanges(emulator) if item["template"] == "/o/oauth2/auth"]
+    assert consent["status"] == 302 and {
+        "code_challenge",
+        "code_challenge_method",
+        "state",
+        "access_type",
+    } <= set(consent["query_keys"])  # type: ignore[arg-type]
+
+
+def test_a_reconnect_without_a_new_refresh_token_keeps_the_stored_one(emulator: EmulatorServer) -> None:
+    first = connect(emulator)
+    again = connect(emulator, previous=first)  # Google sends no refresh token on a second consent
+    assert again == first
+    fresh = connect(emulator, previous=first, consent=True)  # prompt=consent: a new one
+    assert fresh["refresh_token"] != first["refresh_token"]
+
+
+def test_a_forged_state_or_a_refusal_stores_nothing(emulator: EmulatorServer) -> None:
+    from networks.oauth import LoopbackRedirect, OAuthError, keep_refresh_token
+
+    from .play_browser import browser
+
+    with pytest.raises(OAuthError, match="state"):
+        connect(emulator, open_browser=browser(emulator.url, tamper_state=True))
+    with LoopbackRedirect() as redirect:
+        requests.get(f"{redirect.redirect_uri}?error=access_denied&state={redirect.state}", timeout=5)
+        with pytest.raises(OAuthError, match="access_denied"):
+            redirect.wait("YouTube", 5)
+    with LoopbackRedirect() as redirect, pytest.raises(OAuthError, match="no answer"):
+        redirect.wait("YouTube", 0.2)
+    with pytest.raises(OAuthError, match="no refresh token"):
+        keep_refresh_token({"client_id": "c", "refresh_token": ""}, None, network="YouTube")
+
+
+def test_accounts_add_runs_the_flow_in_the_browser_and_keeps_the_token(
+    cli: object, emulator: EmulatorServer
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from networks.credentials import CredentialStore
+
+    workspace: Path = cli.workspace  # type: ignore[attr-defined]
+    cli.edit(  # type: ignore[attr-defined]
+        "accounts:\n",
+        "accounts:\n  yt-ecpat: {network: youtube, sandbox: true, audited: false, privacy_status: private, made_for_kids: false}\n",
+    )
+    play = Path(__file__).with_name("play_browser.py")
+    env = {
+        **os.environ,
+        "CLICKABLE_HOME": str(workspace),
+        "CLICKABLE_DATABASE_URL": cli.database_url,  # type: ignore[attr-defined]
+        "CLICKABLE_EMULATOR_URL": emulator.url,
+        "CLICKABLE_KEYRING": "0",
+        "BROWSER": f"{sys.executable} {play} %s &",  # how webbrowser runs the browser the environment names
+        "PYTHONPATH": str(play.parent.parent),
+    }
+    command = [sys.executable, "-c", "from cli import main; main()", "accounts", "add", "yt-ecpat"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "accounts.google.com/o/oauth2/auth" in result.stdout and "Traceback" not in result.stderr
+    stored = CredentialStore(workspace, use_keyring=False).load("yt-ecpat", "youtube")
+    assert stored is not None and stored.source == "file"
+    token = stored.get("refresh_token")
+    assert token not in result.stdout + result.stderr  # never printed
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert again.returncode == 0, again.stdout + again.stderr
+    kept = CredentialStore(workspace, use_keyring=False).load("yt-ecpat", "youtube")
+    assert kept is not None and kept.get("refresh_token") == token  # the reconnect kept it
+    check = subprocess.run(
+        [sys.executable, "-c", "from cli import main; main()", "accounts", "check", "yt-ecpat"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert check.returncode == 0 and "@ecpat-sandbox" in check.stdout, check.stdout + check.stderr

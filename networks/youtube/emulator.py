@@ -28,7 +28,7 @@ from datetime import datetime
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from networks.emulator.auth import header_token
@@ -339,10 +339,15 @@ class YouTubePart(EmulatorPart):
     def token(self, request: Request) -> Reply:
         """Token endpoint (RFC 6749 §5): a refresh, or a code from the consent, for tokens."""
         form = request.form()
-        if (
-            form.get("client_id") != self.credentials["client_id"]
-            or form.get("client_secret") != self.credentials["client_secret"]
-        ):
+        client_id, client_secret = form.get("client_id"), form.get("client_secret")
+        header = request.headers.get("authorization", "")
+        if header.startswith("Basic "):  # client_secret_basic (RFC 6749 §2.3.1), as requests-oauthlib sends it
+            try:
+                decoded = base64.b64decode(header[6:]).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                decoded = ":"
+            client_id, _sep, client_secret = (unquote_plus(part) for part in decoded.partition(":"))
+        if client_id != self.credentials["client_id"] or client_secret != self.credentials["client_secret"]:
             return Reply(
                 401, {"error": "invalid_client", "error_description": "The OAuth client was not found."}
             )

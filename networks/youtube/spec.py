@@ -29,6 +29,7 @@ from networks.youtube import text
 if TYPE_CHECKING:
     from networks.base import Adapter
     from networks.emulator.part import EmulatorPart
+    from networks.oauth import Connector
 
 # videos.insert's mediaUpload.maxSize in the discovery document shipped with google-api-python-client
 MAX_UPLOAD_BYTES = 274_877_906_944
@@ -47,6 +48,12 @@ def _emulator() -> type[EmulatorPart]:
     from networks.youtube.emulator import YouTubePart
 
     return YouTubePart
+
+
+def _connect() -> type[Connector]:
+    from networks.youtube.oauth import GoogleConnector
+
+    return GoogleConnector
 
 
 SPEC = NetworkSpec(
@@ -131,5 +138,6 @@ SPEC = NetworkSpec(
     ),
     adapter=_adapter,
     emulator=_emulator,
+    connect=_connect,
     docs="https://developers.google.com/youtube/v3/docs",
 )
