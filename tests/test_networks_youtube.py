@@ -120,6 +120,7 @@ def test_every_request_a_publication_sends_validates(
     assert len(answered) >= 6 and all(item["response"]["ok"] for item in answered)  # type: ignore[index]
 
 
+@pytest.mark.refused_requests
 def test_an_unknown_parameter_part_or_field_gets_googles_error(emulator: EmulatorServer) -> None:
     session, auth = client(emulator)
     answer = session.get(
@@ -151,6 +152,7 @@ def test_an_unknown_parameter_part_or_field_gets_googles_error(emulator: Emulato
     assert error_of(answer) == (400, "invalid")
 
 
+@pytest.mark.refused_requests
 def test_captions_need_language_name_and_video_and_sync_is_gone(emulator: EmulatorServer) -> None:
     session, auth = client(emulator)
     boundary = "clickable"
@@ -188,6 +190,7 @@ def test_captions_need_language_name_and_video_and_sync_is_gone(emulator: Emulat
     assert error_of(answer) == (404, "videoNotFound")
 
 
+@pytest.mark.refused_requests
 def test_resumable_protocol_308_range_status_query_and_granule(emulator: EmulatorServer) -> None:
     session, auth = client(emulator)
     total = 256 * 1024 + 100

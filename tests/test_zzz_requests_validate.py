@@ -58,3 +58,30 @@ def test_every_graph_request_validates_against_metas_node_specs() -> None:
     assert not unchecked, "\n".join(unchecked[:20])
     assert not refused, "\n".join(refused[:20])
     assert not bad_answers, "\n".join(bad_answers[:20])
+
+
+def test_every_youtube_api_request_validates_against_the_discovery_document() -> None:
+    """The discovery document google-api-python-client ships (youtube.v3.json) is the judge: 100 % of the
+    YouTube Data API requests the suite sent were checked (parameters, part, bodies, the resumable
+    protocol) and valid, and so were the answers. Google's OAuth endpoints are not in the document."""
+    sent = [
+        item
+        for item in _sent({"youtube"})
+        if item.exchange.host in ("youtube.googleapis.com", "www.googleapis.com")
+    ]
+    if not sent:
+        pytest.skip(
+            "no YouTube request recorded: run with the suite (or with tests/test_networks_youtube.py)"
+        )
+    unchecked = [_line(item, ("not checked",)) for item in sent if not item.exchange.request.checked]
+    refused = [_line(item, item.exchange.request.errors) for item in sent if not item.exchange.request.ok]
+    answers = [item for item in sent if item.exchange.response.checked and not item.exchange.fault]
+    bad_answers = [
+        _line(item, item.exchange.response.errors) for item in answers if not item.exchange.response.ok
+    ]
+    print(
+        f"YouTube requests validated: {len(sent) - len(refused)}/{len(sent)}; answers: {len(answers) - len(bad_answers)}/{len(answers)}"
+    )
+    assert not unchecked, "\n".join(unchecked[:20])
+    assert not refused, "\n".join(refused[:20])
+    assert not bad_answers, "\n".join(bad_answers[:20])

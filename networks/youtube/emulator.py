@@ -572,7 +572,7 @@ class YouTubePart(EmulatorPart):
                 )
             }
             if upload_status == "failed":
-                video["processingDetails"]["processingFailureReason"] = "invalidFile"
+                video["processingDetails"]["processingFailureReason"] = "transcodeFailed"
         if "statistics" in parts:
             numbers = self.core.engagement(video_id)
             video["statistics"] = {
