@@ -163,7 +163,7 @@ def render_command(
         ctx, loaded.script.end_card.link if loaded.script.end_card else None, key, workspace
     )
 
-    with Progress(
+    bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
@@ -171,16 +171,19 @@ def render_command(
         console=app_state.err_console,
         disable=as_json,
         transient=False,
-    ) as bar:
-        tasks: dict[str, TaskID] = {}
+    )
+    tasks: dict[str, TaskID] = {}
 
-        def progress(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(
-                    f"{loaded.script.capsule.id if loaded.script else ''} {name}", total=total
-                )
-            bar.update(tasks[name], completed=done, total=total)
+    def progress(name: str, done: int, total: int) -> None:
+        if not tasks:
+            bar.start()  # only once a video is drawn: a render that stops early prints no empty bar
+        if name not in tasks:
+            tasks[name] = bar.add_task(
+                f"{loaded.script.capsule.id if loaded.script else ''} {name}", total=total
+            )
+        bar.update(tasks[name], completed=done, total=total)
 
+    try:
         rendered = render_capsule(
             loaded,
             renders,
@@ -190,6 +193,9 @@ def render_command(
             progress=progress,
             force=force,
         )
+    finally:
+        if tasks:
+            bar.stop()
 
     recorded = _record(ctx, key, loaded.script.capsule.title, rendered, workspace)
     needed_by = result.selection.needed_by

@@ -285,11 +285,14 @@ def render_video(
         assert process.stdin is not None
         try:
             with _timeline_clips(painter, parts, language) as timeline:
-                for index, frame in enumerate(timeline.iter_frames(fps=rate, dtype="uint8")):
-                    process.stdin.write(frame.tobytes())
-                    if progress is not None:
-                        progress(label, min(total, (index + 1) * scale), total)
-            process.stdin.close()
+                try:
+                    for index, frame in enumerate(timeline.iter_frames(fps=rate, dtype="uint8")):
+                        process.stdin.write(frame.tobytes())
+                        if progress is not None:
+                            progress(label, min(total, (index + 1) * scale), total)
+                    process.stdin.close()
+                except BrokenPipeError:  # ffmpeg stopped reading: its own message says why
+                    pass
             code = process.wait()
         except BaseException:
             process.kill()
@@ -491,6 +494,29 @@ def render_capsule(
 ) -> CapsuleRender:
     """Render ``renders`` of a checked script into ``out_root/<capsule-id>/``, with every
     language's sidecars and the poster."""
+    try:
+        return _render_capsule(
+            loaded, renders, font=font, out_root=out_root, link_url=link_url, progress=progress, force=force
+        )
+    except OSError as error:  # a folder that is a file, a full disk, no permission, a medium gone
+        where = error.filename or out_root
+        raise RenderError(
+            _(
+                "cannot render into {folder}: {reason} ({where}): choose another --out, or free some space"
+            ).format(folder=out_root, reason=error.strerror or type(error).__name__, where=where)
+        ) from None
+
+
+def _render_capsule(
+    loaded: LoadedScript,
+    renders: Sequence[RenderKey],
+    *,
+    font: Path,
+    out_root: Path,
+    link_url: str | None,
+    progress: Progress | None,
+    force: bool,
+) -> CapsuleRender:
     script = loaded.script
     assert script is not None
     out_dir = out_root / script.capsule.id

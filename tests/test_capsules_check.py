@@ -513,3 +513,14 @@ def test_images_are_bounded_in_pixels(tmp_path: Path, side: int, where: str) -> 
     size = f"is {side}×{side} pixels" if side == 12_000 else f"has {side * side // 1_000_000} million pixels"
     assert f"{kind} 'huge.png' {size}: 40 million pixels at most" in result.stdout
     assert result.stdout.count("\n") == 1  # one line, no warning from Pillow
+
+
+def test_render_into_a_file_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    (tmp_path / "out").write_text("a file, not a folder", "utf-8")
+    result = CliRunner().invoke(app, ["capsule", "render", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith(f"error: cannot render into {tmp_path / 'out'}: Not a directory")
+    assert result.stderr.count("\n") == 1
+    assert (tmp_path / "out").read_text("utf-8") == "a file, not a folder"
