@@ -227,6 +227,21 @@ class Worker(SQLModel, table=True):
     stopped_at: datetime | None = _instant(nullable=True)
 
 
+class RetiredMetric(SQLModel, table=True):
+    """A metric name a network refused (it was retired, or never existed): not asked again.
+
+    Written by metric collection when a network refuses a name (the names are then asked one at a
+    time, see networks/metrics.py), read before each collection, shown by `doctor`.
+    """
+
+    __table_args__ = (UniqueConstraint("network", "kind", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    network: str = Field(max_length=16)
+    kind: str = Field(max_length=32)  # the object kind of the network's spec metric names ("post", "media")
+    name: str = Field(max_length=128)
+    retired_at: datetime = _instant(nullable=False)
+
+
 class MetricSnapshot(SQLModel, table=True):
     """Engagement numbers of one delivery at one moment; history is never overwritten."""
 

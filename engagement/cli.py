@@ -119,6 +119,14 @@ def collect_command(
     app_state.console.print(
         f"{summary.snapshots} snapshots stored ({summary.missing} posts no longer on their network)."
     )
+    for line in summary.retired:
+        network, kind, name = line.split(" ", 2)
+        app_state.err_console.print(
+            _(
+                "metric {name} ({network}, {kind}) refused by the network: retired, not asked again "
+                "(`clickable doctor` lists retired metrics)"
+            ).format(name=name, network=network, kind=kind)
+        )
     for error in summary.errors:
         app_state.err_console.print(f"postponed: {error}")
     if summary.errors:

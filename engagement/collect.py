@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from campaign.errors import ClickableError
 from campaign.i18n import _
-from campaign.models import Account, Delivery, DeliveryState, MetricSnapshot
+from campaign.models import Account, Delivery, DeliveryState, MetricSnapshot, RetiredMetric
 from networks.accounts import AccountRef
 from networks.base import Adapter, NetworkError
 
@@ -30,6 +30,7 @@ class CollectSummary:
     snapshots: int = 0
     missing: int = 0
     errors: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)  # "network kind name": refused this run, stored
 
 
 def due_milestone(published_at: datetime, done: set[str], now: datetime) -> str | None:
@@ -65,16 +66,18 @@ def collect(
         if milestone is None and milestones_only:
             continue
         by_account[delivery.account_id].append((delivery, milestone))
+    retired = retired_metrics(session)
     for account_id, items in by_account.items():
         account = session.get(Account, account_id)
         assert account is not None
         ref = AccountRef(account.name, account.network, account.sandbox, dict(account.settings or {}))
+        adapter: Adapter | None = None
         try:
+            adapter = adapter_for(ref)
+            adapter.forget_metrics(retired.get(account.network, {}))  # refused by earlier runs
             readings = {
                 reading.remote_id: reading
-                for reading in adapter_for(ref).fetch_metrics(
-                    [item.remote_id for item, _ in items if item.remote_id]
-                )
+                for reading in adapter.fetch_metrics([item.remote_id for item, _ in items if item.remote_id])
             }
         except (NetworkError, ClickableError) as error:  # credentials missing, emulator away, refused
             summary.errors.append(f"{account.name}: {error}")
@@ -88,6 +91,9 @@ def collect(
                 ).format(account=account.name, kind=type(error).__name__, error=error)
             )
             continue
+        finally:
+            if adapter is not None:
+                _store_retired(session, adapter, retired, now, summary)
         for delivery, milestone in items:
             reading = readings.get(delivery.remote_id or "")
             if reading is None:
@@ -107,3 +113,28 @@ def collect(
             summary.snapshots += 1
     session.commit()
     return summary
+
+
+def retired_metrics(session: Session) -> dict[str, dict[str, set[str]]]:
+    """Metric names networks refused in earlier runs: network -> object kind -> names."""
+    found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for row in session.exec(select(RetiredMetric)):
+        found[row.network][row.kind].add(row.name)
+    return found
+
+
+def _store_retired(
+    session: Session,
+    adapter: Adapter,
+    known: dict[str, dict[str, set[str]]],
+    now: datetime,
+    summary: CollectSummary,
+) -> None:
+    """Keep the names the network refused during this account's reading, so that no run asks them again."""
+    for kind, names in adapter.retired_metrics.items():
+        for name in sorted(names - known[adapter.network][kind]):
+            session.add(RetiredMetric(network=adapter.network, kind=kind, name=name, retired_at=now))
+            known[adapter.network][kind].add(name)
+            summary.retired.append(f"{adapter.network} {kind} {name}")
+            log.warning("metric %s of %s (%s) refused by the network: retired", name, adapter.network, kind)
+    session.flush()

@@ -424,7 +424,7 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Is the daemon alive? Which accounts need re-authentication, which deliveries are stuck, unconfirmed or failed?"""
     from sqlmodel import col, select
 
-    from campaign.models import Account, Delivery, DeliveryState, Worker
+    from campaign.models import Account, Delivery, DeliveryState, RetiredMetric, Worker
     from schedules.daemon import STALE_AFTER
 
     app_state = state(ctx)
@@ -457,6 +457,20 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
                     ids=", ".join(str(delivery.id) for delivery in paused[:10]) or _("none yet"),
                 )
             )
+        for account in session.exec(select(Account).where(Account.needs_reauth == False)):  # noqa: E712
+            # the network stopped the account (blocked as spam, by policy): a person acts on the network first
+            paused = session.exec(
+                select(Delivery)
+                .where(Delivery.account_id == account.id, Delivery.state == DeliveryState.PAUSED)
+                .order_by(col(Delivery.updated_at).desc())
+            ).all()
+            why = next((delivery.last_error for delivery in paused if delivery.last_error), None)
+            if paused and why:
+                problems.append(
+                    _("account {account} is paused ({why}); then `clickable delivery retry` its paused deliveries ({ids})").format(
+                        account=account.name, why=why, ids=", ".join(str(delivery.id) for delivery in paused[:10])
+                    )
+                )
         overdue = [
             delivery for delivery in pending if delivery.due_utc and delivery.due_utc < now - STUCK_AFTER
         ]
@@ -520,13 +534,28 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
                 problems.append(
                     f"token of {account.name} expires on {account.token_expires_at:%Y-%m-%d}: run `clickable accounts add {account.name}`"
                 )
-    report = {"daemons_alive": [worker.id for worker in alive], "problems": problems, "ok": not problems}
+        retired = [
+            {"network": row.network, "kind": row.kind, "name": row.name, "retired_at": row.retired_at.isoformat()}
+            for row in session.exec(select(RetiredMetric).order_by(col(RetiredMetric.network), col(RetiredMetric.name)))
+        ]
+    report = {
+        "daemons_alive": [worker.id for worker in alive],
+        "problems": problems,
+        "ok": not problems,
+        "retired_metrics": retired,
+    }
     if as_json:
         print_json(report)
     else:
         app_state.console.print(f"daemons alive: {', '.join(report['daemons_alive']) or 'none'}")  # type: ignore[arg-type]
         for problem in problems:
             app_state.console.print(f"needs a human: {problem}")
+        for item in retired:  # not a problem: collection goes on without them
+            app_state.console.print(
+                _(
+                    "metric {name} ({network}, {kind}) retired on {day}: the network refused it, it is no longer asked"
+                ).format(day=item["retired_at"][:10], **{key: item[key] for key in ("name", "network", "kind")})
+            )
         if not problems:
             app_state.console.print("nothing needs a human")
     if problems:

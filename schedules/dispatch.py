@@ -33,6 +33,7 @@ from campaign.models import (
 from capsules.delivery import capsule_media
 from networks.accounts import AccountRef, EmulatorUnreachable
 from networks.base import (
+    AccountPaused,
     Adapter,
     CaptionTrack,
     Content,
@@ -460,6 +461,8 @@ class Dispatcher:
             )
         if isinstance(error, NeedsReauth):
             return self._pause_account(delivery_id, job.account.name, str(error), job=job)
+        if isinstance(error, AccountPaused):  # blocked by the network: a person acts, no retry helps
+            return self._pause_account(delivery_id, job.account.name, str(error), job=job, reauth=False)
         if isinstance(error, Rejected) and error.duplicate and job.attempts > 1:
             try:
                 found = self.adapter(job.account).find_published(job.content.fingerprint)
@@ -585,17 +588,19 @@ class Dispatcher:
         return DeliveryState.PUBLISHED
 
     def _pause_account(
-        self, delivery_id: int, account_name: str, reason: str, *, job: Job | None = None
+        self, delivery_id: int, account_name: str, reason: str, *, job: Job | None = None, reauth: bool = True
     ) -> str:
-        """The account's credentials are refused or missing: its deliveries wait for a human (see `doctor`)."""
+        """The account's credentials are refused or missing (``reauth``), or the network stopped the
+        account (AccountPaused): its deliveries wait for a human (see `doctor`)."""
         now = self.clock()
         with Session(self.database.engine) as session:
             delivery = session.get(Delivery, delivery_id)
             assert delivery is not None
             account = session.get(Account, delivery.account_id)
             assert account is not None
-            account.needs_reauth = True
-            session.add(account)
+            if reauth:
+                account.needs_reauth = True
+                session.add(account)
             transition(
                 session, delivery, DeliveryState.PAUSED, reason, now=now, stage=None, last_error=reason
             )

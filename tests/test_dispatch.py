@@ -167,6 +167,35 @@ def test_expired_token_pauses_the_account(env: Env) -> None:
     assert doctor.exit_code == 1 and "account x-main needs re-authentication" in doctor.stdout  # type: ignore[attr-defined]
 
 
+def test_an_account_the_network_blocked_pauses_for_a_person_and_is_not_retried(env: Env) -> None:
+    """Graph code 368 ("The action attempted has been deemed abusive or is otherwise disallowed") and
+    Instagram's 4/2207051 (blocked as spam): no retry helps, a person must act on the account
+    (developers.facebook.com/docs/graph-api/guides/error-handling; Instagram's error-codes reference)."""
+    blocked = {
+        "error": {
+            "message": "(#368) The action attempted has been deemed abusive or is otherwise disallowed",
+            "type": "OAuthException",
+            "code": 368,
+            "error_subcode": 1390008,
+            "fbtrace_id": "Atest",
+        }
+    }
+    inject(env.emulator, "facebook", "POST /{page-id}/feed", status=400, body=blocked, times=100)
+    summary = env.dispatcher(batch=1).run_due()
+    with Session(env.database.engine) as session:
+        account = session.exec(select(Account).where(Account.name == "fb-main")).one()
+    facebook = [delivery for delivery in env.deliveries() if delivery.account_id == account.id]
+    assert {delivery.state for delivery in facebook} == {DeliveryState.PAUSED} and summary.paused >= 1
+    assert not account.needs_reauth  # the token is fine: the network stopped the account
+    feed_calls = [item for item in env.emulator.emulator.requests if item["template"] == "/{page-id}/feed"]
+    assert len(feed_calls) == 1  # paused at the first refusal, never retried
+    doctor = env.cli("doctor")
+    assert doctor.exit_code == 1  # type: ignore[attr-defined]
+    assert "account fb-main is paused (facebook: the network blocked this action (code 368/1390008" in doctor.stdout  # type: ignore[attr-defined]
+    assert "a person must open the account in the network's app" in doctor.stdout  # type: ignore[attr-defined]
+    assert env.cli("delivery", "retry", str(facebook[0].id)).exit_code == 0  # type: ignore[attr-defined]
+
+
 def test_rejection_fails_with_the_network_reason(env: Env) -> None:
     inject(
         env.emulator,

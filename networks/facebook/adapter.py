@@ -118,7 +118,9 @@ class FacebookAdapter(Adapter):
             wait = max(60.0, times[len(times) - cap] + DAY_S - now)
             raise RateLimited(
                 self.network,
-                f"the Page published {len(times)} Reels in 24 hours (Meta allows {cap})",
+                _("the Page published {count} Reels in 24 hours (Meta allows {cap})").format(
+                    count=len(times), cap=cap
+                ),
                 retry_after=wait,
             )
 
@@ -169,7 +171,9 @@ class FacebookAdapter(Adapter):
                 if error.subcode != OFFSET_MISMATCH or "start_offset" not in error.data:
                     raise
                 if int(error.data["start_offset"]) == start:
-                    raise Transient(self.network, f"the upload session refuses offset {start}") from None
+                    raise Transient(
+                        self.network, _("the upload session refuses offset {offset}").format(offset=start)
+                    ) from None
                 answer = error.data  # resume where the server says it stands
             start, end = int(answer["start_offset"]), int(answer["end_offset"])
             handle.uploaded_bytes, handle.extra["end"] = start, end

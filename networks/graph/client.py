@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 
+from campaign.i18n import _
 from networks.base import (
     DEFAULT_BACKOFF_S,
     REQUEST_TIMEOUT_S,
@@ -177,15 +178,21 @@ class GraphClient:
         if code in PERMISSION_CODES:
             return NeedsReauth(
                 self.network,
-                f"the token lacks a permission ({where}: {message}): give the app the permissions the README "
-                "lists for this network, then run `clickable accounts add` again",
+                _(
+                    "the token lacks a permission ({where}: {message}): give the app the permissions the "
+                    "README lists for this network, then run `clickable accounts add` again"
+                ).format(where=where, message=message),
             )
         if (code, subcode) in BLOCKED or (code, None) in BLOCKED:
             return AccountPaused(
                 self.network,
-                f"the network blocked this action ({where}: {message})",
-                advice="a person must open the account in the network's app, follow what it asks "
-                "(confirm the account, appeal the block), then retry its paused deliveries",
+                _("the network blocked this action ({where}: {message})").format(
+                    where=where, message=message
+                ),
+                advice=_(
+                    "a person must open the account in the network's app, follow what it asks "
+                    "(confirm the account, appeal the block), then retry its paused deliveries"
+                ),
             )
         if code in RATE_LIMIT_CODES:
             return GraphRateLimited(

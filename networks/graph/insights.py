@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from campaign.i18n import _
 from networks.base import MetricReading, NeedsReauth
 from networks.graph.client import METRIC_UNKNOWN, OBJECT_MISSING, GraphClient, GraphError
 from networks.metrics import ask_each
@@ -56,15 +57,18 @@ def metric_reading(
         if _readable(client, remote_id):
             raise NeedsReauth(
                 client.network,
-                f"the insights of {remote_id} cannot be read with this token, yet the post exists "
-                f"({error.reason}): give the token the insights permission the README lists, then run "
-                "`clickable accounts add` again",
+                _(
+                    "the insights of {post} cannot be read with this token, yet the post exists ({reason}): "
+                    "give the token the insights permission the README lists, then run `clickable accounts add` again"
+                ).format(post=remote_id, reason=error.reason),
             ) from None
         if not _readable(client, account):
             raise NeedsReauth(
                 client.network,
-                f"this token cannot read its own account {account} ({error.reason}): its permissions were "
-                "withdrawn; run `clickable accounts add` again",
+                _(
+                    "this token cannot read its own account {account} ({reason}): its permissions were "
+                    "withdrawn; run `clickable accounts add` again"
+                ).format(account=account, reason=error.reason),
             ) from None
         return MetricReading(remote_id, {}, {"error": error.reason}, missing=True)
     return MetricReading(remote_id, normalise(mapping, raw), raw)

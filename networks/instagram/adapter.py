@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Unpack
 
+from campaign.i18n import _
 from networks.base import (
     Adapter,
     AdapterOptions,
@@ -156,7 +157,7 @@ class InstagramAdapter(Adapter):
                 if (error.code, error.subcode) != NOT_READY:
                     raise
                 if self.clock() > deadline:  # nothing was published: safe to try again later
-                    raise Transient("instagram", "the container is still not ready to publish") from None
+                    raise Transient("instagram", _("the container is still not ready to publish")) from None
                 self.sleep(POLL_INTERVAL_S)
                 self._wait_for(media.remote_id)
         if not body.get("id"):
