@@ -18,7 +18,7 @@ def test_credentials_published_and_reset(emulator: EmulatorServer) -> None:
         "access_token_secret",
         "bearer_token",
     }
-    assert set(credentials["facebook"]) == {"app_id", "page_id", "page_token"}
+    assert set(credentials["facebook"]) == {"page_id", "page_token"}
     assert set(credentials["instagram"]) == {"ig_user_id", "token"}
     page, token = credentials["facebook"]["page_id"], credentials["facebook"]["page_token"]
     posted = requests.post(

@@ -41,7 +41,7 @@ class FacebookPart(GraphPart):
     @classmethod
     def sandbox_credentials(cls, seed: int) -> dict[str, str]:
         token = hashlib.sha256(f"{seed}:page".encode()).hexdigest()[:32]
-        return {"app_id": "880000000001", "page_id": "100000000001", "page_token": "sbx-page-" + token}
+        return {"page_id": "100000000001", "page_token": "sbx-page-" + token}
 
     def routes(self) -> list[Route]:
         return [

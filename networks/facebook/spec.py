@@ -39,10 +39,8 @@ SPEC = NetworkSpec(
     label="Facebook",
     credentials=(
         CredentialField("page_id", secret=False, account_setting=True, help=N_("id of the Facebook Page")),
+        # a Page token is enough for every call, video uploads included (POST /{page-id}/videos)
         CredentialField("page_token", help=N_("Page access token")),
-        CredentialField(
-            "app_id", secret=False, required=False, help=N_("id of the Meta app (video uploads)")
-        ),
     ),
     hosts=("graph.facebook.com", "graph-video.facebook.com", "rupload.facebook.com"),
     text=TextRules(
