@@ -839,6 +839,42 @@ class _Checker:
                 STRUCTURE,
             )
 
+    def check_choice_allowed(
+        self,
+        path: Path_,
+        post: PostSpec,
+        name: str,
+        account: AccountSpec,
+        choice: ChoiceRules,
+        made: object,
+        rules: NetworkRules,
+        reported: set[tuple[str, str]],
+    ) -> None:
+        """An option that needs a setting of the account (YouTube's public video needs an audited project)."""
+        for option, setting in getattr(choice, "requires", ()):
+            if made != option or account.network_settings().get(setting) is True:
+                continue
+            key = (f"{name}:{path}", choice.name)
+            if key in reported:
+                return
+            reported.add(key)
+            self.add(
+                path,
+                _(
+                    "post '{post}' on {network}: {choice} {option} needs {setting}: true on account '{account}' "
+                    "({why}): set it once that is so, or choose another {choice}"
+                ).format(
+                    post=post.id,
+                    network=rules.label,
+                    choice=choice.name,
+                    option=repr(option),
+                    setting=setting,
+                    account=name,
+                    why=_(choice.requires_why) if getattr(choice, "requires_why", "") else setting,
+                ),
+                REFERENCE,
+            )
+
     def check_post_choices(
         self, path: Path_, post: PostSpec, accounts: list[str], networks: set[str]
     ) -> None:
@@ -887,8 +923,12 @@ class _Checker:
             rules = self.networks[account.network]
             for choice in rules.choices:
                 made = given.get(account.network, {}).get(choice.name)
+                at: Path_ = (*path, "choices", account.network, choice.name)
                 if made is None:
                     made = account.network_settings().get(choice.name)
+                    at = ("accounts", name, choice.name)
+                if made is not None:
+                    self.check_choice_allowed(at, post, name, account, choice, made, rules, reported)
                 if made is not None or (account.network, choice.name) in reported:
                     continue
                 reported.add((account.network, choice.name))

@@ -174,6 +174,8 @@ class Delivery(SQLModel, table=True):
     remote_id: str | None = None
     remote_url: str | None = None
     stage: str | None = Field(default=None, max_length=16)  # upload, create (sent: outcome unknown), poll
+    # who can see the published post when the network says (YouTube: public, unlisted, private)
+    visibility: str | None = Field(default=None, max_length=16)
     # how planning placed it (DST, quiet hours, caps)
     note: str | None = Field(default=None, sa_type=RedactedText)
     attempts: int = 0
@@ -181,6 +183,19 @@ class Delivery(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = _instant(nullable=True)
     published_at: datetime | None = _instant(nullable=True)
+    updated_at: datetime = _instant(nullable=False)
+
+
+class QuotaUsage(SQLModel, table=True):
+    """What one account of a metered network (its spec's ``quota``) used of a bucket on one day, the day
+    as the network counts it (its reset zone: YouTube's starts at midnight Pacific time)."""
+
+    __table_args__ = (UniqueConstraint("account_id", "bucket", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    bucket: str = Field(max_length=32)
+    day: str = Field(max_length=10)  # YYYY-MM-DD in the network's reset zone
+    used: int = 0
     updated_at: datetime = _instant(nullable=False)
 
 

@@ -29,6 +29,14 @@ class ChoiceRules(Protocol):
     @property
     def help(self) -> str: ...
 
+    @property
+    def requires(self) -> Sequence[tuple[str, str]]:
+        """(option, account setting): the option needs that boolean setting of the account to be true."""
+        ...
+
+    @property
+    def requires_why(self) -> str: ...
+
 
 class NetworkRules(Protocol):
     """The rules of one network that campaign files are checked against."""

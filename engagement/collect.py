@@ -33,6 +33,17 @@ class CollectSummary:
     retired: list[str] = field(default_factory=list)  # "network kind name": refused this run, stored
 
 
+def _count_calls(session: Session, account: Account, adapter: Adapter, now: datetime) -> None:
+    """The metric reads count against the network's daily quota, where its spec declares one."""
+    from campaign.quota import count_calls
+    from networks.registry import registry
+
+    calls = adapter.used_calls()
+    spec = registry().get(account.network)
+    if spec is not None and spec.quota is not None and calls and account.id is not None:
+        count_calls(session, account.id, spec.quota, calls, now)
+
+
 def due_milestone(published_at: datetime, done: set[str], now: datetime) -> str | None:
     """The latest milestone reached and not yet collected (earlier missed ones are not invented)."""
     reached = [name for name, delta in MILESTONES.items() if published_at + delta <= now]
@@ -94,6 +105,7 @@ def collect(
         finally:
             if adapter is not None:
                 _store_retired(session, adapter, retired, now, summary)
+                _count_calls(session, account, adapter, now)
         for delivery, milestone in items:
             reading = readings.get(delivery.remote_id or "")
             if reading is None:

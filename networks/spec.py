@@ -58,6 +58,10 @@ class Choice:
     options: tuple[str, ...] = ()  # the allowed values (empty with boolean=True: true or false)
     boolean: bool = False
     help: str = ""
+    # options an account may choose only when one of its boolean settings is true: (option, setting),
+    # e.g. YouTube's ("public", "audited"); ``requires_why`` (N_()) says why, in campaign check's error
+    requires: tuple[tuple[str, str], ...] = ()
+    requires_why: str = ""
 
 
 TextMeasure = Callable[[str], TextLength]

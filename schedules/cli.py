@@ -12,7 +12,7 @@ import typer
 
 from campaign.context import AppState, command_group, print_json, state
 from campaign.errors import ClickableError
-from campaign.i18n import _, ngettext
+from campaign.i18n import _, format_number, format_when, ngettext
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -136,6 +136,7 @@ def list_command(
                         "due_utc",
                         "due_local",
                         "remote_id",
+                        "visibility",
                         "link",
                     )
                 }
@@ -152,7 +153,9 @@ def list_command(
             row["account"],
             row["territory"],
             row["post"],
-            row["state"],
+            _("{state} ({visibility})").format(state=row["state"], visibility=row["visibility"])
+            if row["visibility"] and row["visibility"] != "public"
+            else row["state"],
         )
     app_state.console.print(table)
 
@@ -420,6 +423,67 @@ def cancel_command(ctx: typer.Context, delivery_id: Annotated[int, typer.Argumen
     app_state.console.print(f"Delivery {delivery_id} cancelled.")
 
 
+def _quota_report(app_state: AppState, session: Session, now: datetime) -> tuple[list[dict[str, object]], list[str]]:
+    """Each metered account's quota today (used, left, when it starts again), and its private uploads."""
+    from sqlmodel import select
+
+    from campaign.models import Account, Delivery, DeliveryState
+    from campaign.quota import day_of, next_reset, usage
+    from networks.registry import registry
+
+    rows: list[dict[str, object]] = []
+    lines: list[str] = []
+    for account in session.exec(select(Account).order_by(Account.name)):
+        spec = registry().get(account.network)
+        if spec is None or spec.quota is None or account.id is None:
+            continue
+        rules = spec.quota
+        reset = next_reset(rules, now)
+        buckets = usage(session, account.id, rules, now)
+        for bucket in buckets:
+            rows.append(
+                {
+                    "account": account.name,
+                    "network": account.network,
+                    "day": day_of(rules, now),
+                    "bucket": bucket.name,
+                    "used": bucket.used,
+                    "limit": bucket.limit,
+                    "left": bucket.left,
+                    "resets_at": reset.isoformat(),
+                }
+            )
+        lines.append(
+            _("quota of {account} today: {buckets} (starts again {at})").format(
+                account=account.name,
+                buckets="; ".join(
+                    _("{bucket}: {used} used, {left} left").format(
+                        bucket=_(bucket.label) if bucket.label else bucket.name,
+                        used=format_number(bucket.used),
+                        left=format_number(bucket.left),
+                    )
+                    for bucket in buckets
+                ),
+                at=format_when(reset, rules.reset_zone),
+            )
+        )
+        private = session.exec(
+            select(Delivery.id).where(
+                Delivery.account_id == account.id,
+                Delivery.state == DeliveryState.PUBLISHED,
+                Delivery.visibility == "private",
+            )
+        ).all()
+        if private and not (account.settings or {}).get("audited"):
+            lines.append(
+                _(
+                    "{count} deliveries of {account} are online as private videos, seen by the channel only "
+                    "({ids}): its Google Cloud project is not audited"
+                ).format(count=len(private), account=account.name, ids=", ".join(str(item) for item in private[:10]))
+            )
+    return rows, lines
+
+
 def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Is the daemon alive? Which accounts need re-authentication, which deliveries are stuck, unconfirmed or failed?"""
     from sqlmodel import col, select
@@ -538,16 +602,20 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
             {"network": row.network, "kind": row.kind, "name": row.name, "retired_at": row.retired_at.isoformat()}
             for row in session.exec(select(RetiredMetric).order_by(col(RetiredMetric.network), col(RetiredMetric.name)))
         ]
+        quotas, notes = _quota_report(app_state, session, now)
     report = {
         "daemons_alive": [worker.id for worker in alive],
         "problems": problems,
         "ok": not problems,
         "retired_metrics": retired,
+        "quota": quotas,
     }
     if as_json:
         print_json(report)
     else:
         app_state.console.print(f"daemons alive: {', '.join(report['daemons_alive']) or 'none'}")  # type: ignore[arg-type]
+        for note in notes:
+            app_state.console.print(note, soft_wrap=True)
         for problem in problems:
             app_state.console.print(f"needs a human: {problem}")
         for item in retired:  # not a problem: collection goes on without them

@@ -14,10 +14,11 @@ from pathlib import Path
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
+from campaign import quota
 from campaign.checks import tracked_url
 from campaign.db import Database
 from campaign.errors import ClickableError
-from campaign.i18n import _
+from campaign.i18n import _, format_number, format_when
 from campaign.models import (
     Account,
     Campaign,
@@ -47,6 +48,7 @@ from networks.base import (
     certainly_not_sent,
 )
 from networks.registry import Registry, registry
+from networks.spec import QuotaRules
 from schedules.states import STAGE_CREATE, claim_due, release, transition
 
 log = logging.getLogger("clickable.dispatch")
@@ -54,6 +56,7 @@ BACKOFF_BASE_S = 60.0
 BACKOFF_MAX_S = 1800.0
 MAX_ATTEMPTS = 5
 AdapterProvider = Callable[[AccountRef], Adapter]
+_QUOTA_LOCK = threading.Lock()  # a quota's check and its reservation, one delivery at a time
 
 
 def utcnow() -> datetime:
@@ -231,6 +234,7 @@ class Dispatcher:
                         "state": DeliveryState.PUBLISHED,
                         "remote_id": item.remote_id,
                         "remote_url": item.url,
+                        "visibility": item.visibility,
                         "published_at": now,
                         "stage": None,
                         "last_error": None,
@@ -372,6 +376,68 @@ class Dispatcher:
             adapter = self.adapter(job.account)
         except Exception as error:  # no adapter, so nothing was sent: never "unconfirmed"
             return self._not_sent(delivery_id, job, error)
+        rules = self.networks[job.account.network].quota if job.account.network in self.networks else None
+        if rules is None:
+            return self._stages(delivery_id, job, adapter, create_marked, sink)
+        reserved, waiting = self._reserve(delivery_id, job, adapter, rules)
+        if waiting is not None:
+            wait, reason = waiting
+            return self._finish(
+                delivery_id, DeliveryState.RETRYING, reason, retry_in=wait, count_attempt=False, job=job
+            )
+        try:
+            return self._stages(delivery_id, job, adapter, create_marked, sink)
+        finally:
+            self._settle(delivery_id, adapter, rules, reserved)
+
+    # -- daily quotas (networks whose spec meters calls) ----------------------------------------------
+
+    def _reserve(
+        self, delivery_id: int, job: Job, adapter: Adapter, rules: QuotaRules
+    ) -> tuple[dict[str, int], tuple[float, str] | None]:
+        """Reserve the calls the delivery will make, or say how long it waits for the network's reset."""
+        now = self.clock()
+        cost = rules.cost(adapter.planned_calls(job.content))
+        with _QUOTA_LOCK, Session(self.database.engine) as session:
+            account_id = session.execute(select(Delivery.account_id).where(Delivery.id == delivery_id)).scalar_one()
+            short = quota.short_of(quota.usage(session, account_id, rules, now), cost)
+            if short is not None:
+                reset = quota.next_reset(rules, now)
+                reason = _(
+                    "{network} quota of the day used up ({bucket}: {used} of {limit} used, this post needs "
+                    "{cost}): waits for the reset at {at}"
+                ).format(
+                    network=job.account.network,
+                    bucket=_(short.label) if short.label else short.name,
+                    used=format_number(short.used),
+                    limit=format_number(short.limit),
+                    cost=format_number(cost.get(short.name, 0)),
+                    at=format_when(reset, rules.reset_zone),
+                )
+                return {}, ((reset - now).total_seconds(), reason)
+            quota.add(session, account_id, rules, cost, now)
+            session.commit()
+        return cost, None
+
+    def _settle(self, delivery_id: int, adapter: Adapter, rules: QuotaRules, reserved: dict[str, int]) -> None:
+        """Count the calls really made instead of the ones reserved."""
+        used = rules.cost(adapter.used_calls())
+        difference = {bucket: used.get(bucket, 0) - reserved.get(bucket, 0) for bucket in {*used, *reserved}}
+        if not any(difference.values()):
+            return
+        with _QUOTA_LOCK, Session(self.database.engine) as session:
+            account_id = session.execute(select(Delivery.account_id).where(Delivery.id == delivery_id)).scalar_one()
+            quota.add(session, account_id, rules, difference, self.clock())
+            session.commit()
+
+    def _stages(
+        self,
+        delivery_id: int,
+        job: Job,
+        adapter: Adapter,
+        create_marked: bool,
+        sink: list[tuple[int, Published]] | None,
+    ) -> str:
         create_called = False  # the text posts of a batch are marked "create" before any call
         try:
             media = adapter.upload_media(job.content)
@@ -567,6 +633,7 @@ class Dispatcher:
                     state=DeliveryState.PUBLISHED,
                     remote_id=published.remote_id,
                     remote_url=published.url,
+                    visibility=published.visibility,
                     published_at=now,
                     stage=None,
                     last_error=None,
@@ -668,7 +735,13 @@ class Dispatcher:
         return results
 
     def _reconcile_one(self, job: Job, content_fingerprint: str) -> str:
-        found = self.adapter(job.account).find_published(content_fingerprint)
+        adapter = self.adapter(job.account)
+        try:
+            found = adapter.find_published(content_fingerprint)
+        finally:
+            rules = self.networks[job.account.network].quota if job.account.network in self.networks else None
+            if rules is not None:
+                self._settle(job.delivery_id, adapter, rules, {})
         if found is not None:
             return self._published(job.delivery_id, found, f"found on {found.network} by reconciliation")
         state = self._finish(

@@ -316,6 +316,7 @@ def test_cli_list_history_retry_cancel(env: Env) -> None:
         "due_utc",
         "due_local",
         "remote_id",
+        "visibility",
         "link",
     }
     assert rows[0]["link"].startswith("https://s.example.org/r/")

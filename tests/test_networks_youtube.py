@@ -21,8 +21,10 @@ youtube.v3.json) and by Google's published protocol and errors; the cases relied
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -492,3 +494,182 @@ def test_accounts_add_runs_the_flow_in_the_browser_and_keeps_the_token(
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
     assert check.returncode == 0 and "@ecpat-sandbox" in check.stdout, check.stdout + check.stderr
+
+
+# -- through the dispatcher: quota, private uploads, re-authentication -------------------------------------
+
+
+@pytest.fixture
+def channel(
+    tmp_path: Path, emulator: EmulatorServer, database_url: str, videos: dict[str, Path]
+) -> Iterator[Any]:
+    """A campaign with one unaudited sandbox YouTube account and a Short with two caption languages, due now."""
+    from sqlmodel import Session, select
+
+    from campaign.models import Capsule
+
+    from .conftest import small_campaign
+    from .test_dispatch import make_env
+
+    campaign = small_campaign(posts=0, territories={"fr": ("France", "Europe/Paris")})
+    campaign["accounts"] = {
+        "yt-ecpat": {"network": "youtube", "sandbox": True, "audited": False, "made_for_kids": False}
+    }
+    campaign["capsules"] = {"short": {"script": "short.yaml"}}
+    campaign["posts"] = [
+        {
+            "id": "short",
+            "text": "Chantage aux photos ? Ne paie pas. Parles-en. #ECPAT",
+            "accounts": ["yt-ecpat"],
+            "capsule": "short",
+            "choices": {"youtube": {"privacy_status": "private"}},
+        }
+    ]
+    (tmp_path / "short.yaml").write_text("title: short\n", "utf-8")
+    captions = {}
+    for language in ("fr", "en"):
+        srt, vtt = tmp_path / f"vertical.{language}.srt", tmp_path / f"vertical.{language}.vtt"
+        srt.write_text(SRT.format(text=f"[{language}] Parles-en."), "utf-8")
+        vtt.write_text(f"WEBVTT\nLanguage: {language}\n\n", "utf-8")
+        captions[language] = {"srt": str(srt), "vtt": str(vtt)}
+    env = next(make_env(tmp_path, emulator, database_url, campaign))
+    with Session(env.database.engine) as session:
+        capsule = session.exec(select(Capsule)).one()
+        capsule.outputs = {  # as `capsule render` records it
+            "languages": ["fr", "en"],
+            "renders": {"vertical.fr": {"files": [{"kind": "video", "path": str(videos["good"])}]}},
+            "captions": captions,
+        }
+        session.add(capsule)
+        session.commit()
+    yield env
+    env.database.dispose()
+
+
+def usage_rows(env: Any) -> dict[str, int]:
+    from sqlmodel import Session, select
+
+    from campaign.models import QuotaUsage
+
+    with Session(env.database.engine) as session:
+        return {row.bucket: row.used for row in session.exec(select(QuotaUsage))}
+
+
+def test_a_short_goes_out_private_with_both_tracks_and_its_quota_counted(channel: Any) -> None:
+    from sqlmodel import Session, select
+
+    from campaign.models import DeliveryEvent
+
+    summary = channel.dispatcher().run_due()
+    assert summary.published == 1, summary.problems
+    [delivery] = channel.deliveries()
+    assert delivery.visibility == "private"
+    part = channel.emulator.emulator.part("youtube")
+    assert sorted(track["snippet"]["language"] for track in part.tracks(delivery.remote_id)) == ["en", "fr"]
+    rows = usage_rows(channel)
+    assert (
+        rows["videos.insert"] == 1 and rows["units"] == part.used("units") >= 800
+    )  # as the emulator counted
+    listed = channel.cli("schedule", "list")
+    assert "(private)" in listed.stdout  # the state column says it (the table may wrap it)
+    listed = json.loads(channel.cli("schedule", "list", "--json").stdout)
+    assert listed[0]["visibility"] == "private"
+    doctor = channel.cli("doctor", "--json")
+    quota = {row["bucket"]: row for row in json.loads(doctor.stdout)["quota"]}
+    assert quota["videos.insert"]["used"] == 1 and quota["videos.insert"]["left"] == 99
+    assert quota["units"]["left"] == 10_000 - rows["units"]
+    assert (
+        datetime.fromisoformat(quota["units"]["resets_at"]).astimezone(ZoneInfo("America/Los_Angeles")).hour
+        == 0
+    )
+    text = channel.cli("doctor").stdout
+    assert "quota of yt-ecpat today" in text and "online as private videos" in text
+    with Session(channel.database.engine) as session:
+        reasons = [
+            event.reason for event in session.exec(select(DeliveryEvent)) if event.to_state == "published"
+        ]
+    assert reasons and reasons[0].startswith(f"published as {delivery.remote_id}")
+
+
+def test_a_delivery_that_would_pass_the_quota_waits_for_midnight_pacific(channel: Any) -> None:
+    from sqlmodel import Session, select
+
+    from campaign.models import Account, QuotaUsage
+    from campaign.quota import day_of, next_reset
+    from networks.youtube.spec import SPEC
+
+    now = datetime.now(ZoneInfo("UTC"))
+    with Session(channel.database.engine) as session:
+        account = session.exec(select(Account)).one()
+        session.add(
+            QuotaUsage(
+                account_id=account.id, bucket="units", day=day_of(SPEC.quota, now), used=9_500, updated_at=now
+            )
+        )
+        session.commit()
+    summary = channel.dispatcher().run_due()
+    assert (
+        summary.retrying == 1
+        and "quota units" in summary.problems[0]
+        and "America/Los_Angeles" in summary.problems[0]
+    )
+    [delivery] = channel.deliveries()
+    reset = next_reset(SPEC.quota, now)
+    assert delivery.state == "retrying" and delivery.attempts == 0  # a wait, not a failed attempt
+    assert abs((delivery.due_utc - reset).total_seconds()) < 5
+    assert youtube_exchanges(channel.emulator) == []  # no call was made
+    assert usage_rows(channel) == {"units": 9_500}  # nothing reserved
+
+
+def test_a_refused_refresh_token_pauses_the_account_and_keeps_the_token(channel: Any) -> None:
+    from sqlmodel import Session, select
+
+    from campaign.models import Account
+    from networks.credentials import CredentialStore
+
+    store = CredentialStore(channel.workspace, use_keyring=False)
+    values = connect(channel.emulator)  # accounts add, as the flow stores it
+    store.save("yt-ecpat", "youtube", values, None)
+    channel.emulator.emulator.part("youtube").revoked.add(values["refresh_token"])  # expired, or revoked
+    summary = channel.dispatcher().run_due()
+    assert summary.paused == 1 and "invalid_grant" in summary.problems[0]
+    with Session(channel.database.engine) as session:
+        assert session.exec(select(Account)).one().needs_reauth
+    kept = store.load("yt-ecpat", "youtube")
+    assert kept is not None and kept.get("refresh_token") == values["refresh_token"]  # not wiped
+    doctor = channel.cli("doctor")
+    assert (
+        "account yt-ecpat needs re-authentication" in doctor.stdout
+        and "accounts add yt-ecpat" in doctor.stdout
+    )
+    assert published(channel.emulator) == []
+
+
+def test_a_public_short_on_an_unaudited_project_is_a_campaign_check_error(channel: Any) -> None:
+    path = channel.workspace / "campaign.yaml"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("privacy_status: private", "privacy_status: public"), "utf-8")
+    result = channel.cli("campaign", "check")
+    assert result.exit_code == 1
+    line = next(
+        number
+        for number, row in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if "privacy_status" in row
+    )
+    assert (
+        f"campaign.yaml:{line}:" in result.stdout
+        and "needs audited: true on account 'yt-ecpat'" in result.stdout
+    )
+    path.write_text(
+        text.replace("audited: false", "audited: true").replace(
+            "privacy_status: private", "privacy_status: public"
+        ),
+        "utf-8",
+    )
+    assert channel.cli("campaign", "check").exit_code == 0
+    path.write_text(
+        text.replace("  - accounts", "  - accounts").replace("made_for_kids: false", "audited: false"),
+        "utf-8",
+    )
+    missing = channel.cli("campaign", "check")
+    assert missing.exit_code == 1 and "choose made_for_kids (true or false)" in missing.stdout

@@ -113,7 +113,14 @@ SPEC = NetworkSpec(
         ),
     ),
     choices=(
-        Choice("privacy_status", options=PRIVACY_OPTIONS, help=N_("who may watch the video")),
+        # a project Google has not audited publishes private videos only (support.google.com/youtube/answer/7300965)
+        Choice(
+            "privacy_status",
+            options=PRIVACY_OPTIONS,
+            help=N_("who may watch the video"),
+            requires=(("public", "audited"), ("unlisted", "audited")),
+            requires_why=N_("YouTube locks the uploads of an unaudited Google Cloud project private"),
+        ),
         Choice(
             "made_for_kids",
             boolean=True,
