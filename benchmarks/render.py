@@ -101,12 +101,14 @@ def child_clickable(script: Path, out: Path) -> None:
     from capsules.check import check_script
     from capsules.render import render_capsule
     from capsules.selection import RenderKey
+    from networks.registry import registry
 
-    checked = check_script(script)
+    checked = check_script(script, registry())
     assert checked.ok, checked.problems
     render_capsule(
         checked.loaded,
         [RenderKey("vertical", "fr")],
+        presets=checked.presets,
         font=checked.font,
         out_root=out,
         link_url=None,
@@ -117,11 +119,13 @@ def child_clickable(script: Path, out: Path) -> None:
 def child_ffmpeg(script: Path, out: Path) -> None:
     from capsules.check import check_script
     from capsules.media import ffmpeg, silent_audio
-    from capsules.presets import PRESETS, X264_PRESET, output_parameters
+    from capsules.presets import X264_PRESET, output_parameters
     from capsules.text import cue_image
+    from networks.registry import registry
 
-    preset = PRESETS["vertical"]
-    checked = check_script(script)
+    checked = check_script(script, registry())
+    preset = checked.presets["vertical"]  # its safe zone narrowed by the networks that take it
+    band = checked.layouts["vertical"].subtitles
     style = checked.loaded.script.style  # type: ignore[union-attr]
     inputs: list[str] = []
     for colour in SCENES:
@@ -140,12 +144,14 @@ def child_ffmpeg(script: Path, out: Path) -> None:
             color=style.text_color,
             box_color=style.box_color,
             box_opacity=style.box_opacity,
+            width=checked.layouts["vertical"].text_width,
         )
         path = out / f"cue{number}.png"
         image.save(path)
         inputs += ["-i", str(path)]
-        top = int(preset.height * preset.subtitle_center) - image.height // 2
-        left = (preset.width - image.width) // 2
+        center = int(preset.height * preset.subtitle_center)
+        top = max(band.top, min(center - image.height // 2, band.bottom - image.height))
+        left = band.left + (band.width - image.width) // 2
         graph += (
             f"[v{number}][{len(SCENES) + number}:v]overlay={left}:{top}:eof_action=repeat:"
             f"enable='between(t,{start},{end})'[v{number + 1}];"
@@ -185,23 +191,33 @@ def child_clickable_signed(script: Path, out: Path) -> None:
     from capsules.check import check_script
     from capsules.render import render_capsule
     from capsules.selection import RenderKey
+    from networks.registry import registry
 
-    checked = check_script(script)
+    checked = check_script(script, registry())
     assert checked.ok, checked.problems
     renders = [RenderKey("vertical", language) for language in LANGUAGES]
-    render_capsule(checked.loaded, renders, font=checked.font, out_root=out, link_url=None, force=True)
+    render_capsule(
+        checked.loaded,
+        renders,
+        presets=checked.presets,
+        font=checked.font,
+        out_root=out,
+        link_url=None,
+        force=True,
+    )
 
 
 def child_ffmpeg_signed(script: Path, out: Path) -> None:
     """Three ffmpeg commands, one per language: colours, the keyed signer in its inset, 8 cue images."""
     from capsules.check import check_script
     from capsules.media import ffmpeg, silent_audio
-    from capsules.presets import PRESETS, X264_PRESET, output_parameters
+    from capsules.presets import X264_PRESET, output_parameters
     from capsules.render import CHROMA_BLEND, CHROMA_GREEN, CHROMA_SIMILARITY
     from capsules.text import cue_image
+    from networks.registry import registry
 
-    preset = PRESETS["vertical"]
-    checked = check_script(script)
+    checked = check_script(script, registry())
+    preset = checked.presets["vertical"]
     assert checked.ok, checked.problems
     layout = checked.layouts["vertical"]
     inset, band = layout.inset, layout.subtitles

@@ -13,7 +13,7 @@ from campaign.i18n import _
 from campaign.yamlsource import Path_
 from capsules.layout import Layout, layout_for
 from capsules.media import VideoInfo, probe_video, video_info
-from capsules.presets import FPS, MAX_DURATION_S, MIN_DURATION_S, PRESETS
+from capsules.presets import FPS, PRESETS, Preset
 from capsules.reading import (
     MAX_LINES,
     MIN_GAP_FRAMES,
@@ -21,6 +21,7 @@ from capsules.reading import (
     allowed_characters,
     counted_characters,
 )
+from capsules.rules import CapsuleNetwork, CapsuleNetworks, receiving_preset, video_kind
 from capsules.script import Cue, LoadedScript, file_problem, load_script
 from capsules.selection import CampaignContext, Selection, select_renders
 from capsules.text import cue_lines, default_font_path, font_problem, missing_characters
@@ -37,6 +38,7 @@ class ScriptCheck:
     font: Path
     selection: Selection | None = None
     signer: VideoInfo | None = None
+    presets: dict[str, Preset] = field(default_factory=dict)  # each format, its zone narrowed by its networks'
     layouts: dict[str, Layout] = field(default_factory=dict)
 
     @property
@@ -92,9 +94,14 @@ def image_problem(path: Path, relative: str, kind: str) -> str | None:
 
 
 def check_script(
-    path: Path, *, max_cps: float | None = None, context: CampaignContext | None = None
+    path: Path,
+    networks: CapsuleNetworks,
+    *,
+    max_cps: float | None = None,
+    context: CampaignContext | None = None,
 ) -> ScriptCheck:
-    """Load and check ``path`` (in its campaign's ``context``); every problem is in the result."""
+    """Load and check ``path`` (in its campaign's ``context``) for the ``networks`` it may go to (the
+    registered ones: their formats, video lengths and safe zones); every problem is in the result."""
     loaded = load_script(path)
     font = font_for(loaded)
     result = ScriptCheck(loaded, font)
@@ -147,16 +154,6 @@ def check_script(
     if script.audio is not None:
         media(("audio", "voice"), script.audio.voice, "audio", _("voice"))
         media(("audio", "music"), script.audio.music, "audio", _("music"))
-    if not (MIN_DURATION_S <= script.duration <= MAX_DURATION_S):
-        add(
-            loaded.problem(
-                ("scenes",),
-                _("the capsule lasts {duration:g} s: Reels take {low:g} to {high:g} s").format(
-                    duration=script.duration, low=MIN_DURATION_S, high=MAX_DURATION_S
-                ),
-                TIME,
-            )
-        )
     if script.end_card is not None:
         for language in loaded.languages:
             text = loaded.localized(script.end_card.text, language)
@@ -188,9 +185,13 @@ def check_script(
             )
         )
     result.signer = _check_signer(loaded)
+    result.selection = select_renders(loaded, context, networks)
     for name in script.capsule.formats:
+        receivers = [networks[item] for item in result.selection.receivers.get(name, []) if item in networks]
+        preset = result.presets[name] = receiving_preset(PRESETS[name], receivers)
+        _check_duration(loaded, preset, receivers)
         layout = layout_for(
-            PRESETS[name],
+            preset,
             font,
             signer_size=(result.signer.width, result.signer.height) if result.signer else None,
             side=script.sign_language.side if script.sign_language else "right",
@@ -200,9 +201,40 @@ def check_script(
         if layout.problem:
             add(loaded.problem(("sign_language", "video"), layout.problem, REFERENCE))
     _check_cues(loaded, font, max_cps, script.scenes_duration, list(result.layouts.values()))
-    result.selection = select_renders(loaded, context)
     loaded.problems.extend(result.selection.problems)
     return result
+
+
+def _check_duration(loaded: LoadedScript, preset: Preset, receivers: list[CapsuleNetwork]) -> None:
+    """The capsule's length against the videos of this shape each network receiving it takes."""
+    script = loaded.script
+    assert script is not None
+    seen = {(problem.line, problem.message) for problem in loaded.problems}
+    for network in receivers:
+        rules = video_kind(network, preset)
+        if rules is None:
+            message = _(
+                "{network} takes no video of the {format} format's shape ({width}×{height}): remove {format} from capsule.formats"
+            ).format(network=network.label, format=preset.name, width=preset.width, height=preset.height)
+            where: Path_ = ("capsule", "formats")
+        elif not (rules.min_seconds <= script.duration <= rules.max_seconds):
+            message = _(
+                "the capsule lasts {duration:g} s: {network} {label} take {low:g} to {high:g} s ({format} format)"
+            ).format(
+                duration=script.duration,
+                network=network.label,
+                label=_(rules.label),
+                low=rules.min_seconds,
+                high=rules.max_seconds,
+                format=preset.name,
+            )
+            where = ("scenes",)
+        else:
+            continue
+        problem = loaded.problem(where, message, TIME)
+        if (problem.line, problem.message) not in seen:
+            seen.add((problem.line, problem.message))
+            loaded.problems.append(problem)
 
 
 def _check_signer(loaded: LoadedScript) -> VideoInfo | None:

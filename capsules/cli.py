@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -14,20 +14,19 @@ from campaign.i18n import _
 if TYPE_CHECKING:
     from capsules.check import ScriptCheck
     from capsules.render import CapsuleRender
+    from capsules.rules import CampaignNetworks
     from capsules.selection import CampaignContext, RenderKey
 
 # moviepy, Pillow, numpy and the database are imported inside the commands that use them.
 
-app = command_group(_("Check and render video capsules."))
+app = command_group("Check and render video capsules.")
 
-ScriptArgument = Annotated[Path, typer.Argument(help=_("Capsule script (YAML)."), show_default=False)]
+ScriptArgument = Annotated[Path, typer.Argument(help="Capsule script (YAML).", show_default=False)]
 MaxCps = Annotated[
     float | None,
     typer.Option(
         "--max-cps",
-        help=_(
-            "Reading-speed ceiling, characters a second (default: the script's audience: children 13, teens 15, adults 17)."
-        ),
+        help="Reading-speed ceiling, characters a second (default: the script's audience: children 13, teens 15, adults 17).",
         show_default=False,
     ),
 ]
@@ -42,10 +41,12 @@ def _checked(
 ) -> tuple[ScriptCheck, CampaignContext | None]:
     from capsules.check import check_script
     from capsules.selection import find_campaign
-    from networks.registry import registry
 
-    context = find_campaign(script, registry(), state(ctx).settings.home)
-    return check_script(script, max_cps=max_cps, context=context), context
+    app_state = state(ctx)
+    # the root cli.py gives AppState networks' registry, whose specs are also capsules' CapsuleNetwork
+    networks = cast("CampaignNetworks", app_state.networks)
+    context = find_campaign(script, networks, app_state.settings.home)
+    return check_script(script, networks, max_cps=max_cps, context=context), context
 
 
 @app.command("check")
@@ -54,7 +55,7 @@ def check_command(
     script: ScriptArgument,
     max_cps: MaxCps = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help=_("Print the problems and renders as JSON."))
+        bool, typer.Option("--json", help="Print the problems and renders as JSON.")
     ] = False,
 ) -> None:
     """Check a capsule script: languages, reading speed for its audience, lines, timing, media,
@@ -108,28 +109,24 @@ def render_command(
         list[str] | None,
         typer.Option(
             "--format",
-            help=_(
-                "Format to render (one of the script's formats, or all); repeatable. Default: what the campaign needs."
-            ),
+            help="Format to render (one of the script's formats, or all); repeatable. Default: what the campaign needs.",
         ),
     ] = None,
     language: Annotated[
         list[str] | None,
         typer.Option(
             "--language",
-            help=_(
-                "Language to burn in (one of the script's languages); repeatable. Default: what the campaign needs."
-            ),
+            help="Language to burn in (one of the script's languages); repeatable. Default: what the campaign needs.",
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help=_("Output folder (default: out/ in the workspace)."))
+        Path | None, typer.Option("--out", help="Output folder (default: out/ in the workspace).")
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help=_("Print the renders and files written as JSON."))
+        bool, typer.Option("--json", help="Print the renders and files written as JSON.")
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help=_("Render even when the inputs have not changed."))
+        bool, typer.Option("--force", help="Render even when the inputs have not changed.")
     ] = False,
     max_cps: MaxCps = None,
 ) -> None:
@@ -187,6 +184,7 @@ def render_command(
         rendered = render_capsule(
             loaded,
             renders,
+            presets=result.presets,
             font=result.font,
             out_root=out_root,
             link_url=link_url,

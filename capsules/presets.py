@@ -1,9 +1,15 @@
-"""Delivery presets: one table of formats with the safe zone of the platform each serves, and the
-encoder settings every format shares."""
+"""Delivery presets: one table of formats, each with the safe zone of the kind of player it is made
+for, and the encoder settings every format shares.
+
+Which networks take which format, how long their videos may be and what their apps cover are the
+networks' own declarations (capsules.rules): a format's zone is narrowed by those of the networks
+that receive it (:meth:`Preset.narrowed`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 FPS = 30
 KEYFRAME_SECONDS = 2
@@ -13,8 +19,6 @@ X264_PRESET = "veryfast"
 X264_CRF = 21
 LOUDNESS_TARGET_LUFS = -14.0
 TRUE_PEAK_DBTP = -1.0
-MIN_DURATION_S = 3.0  # Facebook Reels range, the strictest of our networks
-MAX_DURATION_S = 90.0
 
 
 @dataclass(frozen=True)
@@ -51,11 +55,27 @@ class Box:
         )
 
 
+class Margins(Protocol):
+    """Fractions of the frame's height (top, bottom) and width (left, right)."""
+
+    @property
+    def top(self) -> float: ...
+
+    @property
+    def bottom(self) -> float: ...
+
+    @property
+    def left(self) -> float: ...
+
+    @property
+    def right(self) -> float: ...
+
+
 @dataclass(frozen=True)
 class Preset:
-    """A video format: size, text sizes, and the safe zone of the platform it serves.
+    """A video format: size, text sizes, and the safe zone of the player it is made for.
 
-    The safe zone is given as fractions of the frame kept free of the platform's own interface
+    The safe zone is given as fractions of the frame kept free of the player's own interface
     (buttons, captions, progress bar): nothing we draw that must be read goes there.
     """
 
@@ -69,7 +89,6 @@ class Preset:
     safe_left: float
     safe_right: float
     subtitle_center: float  # vertical centre of the subtitle band, as a fraction of the height
-    platforms: tuple[str, ...]  # who it serves (each network's spec says which formats it takes)
     source: str  # where the safe zone comes from
 
     @property
@@ -84,6 +103,18 @@ class Preset:
             round(self.height * self.safe_top),
             self.width - round(self.width * self.safe_right),
             self.height - round(self.height * self.safe_bottom),
+        )
+
+    def narrowed(self, zones: Sequence[Margins]) -> Preset:
+        """This format with its safe zone narrowed to leave out every one of ``zones``'s margins too."""
+        if not zones:
+            return self
+        return replace(
+            self,
+            safe_top=max([self.safe_top, *(zone.top for zone in zones)]),
+            safe_bottom=max([self.safe_bottom, *(zone.bottom for zone in zones)]),
+            safe_left=max([self.safe_left, *(zone.left for zone in zones)]),
+            safe_right=max([self.safe_right, *(zone.right for zone in zones)]),
         )
 
     @property
@@ -105,28 +136,28 @@ PRESETS: dict[str, Preset] = {
     for preset in (
         Preset(
             "vertical", 1080, 1920, 64, 96, 0.14, 0.35, 0.06, 0.06, 0.56,
-            ("instagram", "facebook"), "Meta Reels/Stories safe zone (2026)",
+            "Meta Reels/Stories safe zone (2026)",
         ),
         Preset(
             "portrait", 1080, 1350, 56, 84, 0.06, 0.12, 0.06, 0.06, 0.76,
-            ("facebook", "instagram"), "Meta feed 4:5 (recommended over 1:1 in 2026): player controls kept clear",
+            "Meta feed 4:5 (recommended over 1:1 in 2026): player controls kept clear",
         ),
         Preset(
             "square", 1080, 1080, 56, 84, 0.08, 0.10, 0.06, 0.06, 0.78,
-            ("facebook",), "feed player: controls kept clear",
+            "feed player: controls kept clear",
         ),
         Preset(
             "landscape", 1920, 1080, 56, 96, 0.08, 0.10, 0.08, 0.08, 0.82,
-            ("youtube",), "16:9 player (YouTube, presentations): controls kept clear",
+            "16:9 player (YouTube, presentations): controls kept clear",
         ),
         # X documents 1280×1024 at most: a 720×1280 copy of the vertical master, with its zone
         Preset(
             "x", 720, 1280, 43, 64, 0.14, 0.35, 0.06, 0.06, 0.56,
-            ("x",), "X: no published zone, the Reels zone is kept",
+            "X: no published zone, the Reels zone is kept",
         ),
         Preset(
             "tiktok", 1080, 1920, 64, 96, 250 / 1920, 420 / 1920, 0.06, 170 / 1080, 0.56,
-            ("tiktok",), "TikTok: ~250 px top, ~420 px bottom, ~170 px right (button rail)",
+            "TikTok: ~250 px top, ~420 px bottom, ~170 px right (button rail)",
         ),
     )
 }  # fmt: skip

@@ -19,7 +19,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -39,7 +39,7 @@ from capsules.media import (
     silent_audio,
     video_info,
 )
-from capsules.presets import FPS, PRESETS, X264_PRESET, Preset, output_parameters
+from capsules.presets import FPS, X264_PRESET, Preset, output_parameters
 from capsules.script import LoadedScript
 from capsules.selection import RenderKey
 
@@ -486,6 +486,7 @@ def render_capsule(
     loaded: LoadedScript,
     renders: Sequence[RenderKey],
     *,
+    presets: Mapping[str, Preset],
     font: Path,
     out_root: Path,
     link_url: str | None,
@@ -493,10 +494,18 @@ def render_capsule(
     force: bool = False,
 ) -> CapsuleRender:
     """Render ``renders`` of a checked script into ``out_root/<capsule-id>/``, with every
-    language's sidecars and the poster."""
+    language's sidecars and the poster; ``presets`` are the formats as the check narrowed them for
+    the networks receiving them (ScriptCheck.presets)."""
     try:
         return _render_capsule(
-            loaded, renders, font=font, out_root=out_root, link_url=link_url, progress=progress, force=force
+            loaded,
+            renders,
+            presets=presets,
+            font=font,
+            out_root=out_root,
+            link_url=link_url,
+            progress=progress,
+            force=force,
         )
     except OSError as error:  # a folder that is a file, a full disk, no permission, a medium gone
         where = error.filename or out_root
@@ -511,6 +520,7 @@ def _render_capsule(
     loaded: LoadedScript,
     renders: Sequence[RenderKey],
     *,
+    presets: Mapping[str, Preset],
     font: Path,
     out_root: Path,
     link_url: str | None,
@@ -533,7 +543,7 @@ def _render_capsule(
         with tempfile.TemporaryDirectory(dir=out_dir, prefix=".audio-") as scratch:
             audio_file = Path(scratch) / "audio.m4a"
             for key in renders:
-                preset = PRESETS[key.format]
+                preset = presets[key.format]
                 hashed = input_hash(loaded, preset, key.language, font, link_url, digest)
                 previous = manifest["renders"].get(key.name) or {}
                 old_files = previous.get("files") or []

@@ -5,14 +5,17 @@ in territories (the first of the territory's `languages:` that the capsule is wr
 in; the campaign's language when the territory lists none). Formats the script lists that no post uses are rendered
 once, in the capsule's first language. Outside a campaign, every format of the script is rendered
 in the capsule's first language.
+
+The selection also says which networks receive each format (``Selection.receivers``): their safe
+zones and video lengths apply to it. Outside a campaign, a format goes to every registered network
+that would send it (the first of its formats that the script lists).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from campaign.checks import REFERENCE, account_territories, post_territories
 from campaign.errors import Problem
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from campaign.checks import CheckReport
     from campaign.schema import CampaignFile
     from campaign.yamlsource import YamlSource
+    from capsules.rules import CampaignNetworks, CapsuleNetworks
     from capsules.script import LoadedScript
 
 FROM_SCRIPT = "listed in capsule.formats"  # why a render no post needs is made
@@ -49,21 +53,21 @@ class CampaignContext:
     campaign: CampaignFile
     source: YamlSource
     key: str
-    formats: Mapping[str, Sequence[str]]  # network -> capsule formats it takes, preferred first (its spec)
+    networks: CapsuleNetworks  # the registered networks, as the CLI passes them
 
     @classmethod
-    def of(cls, file: Path, report: CheckReport, key: str, networks: Mapping[str, Any]) -> CampaignContext:
-        """The context of capsule ``key`` in a checked campaign file, with the networks' formats."""
+    def of(cls, file: Path, report: CheckReport, key: str, networks: CapsuleNetworks) -> CampaignContext:
+        """The context of capsule ``key`` in a checked campaign file."""
         assert report.campaign is not None
-        formats = {name: tuple(spec.media.formats) for name, spec in networks.items()}
-        return cls(file, report.campaign, report.source, key, formats)
+        return cls(file, report.campaign, report.source, key, networks)
 
 
 @dataclass
 class Selection:
     renders: list[RenderKey]
-    needed_by: dict[RenderKey, list[str]] = field(default_factory=dict)  # "post p02 on facebook-ecpat in re"
+    needed_by: dict[RenderKey, list[str]] = field(default_factory=dict)  # "post p02 on <account> in re"
     problems: list[Problem] = field(default_factory=list)
+    receivers: dict[str, list[str]] = field(default_factory=dict)  # format -> networks it goes to
 
     def for_posts(self) -> list[RenderKey]:
         """The renders some post sends (not those made only because the script lists a format)."""
@@ -71,7 +75,7 @@ class Selection:
 
 
 def find_campaign(
-    script: Path, networks: Mapping[str, Any], home: Path | None = None
+    script: Path, networks: CampaignNetworks, home: Path | None = None
 ) -> CampaignContext | None:
     """The campaign that declares ``script`` under `capsules:` (CLICKABLE_HOME's, else the nearest
     campaign.yaml above the script), checked against ``networks``; None when there is none or its
@@ -94,12 +98,19 @@ def find_campaign(
     return None
 
 
-def select_renders(loaded: LoadedScript, context: CampaignContext | None) -> Selection:
+def select_renders(
+    loaded: LoadedScript, context: CampaignContext | None, networks: CapsuleNetworks
+) -> Selection:
     script = loaded.script
     assert script is not None
     formats = list(script.capsule.formats)
     if context is None:
-        return Selection([RenderKey(name, loaded.default_language) for name in formats])
+        selection = Selection([RenderKey(name, loaded.default_language) for name in formats])
+        for name, network in networks.items():
+            sent = next((item for item in network.media.formats if item in formats), None)
+            if sent is not None:
+                selection.receivers.setdefault(sent, []).append(name)
+        return selection
     campaign = context.campaign
     selection = Selection([])
     needed: dict[RenderKey, list[str]] = {}
@@ -112,7 +123,8 @@ def select_renders(loaded: LoadedScript, context: CampaignContext | None) -> Sel
             spec = campaign.accounts.get(account)
             if spec is None:
                 continue  # campaign check reports it
-            taken = context.formats.get(spec.network, ())
+            receiver = context.networks.get(spec.network)
+            taken = tuple(receiver.media.formats) if receiver is not None else ()
             if not taken:
                 continue  # a network that takes no capsule: campaign check says so
             format_name = next((name for name in taken if name in formats), None)
@@ -134,6 +146,9 @@ def select_renders(loaded: LoadedScript, context: CampaignContext | None) -> Sel
                 )
                 continue
             used_formats.add(format_name)
+            receivers = selection.receivers.setdefault(format_name, [])
+            if spec.network not in receivers:
+                receivers.append(spec.network)
             for territory in account_territories(campaign, account, post_territories(campaign, post)):
                 territory_spec = campaign.territories.get(territory)
                 if territory_spec is None:

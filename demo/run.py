@@ -165,14 +165,19 @@ def run_demo(
             campaign = get_campaign(session, report.campaign.campaign.id)
         for key, spec in report.campaign.capsules.items():
             context = CampaignContext.of(campaign_file, report, key, networks)
-            checked = check_script(folder / spec.script, context=context)
+            checked = check_script(folder / spec.script, networks, context=context)
             if not checked.ok or checked.selection is None:
                 raise ClickableError(str(checked.problems[0]))
             with database.session() as session:
                 link = capsule_link(session, campaign, key, now=now)
             wanted = checked.selection.for_posts()
             rendered = render_capsule(
-                checked.loaded, wanted, font=checked.font, out_root=folder / "out", link_url=link
+                checked.loaded,
+                wanted,
+                presets=checked.presets,
+                font=checked.font,
+                out_root=folder / "out",
+                link_url=link,
             )
             with database.session() as session:
                 record_render(session, campaign, key, title=checked.loaded.script.capsule.title if checked.loaded.script else key,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from capsules.check import check_script
 from cli import app
+from networks.registry import registry
 
 GOOD = """\
 capsule: {id: essai, title: "Essai", formats: [vertical, x]}
@@ -107,7 +109,7 @@ CASES = [
         "too many lines",
         'start: 3.0, end: 5.5, text: "Ce n\'est jamais ta faute."',
         'start: 1.0, end: 6.9, text: "Ce n\'est jamais ta faute, ni maintenant, ni plus tard, ni jamais, jamais."',
-        "takes 3 lines in the vertical format",
+        "lines in the vertical format (2 at most, 42 characters a line)",
         "jamais, jamais",
     ),
     (
@@ -139,7 +141,13 @@ CASES = [
         "end_card.qr needs a link",
         "qr: true",
     ),
-    ("too short for reels", "end_card:", "end_card:", "Reels take 3 to 90 s", "- duration: 2"),
+    (
+        "too short for the networks it goes to",
+        "end_card:",
+        "end_card:",
+        "the capsule lasts 2 s: Facebook Reels take 3 to 90 s (vertical format)",
+        "- duration: 2",
+    ),
     ("bad yaml", "scenes:\n", "scenes: [\n", "YAML syntax error", None),
     (
         "two frames between cues",
@@ -290,7 +298,7 @@ def test_bad_scripts(
             "'rcf' is not one of the capsule's languages (fr): add it to capsule.languages",
             "rcf:",
         )
-    if name == "too short for reels":
+    if name == "too short for the networks it goes to":
         content = 'capsule: {id: essai, title: "Essai"}\nscenes:\n  - duration: 2\n    background: {color: "#204060"}\n'
     path = write(tmp_path, content)
     result = CliRunner().invoke(app, ["capsule", "check", str(path)])
@@ -331,8 +339,8 @@ def test_unknown_format_option(tmp_path: Path) -> None:
 
 def test_reading_speed_limit_is_configurable(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
-    assert check_script(path).ok
-    assert not check_script(path, max_cps=10).ok
+    assert check_script(path, registry()).ok
+    assert not check_script(path, registry(), max_cps=10).ok
 
 
 # --- languages, sign language, reading profiles, hostile files --------------------------------------
@@ -413,7 +421,7 @@ def test_an_inset_that_cannot_fit_a_format_is_reported_for_that_format(tmp_path:
         ]
     )
     assert made.returncode == 0
-    content = SIGNED.replace("SIGNER", "wide.mp4").replace("[vertical, x]", "[vertical, tiktok]")
+    content = SIGNED.replace("SIGNER", "wide.mp4").replace("[vertical, x]", "[x, tiktok]")
     code, lines = check_lines(write(tmp_path, content))
     assert code == 1
     assert (
@@ -524,3 +532,108 @@ def test_render_into_a_file_is_one_line_and_writes_nothing(tmp_path: Path) -> No
     assert result.stderr.startswith(f"error: cannot render into {tmp_path / 'out'}: Not a directory")
     assert result.stderr.count("\n") == 1
     assert (tmp_path / "out").read_text("utf-8") == "a file, not a folder"
+
+
+# --- what capsules take from the networks: formats, video lengths, safe zones ---------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    kind: str
+    min_seconds: float
+    max_seconds: float
+    aspect: tuple[int, int] | None = None
+    aspect_range: tuple[float, float] | None = None
+    label: str = "clips"
+
+
+@dataclass(frozen=True)
+class Zone:
+    top: float
+    bottom: float
+    left: float
+    right: float
+
+
+@dataclass(frozen=True)
+class Media:
+    formats: tuple[str, ...]
+    videos: tuple[Kind, ...]
+    safe_zone: Zone | None = None
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    label: str
+    media: Media
+
+
+def test_lengths_and_safe_zones_come_from_the_networks_given(tmp_path: Path, signers: dict[str, Path]) -> None:
+    """capsules/ knows no network: a network it has never heard of, passed in, decides the length of
+    the videos it takes and narrows the safe zone of the format it takes in its own frame's shape."""
+    from capsules.presets import PRESETS
+
+    (tmp_path / "signer.mp4").write_bytes(signers["good"].read_bytes())
+    script = SIGNED.replace("SIGNER", "signer.mp4").replace("[vertical, x]", "[tiktok, square]")
+    path = write(tmp_path, script)
+    tok = Network(
+        "tok",
+        "Tok",
+        Media(
+            ("tiktok", "square"),
+            (Kind("clip", 8.0, 60.0, aspect=(9, 16)), Kind("post", 1.0, 600.0, label="posts")),
+            Zone(top=0.2, bottom=0.3, left=0.05, right=0.25),
+        ),
+    )
+    alone = check_script(path, {})
+    assert alone.ok, alone.problems
+    assert alone.presets["tiktok"] == PRESETS["tiktok"]
+    checked = check_script(path, {"tok": tok})
+    messages = [problem.message for problem in checked.problems]
+    assert messages == ["the capsule lasts 6 s: Tok clips take 8 to 60 s (tiktok format)"]
+    assert checked.problems[0].line == line_of(script, "  - {duration: 6")
+    zone = checked.presets["tiktok"].safe
+    assert (zone.left, zone.top, zone.right, zone.bottom) == (
+        round(1080 * 0.06),  # the preset's own left margin is wider
+        round(1920 * 0.2),
+        1080 - round(1080 * 0.25),
+        1920 - round(1920 * 0.3),
+    )
+    inset = checked.layouts["tiktok"].inset
+    assert inset is not None and zone.contains(inset) and inset.right > zone.right - 2
+    assert inset.height >= 1920 / 3
+    # Tok shows square videos whole (its frame is 9:16): its zone does not apply, its length does
+    # (the second kind takes any shape)
+    assert checked.presets["square"] == PRESETS["square"]
+    with_posts = check_script(path, {"tok": Network("tok", "Tok", Media(("square",), tok.media.videos))})
+    assert with_posts.ok, with_posts.problems
+
+
+def test_a_network_taking_no_video_of_a_format_shape_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    wide = Network("wide", "Wide", Media(("x",), (Kind("film", 1.0, 60.0, aspect=(16, 9)),)))
+    result = check_script(path, {"wide": wide})
+    assert [problem.message for problem in result.problems] == [
+        "Wide takes no video of the x format's shape (720×1280): remove x from capsule.formats"
+    ]
+    assert result.problems[0].line == 1
+
+
+def test_the_capsules_room_imports_no_network() -> None:
+    """capsules/ receives the networks (capsules.rules' Protocols) from the CLI: it imports none."""
+    import ast
+
+    import capsules
+
+    room = Path(capsules.__file__).parent
+    for module in sorted(room.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text("utf-8"))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            assert not any(name == "networks" or name.startswith("networks.") for name in names), module

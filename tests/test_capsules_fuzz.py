@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from capsules.check import check_script
+from networks.registry import registry
 
 FUZZ = settings(
     max_examples=int(os.environ.get("CLICKABLE_FUZZ_EXAMPLES", "100")),
@@ -70,7 +71,7 @@ def checked(folder: Path, script: str | bytes) -> None:
     else:
         path.write_text(script, "utf-8", errors="surrogatepass")
     before = listing(folder)
-    result = check_script(path)
+    result = check_script(path, registry())
     assert result.ok is (not result.problems)
     assert all(problem.line >= 1 and problem.column >= 1 for problem in result.problems)
     assert listing(folder) == before  # checking writes nothing

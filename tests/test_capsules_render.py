@@ -24,12 +24,12 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from campaign.example import write_example
-from capsules.layout import layout_for
-from capsules.presets import DEFAULT_FORMATS, PRESETS
+from capsules.layout import Layout
+from capsules.presets import DEFAULT_FORMATS, PRESETS, Box
 from capsules.script import load_script
-from capsules.text import default_font_path
 from cli import app
 from networks.emulator.server import EmulatorServer
+from networks.registry import registry
 
 from .mediatools import (
     bounding_box,
@@ -189,9 +189,27 @@ def test_burned_in_subtitles_read_back_with_accents(rendered: Rendered, tmp_path
     assert ocr_band(between, *band, tmp_path) == ""
 
 
-def signed_layout(rendered: Rendered):  # type: ignore[no-untyped-def]
-    return layout_for(
-        PRESETS["vertical"], default_font_path(), signer_size=(360, 640), side="right", logo=False
+def signed_layout(rendered: Rendered) -> Layout:
+    """The vertical layout of the signed capsule, as `capsule check` lays it out in its campaign."""
+    from capsules.check import check_script
+    from capsules.selection import find_campaign
+
+    script = rendered.workspace / "capsules" / f"{SIGNED}.yaml"
+    context = find_campaign(script, registry(), rendered.workspace)
+    checked = check_script(script, registry(), context=context)
+    assert checked.ok and checked.selection is not None, checked.problems
+    assert sorted(checked.selection.receivers["vertical"]) == ["facebook", "instagram"]
+    return checked.layouts["vertical"]
+
+
+def receivers_zone(*networks: str) -> Box:
+    """The part of a 1080×1920 frame that none of ``networks``' apps covers, from their specs."""
+    zones = [zone for name in networks if (zone := registry()[name].media.safe_zone) is not None]
+    return Box(
+        max(round(1080 * zone.left) for zone in zones),
+        max(round(1920 * zone.top) for zone in zones),
+        min(1080 - round(1080 * zone.right) for zone in zones),
+        min(1920 - round(1920 * zone.bottom) for zone in zones),
     )
 
 
@@ -230,8 +248,10 @@ def test_the_signer_is_there_keyed_a_third_of_the_height_in_the_safe_zone(
 ) -> None:
     layout = signed_layout(rendered)
     assert layout.inset is not None
-    inset, safe = layout.inset, PRESETS["vertical"].safe
-    assert inset.height >= math.ceil(1920 / 3) and safe.contains(inset)
+    inset = layout.inset
+    assert inset.height >= math.ceil(1920 / 3)
+    assert PRESETS["vertical"].safe.contains(inset)  # the format's own zone
+    assert receivers_zone("facebook", "instagram").contains(inset)  # and that of the apps it goes to
     for language in SIGNED_LANGUAGES:
         frame = frame_at(
             rendered.workspace / "out" / SIGNED / f"vertical.{language}.mp4", 8.0, tmp_path / "f.png"
@@ -533,7 +553,7 @@ def test_an_interrupted_render_leaves_nothing_behind(tmp_path: Path) -> None:
     from capsules.selection import RenderKey
 
     path = write_script(tmp_path)
-    checked = check_script(path)
+    checked = check_script(path, registry())
 
     def interrupt(name: str, done: int, total: int) -> None:
         if done > 30:
@@ -543,6 +563,7 @@ def test_an_interrupted_render_leaves_nothing_behind(tmp_path: Path) -> None:
         render_capsule(
             checked.loaded,
             [RenderKey("x", "fr")],
+            presets=checked.presets,
             font=checked.font,
             out_root=tmp_path / "out",
             link_url=None,
