@@ -201,8 +201,40 @@ def check_script(
         if layout.problem:
             add(loaded.problem(("sign_language", "video"), layout.problem, REFERENCE))
     _check_cues(loaded, font, max_cps, script.scenes_duration, list(result.layouts.values()))
+    receiving = dict.fromkeys(item for names in result.selection.receivers.values() for item in names)
+    _check_alt_text(loaded, [networks[item] for item in receiving if item in networks])
     loaded.problems.extend(result.selection.problems)
     return result
+
+
+def _check_alt_text(loaded: LoadedScript, receivers: list[CapsuleNetwork]) -> None:
+    """Each language's alt text against the shortest limit of the networks receiving it that take one."""
+    script = loaded.script
+    assert script is not None
+    limits = [
+        (network.media.alt_text_max, network.label)
+        for network in receivers
+        if network.media.alt_text and network.media.alt_text_max is not None
+    ]
+    if script.alt_text is None or not limits:
+        return
+    limit, label = min(limits)
+    alt = script.alt_text
+    items: list[tuple[Path_, str]] = (
+        [(("alt_text",), alt)]
+        if isinstance(alt, str)
+        else [(("alt_text", tag), text) for tag, text in alt.items() if isinstance(text, str)]
+    )
+    for where, text in items:
+        if len(text) > limit:
+            loaded.problems.append(
+                loaded.problem(
+                    where,
+                    _("the alt text has {count} characters: {network} takes {limit} at most").format(
+                        count=len(text), network=label, limit=limit
+                    ),
+                )
+            )
 
 
 def _check_duration(loaded: LoadedScript, preset: Preset, receivers: list[CapsuleNetwork]) -> None:

@@ -6,7 +6,8 @@
 receives them as ``campaign.rules.NetworkRules``. ``networks.spec.NetworkSpec`` satisfies both.
 
 From a network, a capsule takes: the formats it takes (preferred first), the length of the videos it
-takes in each shape, and the part of the frame its app covers with buttons and captions.
+takes in each shape, the part of the frame its app covers with buttons and captions, and how long a
+description (alt text) it takes.
 """
 
 from __future__ import annotations
@@ -62,6 +63,16 @@ class CapsuleMediaRules(Protocol):
     @property
     def safe_zone(self) -> Margins | None:
         """What its app covers of a video shown in its own frame, or None."""
+        ...
+
+    @property
+    def alt_text(self) -> bool:
+        """It takes a text description of the video."""
+        ...
+
+    @property
+    def alt_text_max(self) -> int | None:
+        """Of at most this many characters, or None."""
         ...
 
 

@@ -26,7 +26,6 @@ DEFAULT_LANGUAGE = (
     "fr"  # the campaign's language: a plain text is French unless capsule.languages says otherwise
 )
 MAX_SUBTITLE_BYTES = 1_000_000  # a subtitle file of a 90 s capsule is a few kilobytes
-MAX_ALT_TEXT = 1000  # X's limit, the strictest of the networks that take one
 
 # A text in one language (the capsule's first) or in several: {fr: "…", rcf: "…"}.
 Localized = str | dict[str, str]
@@ -495,15 +494,7 @@ def _check_localized(loaded: LoadedScript, script: CapsuleScript) -> None:
     for where, text in items:
         if not text.strip():
             loaded.problems.append(loaded.problem(where, _("the alt text is empty: describe the video")))
-        elif len(text) > MAX_ALT_TEXT:
-            loaded.problems.append(
-                loaded.problem(
-                    where,
-                    _("the alt text has {count} characters: {limit} at most (X's limit)").format(
-                        count=len(text), limit=MAX_ALT_TEXT
-                    ),
-                )
-            )
+        # its length is checked against the networks receiving the capsule (capsules.check)
 
 
 def _capsule_problems(source: YamlSource, error: ValidationError) -> list[Problem]:

@@ -122,6 +122,7 @@ class MediaRules:
     video_required: str | None = None  # why the network publishes only videos (N_()), else None
     caption_tracks: bool = False  # the network takes subtitle files beside the video
     alt_text: bool = False  # the network takes a text description of the video
+    alt_text_max: int | None = None  # of at most this many characters (None: no documented limit)
     # How the app shows the video, for the post preview (approximate: the apps change):
     # the frame of the feed (width, height) when it crops the video (Instagram's feed: 4:5), None: whole;
     feed_frame: tuple[int, int] | None = None

@@ -258,7 +258,7 @@ CASES = [
         "alt text too long",
         "end_card:",
         f'alt_text: {{fr: "{"a" * 1001}"}}\nend_card:',
-        "the alt text has 1001 characters: 1000 at most",
+        "the alt text has 1001 characters: X takes 1000 at most",
         "alt_text",
     ),
     (
@@ -560,6 +560,8 @@ class Media:
     formats: tuple[str, ...]
     videos: tuple[Kind, ...]
     safe_zone: Zone | None = None
+    alt_text: bool = False
+    alt_text_max: int | None = None
 
 
 @dataclass(frozen=True)
@@ -637,3 +639,20 @@ def test_the_capsules_room_imports_no_network() -> None:
                 else []
             )
             assert not any(name == "networks" or name.startswith("networks.") for name in names), module
+
+
+def test_the_alt_text_is_bounded_by_the_networks_receiving_it(tmp_path: Path) -> None:
+    """The shortest limit among the networks that receive the capsule and take a description; none
+    when no receiving network takes one."""
+    content = GOOD.replace("end_card:", 'alt_text: {fr: "Une interprète signe, à droite."}\nend_card:')
+    path = write(tmp_path, content)
+    videos = (Kind("clip", 1.0, 600.0),)
+    short = Network("short", "Short", Media(("x",), videos, alt_text=True, alt_text_max=20))
+    blind = Network("blind", "Blind", Media(("vertical",), videos, alt_text=False, alt_text_max=5))
+    long = Network("long", "Long", Media(("vertical",), videos, alt_text=True, alt_text_max=500))
+    assert check_script(path, {"blind": blind, "long": long}).ok
+    result = check_script(path, {"short": short, "long": long})
+    assert [problem.message for problem in result.problems] == [
+        "the alt text has 31 characters: Short takes 20 at most"
+    ]
+    assert result.problems[0].line == line_of(content, "alt_text")

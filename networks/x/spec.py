@@ -67,6 +67,7 @@ SPEC = NetworkSpec(
         ),
         caption_tracks=True,  # POST /2/media/subtitles (not sent yet)
         alt_text=True,  # POST /2/media/metadata (not sent yet)
+        alt_text_max=1000,  # AltText.text maxLength in X's OpenAPI
         # the player's controls and the "sound on" badge over the bottom of a video in the timeline
         safe_zone=SafeZone(top=0.0, bottom=0.12, left=0.0, right=0.0),
     ),
