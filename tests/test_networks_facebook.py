@@ -6,6 +6,7 @@ are judged against Meta's node specs (Page.json, AdVideo.json…, see tests/test
 
 from __future__ import annotations
 
+import socket
 import time
 from importlib import resources
 from pathlib import Path
@@ -17,6 +18,7 @@ from networks.base import (
     CaptionTrack,
     Content,
     MediaHandle,
+    NotSent,
     RateLimited,
     Rejected,
     Transient,
@@ -27,8 +29,9 @@ from networks.emulator.server import EmulatorServer
 from networks.emulator.uploads import Upload
 from networks.facebook.adapter import FacebookAdapter
 from networks.graph.client import GraphError
+from networks.registry import registry
 
-from .conftest import inject, make_adapter, published, requests_to
+from .conftest import inject, make_adapter, no_sleep, published, requests_to, sandbox_credentials
 from .test_network_contract import _video
 
 LINK = "https://clickable.example.org/r/fb3dkf7q"
@@ -426,3 +429,25 @@ def test_the_emulator_takes_the_captions_edge_as_the_spec_says(
         files={"captions_file": ("c.fr_FR.srt", srt)},
     )
     assert emulator.emulator.objects[video_id]["default_locale"] == "fr_FR"
+
+
+@pytest.mark.parametrize("network", ["facebook", "instagram"])
+def test_a_graph_call_that_never_left_is_not_sent(
+    emulator: EmulatorServer, videos: dict[str, Path], network: str
+) -> None:
+    """A refused connection: the call certainly never reached Meta, create call or not, so it is
+    NotSent (retried as it is, never reconciled as unconfirmed), as networks.base.connection_failure
+    decides for every adapter."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    adapter = registry().adapter_class(network)(
+        sandbox_credentials(emulator, network), emulator_url=closed, sleep=no_sleep, timeout=2.0
+    )
+    content = (
+        Content(text="Jamais parti", link=LINK)
+        if network == "facebook"
+        else Content(text="Jamais parti", video=videos["good"])
+    )
+    with pytest.raises(NotSent, match="the Graph API not sent: cannot connect"):
+        adapter.publish(content)

@@ -180,13 +180,17 @@ def test_a_container_not_ready_keeps_polling_then_publishes_once(
     assert calls(emulator, PUBLISH) == 3
 
 
-def test_an_out_of_spec_reel_ends_its_container_in_error(emulator: EmulatorServer, tmp_path: Path) -> None:
-    """Reels last 3 s to 15 min: a container whose video is outside ends in ERROR (2207026)."""
+@pytest.mark.parametrize(("seconds", "reason"), [(2.0, "lasts 2 s"), (901.0, "lasts 901 s")])
+def test_an_out_of_spec_reel_ends_its_container_in_error(
+    emulator: EmulatorServer, tmp_path: Path, seconds: float, reason: str
+) -> None:
+    """Reels last 3 s to 15 min (developers.facebook.com/docs/instagram-platform/instagram-graph-api/
+    reference/ig-user/media#reels-specifications): a container whose video is outside ends in ERROR (2207026)."""
     adapter = instagram(emulator)
-    content = Content(text="Trop court", video=_video(tmp_path / "short.mp4", 2.0, size="540x960"))
+    content = Content(text="Hors format", video=_video(tmp_path / "reel.mp4", seconds))
     with pytest.raises(Rejected, match="2207026"):
         adapter.upload_video(content, None, None)  # the adapter's own check skipped
-    with pytest.raises(Rejected, match="lasts 2 s"):
+    with pytest.raises(Rejected, match=f"{reason}, Reels take 3 to 900 s"):
         adapter.publish(content)  # the adapter's check: nothing sent
     assert calls(emulator, CONTAINER) == 1
 

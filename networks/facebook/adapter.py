@@ -186,7 +186,9 @@ class FacebookAdapter(Adapter):
                 form["link"] = content.link
             body = self.client.request("POST", f"{self.page}/feed", data=form, creating=True)
             if not body.get("id"):
-                raise Unconfirmed("facebook", "create answered without a post id: reconcile before retrying")
+                raise Unconfirmed(
+                    "facebook", _("create answered without a post id: reconcile before retrying")
+                )
             post_id = str(body["id"])
             return Published("facebook", post_id, _post_url(post_id))
         if media.extra.get("kind") == "reel":
@@ -203,7 +205,7 @@ class FacebookAdapter(Adapter):
             )
             if not body.get("success"):
                 raise Unconfirmed(
-                    "facebook", "Reel finish answered without success: reconcile before retrying"
+                    "facebook", _("Reel finish answered without success: reconcile before retrying")
                 )
             return Published(
                 "facebook",
@@ -225,7 +227,9 @@ class FacebookAdapter(Adapter):
             creating=True,
         )
         if not body.get("success"):
-            raise Unconfirmed("facebook", "video finish answered without success: reconcile before retrying")
+            raise Unconfirmed(
+                "facebook", _("video finish answered without success: reconcile before retrying")
+            )
         video_id = media.remote_id
         return Published(
             "facebook",
@@ -279,9 +283,12 @@ class FacebookAdapter(Adapter):
                     url = f"https://www.facebook.com{url}"
                 return dataclasses.replace(published, processing=False, url=url)
             if status == "error":
-                raise Rejected("facebook", "the video could not be processed by Facebook")
+                raise Rejected("facebook", _("the video could not be processed by Facebook"))
             if self.clock() > deadline:
-                raise Transient("facebook", f"video still processing after {deadline_s:.0f} s")
+                raise Transient(
+                    "facebook",
+                    _("video still processing after {seconds} s").format(seconds=f"{deadline_s:.0f}"),
+                )
             self.sleep(POLL_INTERVAL_S)
 
     def find_published(self, content_fingerprint: str, *, limit: int = 100) -> Published | None:

@@ -33,6 +33,7 @@ from networks.base import (
     Rejected,
     Transient,
     Unconfirmed,
+    connection_failure,
 )
 from networks.graph.versions import CURRENT
 from networks.transport import prepare_session
@@ -139,13 +140,10 @@ class GraphClient:
                 files=files,
                 headers=all_headers,
             )
-        except (requests.Timeout, requests.ConnectionError) as error:
-            if creating:
-                raise Unconfirmed(
-                    self.network,
-                    f"no answer to the create call ({type(error).__name__}): reconcile before retrying",
-                ) from None
-            raise Transient(self.network, f"{type(error).__name__} while talking to the Graph API") from None
+        except requests.RequestException as error:  # no answer: never sent, or may have landed
+            raise connection_failure(
+                self.network, error, creating=creating, what=_("the Graph API")
+            ) from None
         self._read_usage(response)
         try:
             body = response.json()
@@ -155,13 +153,20 @@ class GraphClient:
             raise self.classify(response, body["error"], creating=creating)
         if response.status_code >= 500 or not isinstance(body, dict):
             message = (
-                f"HTTP {response.status_code} {'without JSON' if body is None else 'without an error object'}"
-            )
+                _("HTTP {status} without JSON")
+                if body is None
+                else _("HTTP {status} without an error object")
+            ).format(status=response.status_code)
             if creating:
-                raise Unconfirmed(self.network, f"{message} on create: reconcile before retrying")
+                raise Unconfirmed(
+                    self.network, _("{message} on create: reconcile before retrying").format(message=message)
+                )
             raise Transient(self.network, message)
         if response.status_code >= 400:
-            raise Transient(self.network, f"HTTP {response.status_code} without an error object")
+            raise Transient(
+                self.network,
+                _("HTTP {status} without an error object").format(status=response.status_code),
+            )
         return body
 
     def classify(
@@ -169,11 +174,16 @@ class GraphClient:
     ) -> Exception:
         code = _as_int(error.get("code"))
         subcode = _as_int(error.get("error_subcode"))
-        message = str(error.get("error_user_msg") or error.get("message") or "refused")
-        where = f"code {code}{f'/{subcode}' if subcode else ''}"
+        message = str(error.get("error_user_msg") or error.get("message") or _("refused"))
+        where = (_("code {code}/{subcode}") if subcode else _("code {code}")).format(
+            code=code, subcode=subcode
+        )
         if code in SESSION_CODES:
             return NeedsReauth(
-                self.network, f"token expired or revoked ({where}): run `clickable accounts add` again"
+                self.network,
+                _("token expired or revoked ({where}): run `clickable accounts add` again").format(
+                    where=where
+                ),
             )
         if code in PERMISSION_CODES:
             return NeedsReauth(
@@ -197,14 +207,19 @@ class GraphClient:
         if code in RATE_LIMIT_CODES:
             return GraphRateLimited(
                 self.network,
-                f"throttled ({where})",
+                _("throttled ({where})").format(where=where),
                 retry_after=self.retry_after(),
                 code=code,
                 subcode=subcode,
             )
         if error.get("is_transient") or code in TRANSIENT_CODES or response.status_code >= 500:
             if creating:
-                return Unconfirmed(self.network, f"{message} ({where}) on create: reconcile before retrying")
+                return Unconfirmed(
+                    self.network,
+                    _("{message} ({where}) on create: reconcile before retrying").format(
+                        message=message, where=where
+                    ),
+                )
             return Transient(self.network, f"{message} ({where})")
         data = error.get("error_data")
         return GraphError(

@@ -93,12 +93,21 @@ class InstagramAdapter(Adapter):
             if code in ("FINISHED", "PUBLISHED"):
                 return str(code)
             if code in ("ERROR", "EXPIRED"):
+                detail = str(status.get("status") or "")
                 raise Rejected(
-                    "instagram", f"the Reel container is {code}: {status.get('status', '')}".strip(": ")
+                    "instagram",
+                    (
+                        _("the Reel container is {state}: {detail}")
+                        if detail
+                        else _("the Reel container is {state}")
+                    ).format(state=code, detail=detail),
                 )
             if self.clock() > deadline:
                 raise Transient(
-                    "instagram", f"the Reel container is still {code} after {CONTAINER_DEADLINE_S:.0f} s"
+                    "instagram",
+                    _("the Reel container is still {state} after {seconds} s").format(
+                        state=code, seconds=f"{CONTAINER_DEADLINE_S:.0f}"
+                    ),
                 )
             self.sleep(POLL_INTERVAL_S)
 
@@ -135,7 +144,9 @@ class InstagramAdapter(Adapter):
         if self.quota_left() <= 0:
             raise RateLimited(
                 "instagram",
-                "50 posts in the last 24 hours (Instagram's limit)",
+                _("{cap} posts in the last 24 hours (Instagram's limit)").format(
+                    cap=self.spec.caps[self.network]
+                ),
                 retry_after=self.until_quota(),
             )
         deadline = self.clock() + CONTAINER_DEADLINE_S
@@ -150,7 +161,9 @@ class InstagramAdapter(Adapter):
                     raise
                 raise RateLimited(
                     "instagram",
-                    "50 posts in the last 24 hours (code 9/2207042)",
+                    _("{cap} posts in the last 24 hours (code 9/2207042)").format(
+                        cap=self.spec.caps[self.network]
+                    ),
                     retry_after=self.until_quota(),
                 ) from None
             except GraphError as error:
@@ -161,7 +174,9 @@ class InstagramAdapter(Adapter):
                 self.sleep(POLL_INTERVAL_S)
                 self._wait_for(media.remote_id)
         if not body.get("id"):
-            raise Unconfirmed("instagram", "media_publish answered without an id: reconcile before retrying")
+            raise Unconfirmed(
+                "instagram", _("media_publish answered without an id: reconcile before retrying")
+            )
         # the address is the media's permalink (a shortcode), read once published (poll)
         return Published("instagram", str(body["id"]), None, processing=True)
 
