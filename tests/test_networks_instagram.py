@@ -226,3 +226,43 @@ def test_200_without_id_is_unconfirmed(emulator: EmulatorServer, videos: dict[st
     inject(emulator, "instagram", PUBLISH, status=200, body={})
     with pytest.raises(Unconfirmed):
         make_adapter(emulator, "instagram").publish(reel("Texte", videos))
+
+
+def test_the_address_stored_for_a_published_reel_is_its_permalink(
+    tmp_path: Path, emulator: EmulatorServer, database_url: str, videos: dict[str, Path]
+) -> None:
+    """What the dispatcher records (Delivery.remote_url, shown by post show and the reports) is the
+    permalink Instagram gives after media_publish, not instagram.com/reel/<numeric id>."""
+    from sqlmodel import Session, select
+
+    from campaign.models import Capsule
+    from networks.instagram.emulator import permalink
+
+    from .conftest import small_campaign
+    from .test_dispatch import make_env
+
+    campaign = small_campaign(posts=0, territories={"fr": ("France", "Europe/Paris")})
+    campaign["accounts"] = {"ig-main": {"network": "instagram", "sandbox": True}}
+    campaign["capsules"] = {"reel": {"script": "reel.yaml"}}
+    campaign["posts"] = [
+        {"id": "reel", "text": "Reel : parles-en.", "accounts": ["ig-main"], "capsule": "reel"}
+    ]
+    (tmp_path / "reel.yaml").write_text("title: reel\n", "utf-8")
+    env = next(make_env(tmp_path, emulator, database_url, campaign))
+    try:
+        with Session(env.database.engine) as session:
+            capsule = session.exec(select(Capsule)).one()
+            capsule.outputs = {  # as `capsule render` records it (render.CapsuleRender.outputs)
+                "languages": ["fr"],
+                "renders": {"vertical.fr": {"files": [{"kind": "video", "path": str(videos["good"])}]}},
+            }
+            session.add(capsule)
+            session.commit()
+        assert env.dispatcher().run_due().published == 1
+        [delivery] = env.deliveries()
+        assert delivery.remote_id and delivery.remote_url == permalink(
+            delivery.remote_id, emulator.emulator.seed
+        )
+        assert delivery.remote_id not in delivery.remote_url
+    finally:
+        env.database.dispose()
