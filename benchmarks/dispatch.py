@@ -119,7 +119,7 @@ def bare_loop(emulator_url: str, texts: list[str]) -> float:
     session = prepare_session(requests.Session(), emulator_url=emulator_url)
     start = time.perf_counter()
     for text in texts:
-        response = session.post("https://api.twitter.com/2/tweets", json={"text": text}, auth=auth)
+        response = session.post("https://api.x.com/2/tweets", json={"text": text}, auth=auth)
         assert response.status_code == 201, response.text
     return time.perf_counter() - start
 

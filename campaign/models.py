@@ -83,6 +83,11 @@ class Account(SQLModel, table=True):
     # why reconciling this account's unconfirmed deliveries fails (for `doctor`), and since when
     reconcile_error: str | None = Field(default=None, sa_type=RedactedText)
     reconcile_failed_at: datetime | None = _instant(nullable=True)
+    # the network stopped the account (credits spent, a usage cap reached…): what happened and what a
+    # person must do, since when, and until when (None: until a person runs `clickable accounts resume`)
+    paused_reason: str | None = Field(default=None, sa_type=RedactedText)
+    paused_at: datetime | None = _instant(nullable=True)
+    paused_until: datetime | None = _instant(nullable=True)
 
 
 class Capsule(SQLModel, table=True):

@@ -215,6 +215,7 @@ def run_demo(
                 store=store,
                 emulator_url=emulator.url,
                 sleep=lambda seconds: time.sleep(min(seconds, 0.05)),
+                clock=lambda: clock.now.timestamp(),  # the replay's time (X's 30 days of private metrics)
             )
 
         days = (now - min(dues)).days + 1 if dues else 0

@@ -3,6 +3,22 @@
 An adapter publishes in stages (upload the media → create the post once → poll → finalize), reads
 metrics and finds a published post by its content fingerprint. It returns readings; it writes nothing
 to the database. What the network allows (text, media, metrics) comes from its spec.
+
+How a network's answer is classified (each adapter does it in one place, from structured codes only:
+the HTTP status, headers, X's problem ``type``, Graph's ``error.code``/``error_subcode``; never from
+the words of a message, which networks change and translate):
+
+- ``NeedsReauth``: the credentials were refused; a person runs ``clickable accounts add``.
+- ``AccountPaused``: the network stops the *account*, not this post (credits spent, a usage cap, an
+  app not enrolled, an account blocked as spam): nothing is sent until a person acts or the pause ends.
+- ``RateLimited``: too many calls in a window; retry after the window, not before.
+- ``Rejected``: this content is refused for good (invalid, duplicate, processing failed).
+- ``Transient`` / ``NotSent``: worth retrying with backoff; ``Unconfirmed``: a create call may have
+  landed, reconcile before anything is sent again.
+
+The one written exception to "structured codes only": X gives duplicate content no code of its own
+(a 403 ``about:blank`` problem whose ``detail`` says so); ``networks/x/errors.py`` (``is_duplicate``)
+is the only place that reads a message, and says why.
 """
 
 from __future__ import annotations
@@ -14,6 +30,7 @@ import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack
 
@@ -59,13 +76,18 @@ class NeedsReauth(NetworkError):
 
 
 class AccountPaused(NetworkError):
-    """The network stopped this account until a person acts on it (an action blocked as spam, a
-    policy block, credits exhausted): no retry helps. The account's deliveries pause; ``advice`` (and
-    `clickable doctor`) says what the person must do, then `clickable delivery retry` resumes them."""
+    """The network stopped this account, whatever it posts (an action blocked as spam, a policy block,
+    credits spent, a usage cap): no retry helps before the pause ends, and none is a rejection of the post.
 
-    def __init__(self, network: str, reason: str, *, advice: str) -> None:
+    The account's deliveries wait (the dispatcher records the pause on the account, ``doctor`` shows it).
+    ``advice`` says what a person must do; ``until`` (UTC) is when the pause ends by itself, None when
+    only a person ends it (then `clickable accounts resume ACCOUNT`, or `clickable delivery retry ID`).
+    """
+
+    def __init__(self, network: str, reason: str, *, advice: str, until: datetime | None = None) -> None:
         self.reason = redact(reason)
-        self.advice = advice
+        self.advice = redact(advice)
+        self.until = until
         super().__init__(network, f"{reason}: {advice}")
 
 

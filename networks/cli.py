@@ -1,4 +1,4 @@
-"""Commands of the networks room: `clickable accounts add|list|check` and `clickable emulator serve`."""
+"""Commands of the networks room: `clickable accounts add|list|check|resume` and `clickable emulator serve`."""
 
 from __future__ import annotations
 
@@ -238,6 +238,28 @@ def check_command(
             ).format(account=name, network=account.network, kind=type(error).__name__, error=error)
         ) from None
     app_state.console.print(f"{name}: credentials accepted by {account.network} ({who}).")
+
+
+@accounts_app.command("resume")
+def resume_command(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="Account name from campaign.yaml.")]
+) -> None:
+    """Resume an account its network stopped (credits spent, a usage cap): its paused deliveries are queued again."""
+    from sqlmodel import select
+
+    from campaign.models import Account
+    from schedules.states import resume_account
+
+    app_state = state(ctx)
+    now = app_state.now()
+    with app_state.database().session() as session:
+        rows = list(session.exec(select(Account).where(Account.name == name)))
+        if not rows:
+            raise UnknownAccount(name, sorted({row.name for row in session.exec(select(Account))}))
+        queued = sum(resume_account(session, account, now=now) for account in rows)
+    app_state.console.print(
+        _("Account {account} resumed: {count} deliveries queued again.").format(account=name, count=queued)
+    )
 
 
 @emulator_app.command("serve")

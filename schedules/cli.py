@@ -378,7 +378,7 @@ def history_command(
 def retry_command(ctx: typer.Context, delivery_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Queue a failed, paused or cancelled delivery again (an unconfirmed one is reconciled first)."""
     from campaign.models import Account, DeliveryState
-    from schedules.states import transition
+    from schedules.states import resume_account, transition
 
     app_state = state(ctx)
     with app_state.database().session() as session:
@@ -393,6 +393,9 @@ def retry_command(ctx: typer.Context, delivery_id: Annotated[int, typer.Argument
         if account is not None and account.needs_reauth:
             account.needs_reauth = False
             session.add(account)
+        resumed = 0
+        if account is not None and account.paused_reason is not None:  # a person acted on the account
+            resumed = resume_account(session, account, now=app_state.now(), keep=delivery.id)
         transition(
             session,
             delivery,
@@ -404,6 +407,12 @@ def retry_command(ctx: typer.Context, delivery_id: Annotated[int, typer.Argument
             stage=None,
         )
     app_state.console.print(f"Delivery {delivery_id} queued again.")
+    if resumed:
+        app_state.console.print(
+            _("Account {account} resumed: {count} other deliveries queued again.").format(
+                account=account.name if account is not None else "", count=resumed
+            )
+        )
 
 
 @delivery_app.command("cancel")
@@ -484,6 +493,45 @@ def _quota_report(app_state: AppState, session: Session, now: datetime) -> tuple
     return rows, lines
 
 
+def _paused_accounts(session: Any, now: datetime) -> list[str]:
+    """One line per account its network stopped: what happened, what a person must do, when it resumes."""
+    from sqlmodel import col, select
+
+    from campaign.models import Account, Delivery, DeliveryState
+
+    lines = []
+    for account in session.exec(select(Account).where(col(Account.paused_reason).is_not(None))):
+        if account.paused_until is not None and account.paused_until <= now:
+            continue  # the pause ended by itself
+        waiting = session.exec(
+            select(Delivery.id).where(
+                Delivery.account_id == account.id,
+                col(Delivery.state).in_((DeliveryState.PAUSED, DeliveryState.RETRYING, DeliveryState.QUEUED)),
+            )
+        ).all()
+        since = f"{account.paused_at:%Y-%m-%d %H:%M}" if account.paused_at else "?"
+        if account.paused_until is None:
+            line = _(
+                "account {account} is paused since {since} UTC: {reason}; {count} deliveries wait ({ids})"
+            )
+        else:
+            line = _(
+                "account {account} is paused since {since} UTC until {until} UTC: {reason}; "
+                "{count} deliveries wait ({ids})"
+            )
+        lines.append(
+            line.format(
+                account=account.name,
+                since=since,
+                until=f"{account.paused_until:%Y-%m-%d %H:%M}" if account.paused_until else "",
+                reason=account.paused_reason,
+                count=len(waiting),
+                ids=", ".join(str(delivery_id) for delivery_id in waiting[:10]) or _("none yet"),
+            )
+        )
+    return lines
+
+
 def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Is the daemon alive? Which accounts need re-authentication, which deliveries are stuck, unconfirmed or failed?"""
     from sqlmodel import col, select
@@ -521,20 +569,7 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
                     ids=", ".join(str(delivery.id) for delivery in paused[:10]) or _("none yet"),
                 )
             )
-        for account in session.exec(select(Account).where(Account.needs_reauth == False)):  # noqa: E712
-            # the network stopped the account (blocked as spam, by policy): a person acts on the network first
-            paused = session.exec(
-                select(Delivery)
-                .where(Delivery.account_id == account.id, Delivery.state == DeliveryState.PAUSED)
-                .order_by(col(Delivery.updated_at).desc())
-            ).all()
-            why = next((delivery.last_error for delivery in paused if delivery.last_error), None)
-            if paused and why:
-                problems.append(
-                    _("account {account} is paused ({why}); then `clickable delivery retry` its paused deliveries ({ids})").format(
-                        account=account.name, why=why, ids=", ".join(str(delivery.id) for delivery in paused[:10])
-                    )
-                )
+        problems.extend(_paused_accounts(session, now))
         overdue = [
             delivery for delivery in pending if delivery.due_utc and delivery.due_utc < now - STUCK_AFTER
         ]

@@ -96,6 +96,8 @@ class Job:
     attempts: int
     problem: str | None = None  # a reason to fail before calling the network
     territory: str = ""
+    paused: str | None = None  # the network stopped the account (Account.paused_reason)
+    paused_until: datetime | None = None  # …until then (None: until a person resumes it)
 
 
 class Dispatcher:
@@ -341,6 +343,8 @@ class Dispatcher:
                 delivery.attempts,
                 problem,
                 territory.key if territory is not None else "",
+                account.paused_reason,
+                account.paused_until,
             )
         return [jobs[delivery_id] for delivery_id in ids]
 
@@ -372,6 +376,14 @@ class Dispatcher:
             return self._finish(delivery_id, DeliveryState.FAILED, job.problem, job=job)
         if job.account.name in self._paused:
             return self._finish(delivery_id, DeliveryState.PAUSED, self._paused[job.account.name], job=job)
+        if job.paused is not None:  # the network stopped the account: nothing is sent until it resumes
+            # (the delivery's last_error is the account's reason: `accounts resume` queues it again)
+            if job.paused_until is None:
+                return self._finish(delivery_id, DeliveryState.PAUSED, job.paused, job=job)
+            if job.paused_until > self.clock():
+                return self._finish(
+                    delivery_id, DeliveryState.RETRYING, job.paused, due=job.paused_until, count_attempt=False, job=job
+                )
         try:
             adapter = self.adapter(job.account)
         except Exception as error:  # no adapter, so nothing was sent: never "unconfirmed"
@@ -527,8 +539,8 @@ class Dispatcher:
             )
         if isinstance(error, NeedsReauth):
             return self._pause_account(delivery_id, job.account.name, str(error), job=job)
-        if isinstance(error, AccountPaused):  # blocked by the network: a person acts, no retry helps
-            return self._pause_account(delivery_id, job.account.name, str(error), job=job, reauth=False)
+        if isinstance(error, AccountPaused):
+            return self._hold_account(delivery_id, job, error)
         if isinstance(error, Rejected) and error.duplicate and job.attempts > 1:
             try:
                 found = self.adapter(job.account).find_published(job.content.fingerprint)
@@ -577,9 +589,9 @@ class Dispatcher:
         retry_in: float | None = None,
         count_attempt: bool = True,
         job: Job | None = None,
+        due: datetime | None = None,  # a retry at this instant (instead of ``retry_in`` seconds from now)
     ) -> str:
         now = self.clock()
-        due = None
         with Session(self.database.engine) as session:
             delivery = session.get(Delivery, delivery_id)
             assert delivery is not None
@@ -587,7 +599,7 @@ class Dispatcher:
             if state != DeliveryState.UNCONFIRMED:
                 fields["stage"] = None  # only an unconfirmed delivery keeps "create sent"
             if state == DeliveryState.RETRYING:
-                due = now + timedelta(seconds=retry_in or self.backoff_base_s)
+                due = due or now + timedelta(seconds=retry_in or self.backoff_base_s)
                 fields["due_utc"] = due
                 if not count_attempt:
                     fields["attempts"] = max(0, delivery.attempts - 1)
@@ -654,20 +666,16 @@ class Dispatcher:
         log.info("delivery %s published as %s", delivery_id, published.remote_id)
         return DeliveryState.PUBLISHED
 
-    def _pause_account(
-        self, delivery_id: int, account_name: str, reason: str, *, job: Job | None = None, reauth: bool = True
-    ) -> str:
-        """The account's credentials are refused or missing (``reauth``), or the network stopped the
-        account (AccountPaused): its deliveries wait for a human (see `doctor`)."""
+    def _pause_account(self, delivery_id: int, account_name: str, reason: str, *, job: Job | None = None) -> str:
+        """The account's credentials are refused or missing: its deliveries wait for a human (see `doctor`)."""
         now = self.clock()
         with Session(self.database.engine) as session:
             delivery = session.get(Delivery, delivery_id)
             assert delivery is not None
             account = session.get(Account, delivery.account_id)
             assert account is not None
-            if reauth:
-                account.needs_reauth = True
-                session.add(account)
+            account.needs_reauth = True
+            session.add(account)
             transition(
                 session, delivery, DeliveryState.PAUSED, reason, now=now, stage=None, last_error=reason
             )
@@ -692,6 +700,40 @@ class Dispatcher:
         if job is not None:
             self._problem(job, DeliveryState.PAUSED, reason)
         return DeliveryState.PAUSED
+
+    def _hold_account(self, delivery_id: int, job: Job, error: AccountPaused) -> str:
+        """The network stopped the account, not this post: the account is paused (see `doctor`).
+
+        Until a person acts (``until`` None) this delivery and the account's queued ones are paused;
+        until an instant (a usage cap), this one waits until then and the others are held when their
+        turn comes. Nothing is sent for the account meanwhile: no call spent on a certain refusal.
+        """
+        now = self.clock()
+        reason = f"{error.reason}; {error.advice}"
+        with Session(self.database.engine) as session:
+            delivery = session.get(Delivery, delivery_id)
+            assert delivery is not None
+            account = session.get(Account, delivery.account_id)
+            assert account is not None
+            ended = account.paused_until is not None and account.paused_until <= now
+            if account.paused_reason is None or ended:
+                account.paused_at = now  # a new pause (a cap that ended and came back is a new one)
+            account.paused_reason, account.paused_until = reason, error.until
+            session.add(account)
+            if error.until is None:
+                for other in session.exec(
+                    select(Delivery).where(
+                        Delivery.account_id == account.id,
+                        col(Delivery.id) != delivery_id,
+                        col(Delivery.state).in_((DeliveryState.QUEUED, DeliveryState.RETRYING)),
+                    )
+                ):
+                    transition(session, other, DeliveryState.PAUSED, reason, now=now, last_error=reason)
+            session.commit()
+        log.warning("account %s paused by %s: %s", job.account.name, error.network, reason)
+        if error.until is None:
+            return self._finish(delivery_id, DeliveryState.PAUSED, reason, job=job)
+        return self._finish(delivery_id, DeliveryState.RETRYING, reason, due=error.until, count_attempt=False, job=job)
 
     # -- reconciliation --------------------------------------------------------------------------
 

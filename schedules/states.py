@@ -9,7 +9,7 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from campaign.i18n import _
-from campaign.models import Delivery, DeliveryEvent, DeliveryState, Worker
+from campaign.models import Account, Delivery, DeliveryEvent, DeliveryState, Worker
 
 CLAIMABLE = (DeliveryState.QUEUED, DeliveryState.RETRYING)
 # a create call was sent (or may have been): the outcome is unknown until reconciled
@@ -32,6 +32,31 @@ def transition(
     session.add(
         DeliveryEvent(delivery_id=delivery.id, at=now, from_state=before, to_state=to_state, reason=reason)
     )
+
+
+def resume_account(session: Session, account: Account, *, now: datetime, keep: int | None = None) -> int:
+    """End the pause its network put on ``account`` (a person acted on it): the deliveries held for
+    that reason are queued again, except ``keep``; returns how many. Those paused or retrying for a
+    reason of their own (a refused token, a backoff) are left as they are."""
+    was = account.paused_reason
+    account.paused_reason = account.paused_at = account.paused_until = None
+    session.add(account)
+    if was is None:
+        return 0
+    queued = 0
+    for delivery in session.exec(
+        select(Delivery).where(
+            Delivery.account_id == account.id,
+            col(Delivery.state).in_((DeliveryState.PAUSED, DeliveryState.RETRYING)),
+        )
+    ):
+        if delivery.id == keep or delivery.last_error != was:
+            continue
+        transition(
+            session, delivery, DeliveryState.QUEUED, _("account resumed by a person"), now=now, due_utc=now, stage=None
+        )
+        queued += 1
+    return queued
 
 
 def claim_due(session: Session, worker: str, *, now: datetime, limit: int) -> list[int]:

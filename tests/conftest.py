@@ -19,8 +19,10 @@ from campaign.example import write_example
 from cli import app
 from networks.base import Adapter
 from networks.credentials import Credentials
-from networks.emulator.part import Exchange
-from networks.emulator.server import Emulator, EmulatorServer, start
+from networks.emulator.server import EmulatorServer, start
+
+# every exchange of every emulator the session starts, for the 100 % validation test (tests/census.py)
+from .census import exchanges, pytest_configure, pytest_runtest_protocol, pytest_unconfigure  # noqa: F401
 
 POSTGRES_URL = os.environ.get("CLICKABLE_TEST_DATABASE_URL")
 
@@ -88,57 +90,6 @@ class Cli:
 @pytest.fixture
 def cli(workspace: Path, database_url: str) -> Cli:
     return Cli(workspace, database_url, CliRunner())
-
-
-# --- every exchange this session's emulators answered (tests/test_zzz_requests_validate.py) -------
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """One exchange an in-process emulator answered, and the test that caused it."""
-
-    test: str  # the test's node id ("" outside a test)
-    deliberate: bool  # the test sends requests the spec refuses on purpose (marker ``refused_requests``)
-    exchange: Exchange
-
-
-RECORDED: list[Recorded] = []  # the whole session's, in order (emulators run in other processes are not seen)
-_CURRENT: dict[str, str | bool] = {"test": "", "deliberate": False}
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "refused_requests: the test sends requests the network's spec refuses, on purpose "
-        "(left out of the 100 % validation test)",
-    )
-
-
-def _record(exchange: Exchange) -> None:
-    RECORDED.append(Recorded(str(_CURRENT["test"]), bool(_CURRENT["deliberate"]), exchange))
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _record_every_exchange() -> Iterator[None]:
-    """Every Emulator made in this process hands its exchanges to RECORDED."""
-    patch = pytest.MonkeyPatch()
-    original = Emulator.__init__
-
-    def recording_init(self: Emulator, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
-        self.add_recorder(_record)
-
-    patch.setattr(Emulator, "__init__", recording_init)
-    yield
-    patch.undo()
-
-
-@pytest.fixture(autouse=True)
-def _current_test(request: pytest.FixtureRequest) -> Iterator[None]:
-    _CURRENT["test"] = request.node.nodeid
-    _CURRENT["deliberate"] = request.node.get_closest_marker("refused_requests") is not None
-    yield
-    _CURRENT["test"], _CURRENT["deliberate"] = "", False
 
 
 # --- networks: the emulator and the real clients pointed at it -----------------------------------

@@ -191,9 +191,18 @@ def test_an_account_the_network_blocked_pauses_for_a_person_and_is_not_retried(e
     assert len(feed_calls) == 1  # paused at the first refusal, never retried
     doctor = env.cli("doctor")
     assert doctor.exit_code == 1  # type: ignore[attr-defined]
-    assert "account fb-main is paused (facebook: the network blocked this action (code 368/1390008" in doctor.stdout  # type: ignore[attr-defined]
-    assert "a person must open the account in the network's app" in doctor.stdout  # type: ignore[attr-defined]
-    assert env.cli("delivery", "retry", str(facebook[0].id)).exit_code == 0  # type: ignore[attr-defined]
+    line = next(line for line in doctor.stdout.splitlines() if "account fb-main is paused" in line)  # type: ignore[attr-defined]
+    assert "the network blocked this action (code 368/1390008" in line
+    assert "a person must open the account in the network's app" in line
+    assert f"{len(facebook)} deliveries wait" in line
+    # the person acted on the network: retrying one delivery ends the account's pause, the others follow
+    retried = env.cli("delivery", "retry", str(facebook[0].id))
+    assert retried.exit_code == 0  # type: ignore[attr-defined]
+    assert f"{len(facebook) - 1} other deliveries queued again" in retried.stdout  # type: ignore[attr-defined]
+    assert "fb-main is paused" not in env.cli("doctor").stdout  # type: ignore[attr-defined]
+    assert {delivery.state for delivery in env.deliveries() if delivery.account_id == account.id} == {
+        DeliveryState.QUEUED
+    }
 
 
 def test_rejection_fails_with_the_network_reason(env: Env) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from networks.emulator.server import EmulatorServer
@@ -72,17 +73,6 @@ def test_a_fault_fires_the_given_number_of_times(emulator: EmulatorServer) -> No
     assert statuses == [503, 503, 400]  # the third answer is the real one: no token
 
 
-def test_x_rejects_unsigned_and_bearer_posts(emulator: EmulatorServer) -> None:
-    bearer = requests.get(f"{emulator.url}/_emulator/credentials", timeout=5).json()["x"]["bearer_token"]
-    response = requests.post(
-        f"{emulator.url}/2/tweets",
-        json={"text": "x"},
-        headers={"Host": "api.x.com", "Authorization": f"Bearer {bearer}"},
-        timeout=5,
-    )
-    assert response.status_code == 401 and response.json()["title"] == "Unauthorized"
-
-
 def test_emulator_serve_command(tmp_path: object) -> None:
     import socket
     import subprocess
@@ -112,6 +102,7 @@ def test_emulator_serve_command(tmp_path: object) -> None:
         process.wait(timeout=10)
 
 
+@pytest.mark.refused_requests("x")
 def test_parts_validators_and_recorders_see_every_exchange() -> None:
     """The hooks the spec validators plug into: a refused request gets the part's refusal, and every
     exchange reaches the recorders with both validation outcomes (parts without a validator: not checked)."""
@@ -165,7 +156,7 @@ def test_parts_validators_and_recorders_see_every_exchange() -> None:
     assert unknown.status_code == 400 and unknown.json()["detail"] == "no such operation"
     assert unsigned.status_code == 401 and graph.status_code == 400
     assert [(item.network, item.template, item.request.ok, item.response.checked) for item in seen[:4]] == [
-        ("x", "/2/tweets", False, False),  # refused before the handler: no reply of the part to check
+        ("x", "/2/tweets", False, True),  # refused before the handler; the refusal is judged too
         ("x", None, False, False),
         ("x", "/2/users/me", True, True),
         ("facebook", "/{id}", True, True),  # judged by Meta's node specs (its answer: Graph's error shape)

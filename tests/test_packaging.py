@@ -7,6 +7,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from .census import census_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -79,7 +81,12 @@ def test_wheel_in_a_new_venv_runs_the_demo_to_the_end(tmp_path: Path) -> None:
         cwd=work,
         capture_output=True,
         text=True,
-        env={"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "CLICKABLE_KEYRING": "0"},
+        env={
+            "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "CLICKABLE_KEYRING": "0",
+            **census_environment(),  # the demo's requests join the suite's census (tests/census.py)
+        },
         check=False,
         timeout=600,
     )

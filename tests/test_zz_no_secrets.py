@@ -287,7 +287,17 @@ def test_error_reasons_and_history_from_every_network_hold_no_secret(
     gone = x_problem(404, "gone")["body"]["detail"]  # type: ignore[index]
     x_error = {
         "errors": [
-            {"resource_id": rid, "title": "Not Found Error", "detail": gone} for rid in remote_ids if rid
+            {
+                "resource_id": rid,
+                "title": "Not Found Error",
+                "detail": gone,
+                "type": "https://api.twitter.com/2/problems/resource-not-found",  # only this means "gone"
+                "resource_type": "tweet",
+                "parameter": "ids",
+                "value": rid,
+            }
+            for rid in remote_ids
+            if rid
         ]
     }
     inject(emulator, "x", "GET /2/tweets", status=200, body=x_error, times=5)

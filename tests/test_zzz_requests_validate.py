@@ -1,109 +1,59 @@
-"""Every request the test suite sent to the emulator validates against the network's own spec.
+"""Every request the test suite sent to an emulator, judged by its network's own spec (runs last).
 
-Run last (its name sorts last): it reads what every in-process emulator of the session recorded
-(tests/conftest.py, ``RECORDED``). A test that sends requests on purpose to see them refused is marked
-``refused_requests``: its refused requests (and the answers it makes wrong on purpose) are left out (the others it sends are judged). Run alone it
-finds nothing and skips; with a few test files it judges what they sent.
+tests/census.py records each exchange of every emulator the suite starts (subprocesses included: a
+daemon, `clickable emulator serve`, the demo) with how the network's part judged it. Every network
+whose emulator part declares a judge (``EmulatorPart.judged_by``, networks/emulator/part.py) is held
+to 100 %: each request it received is valid against its spec, except those a test sends on purpose to
+be refused (``@pytest.mark.refused_requests("x")``, or bare ``@pytest.mark.refused_requests`` for any
+network), counted as *refused as expected*; every reply of the emulator's own matches the spec's
+response (a fault a test injects is the test's own body); and a test marked with a network's name must
+have been refused by it at least once. Run alone it finds nothing and skips.
+
+A new network joins by giving its part ``judged_by = JudgedBy("its spec")`` and validators.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
 
-from networks.graph.emulator import GraphPart
+from networks.emulator.part import JudgedBy
 from networks.registry import registry
 
-from .conftest import RECORDED, Recorded
+from .census import census_of
 
 
-def _graph_networks() -> set[str]:
-    """The registered networks whose emulator part speaks Graph (judged against Meta's node specs)."""
-    return {spec.name for spec, part in registry().emulator_parts() if issubclass(part, GraphPart)}
+def _judged() -> dict[str, JudgedBy]:
+    return {spec.name: part.judged_by for spec, part in registry().emulator_parts() if part.judged_by is not None}
 
 
-def _sent(networks: set[str]) -> list[Recorded]:
-    return [
-        item
-        for item in RECORDED
-        if item.exchange.network in networks
-        and not (item.deliberate and not (item.exchange.request.ok and item.exchange.response.ok))
-    ]
+def test_the_networks_judged_by_their_own_spec() -> None:
+    assert {"x", "facebook", "instagram", "youtube", "tiktok"} <= set(_judged())
 
 
-def _line(item: Recorded, errors: tuple[str, ...]) -> str:
-    exchange = item.exchange
-    return f"{item.test}: {exchange.method} {exchange.host}{exchange.path} -> {exchange.status}: {'; '.join(errors)}"
-
-
-def test_every_graph_request_validates_against_metas_node_specs() -> None:
-    """Meta's node specs (networks/graph/specs/, developers.facebook.com/docs/graph-api/reference) are
-    the judge: 100 % of the Graph requests the suite sent were checked, and every one was valid."""
-    sent = _sent(_graph_networks())
-    if not sent:
-        pytest.skip("no Graph request recorded: run with the suite (or with the Facebook/Instagram tests)")
-    unchecked = [_line(item, ("not checked",)) for item in sent if not item.exchange.request.checked]
-    refused = [_line(item, item.exchange.request.errors) for item in sent if not item.exchange.request.ok]
-    # answers the emulator made (a fault a test injected is the test's own body)
-    answers = [item for item in sent if item.exchange.response.checked and not item.exchange.fault]
-    bad_answers = [
-        _line(item, item.exchange.response.errors) for item in answers if not item.exchange.response.ok
-    ]
-    counts = Counter(item.exchange.network for item in sent)
-    print(
-        f"Graph requests validated: {len(sent) - len(refused)}/{len(sent)} ({dict(counts)}); "
-        f"answers checked against node fields: {len(answers) - len(bad_answers)}/{len(answers)}"
+@pytest.mark.parametrize("network", sorted(_judged()))
+def test_every_request_the_suite_sent_is_valid_against_the_network_spec(
+    network: str, exchanges: list[dict[str, object]]
+) -> None:
+    judge = _judged()[network]
+    census = census_of(network, exchanges, judge.hosts)
+    if not census.requests:
+        pytest.skip(f"no test that ran sent {network} a request (run the whole suite)")
+    print(census.summary())
+    assert not census.unchecked, f"{network}: answered without being judged by {judge.spec}:\n" + "\n".join(
+        census.unchecked[:20]
     )
-    assert not unchecked, "\n".join(unchecked[:20])
-    assert not refused, "\n".join(refused[:20])
-    assert not bad_answers, "\n".join(bad_answers[:20])
-
-
-def test_every_youtube_api_request_validates_against_the_discovery_document() -> None:
-    """The discovery document google-api-python-client ships (youtube.v3.json) is the judge: 100 % of the
-    YouTube Data API requests the suite sent were checked (parameters, part, bodies, the resumable
-    protocol) and valid, and so were the answers. Google's OAuth endpoints are not in the document."""
-    sent = [
-        item
-        for item in _sent({"youtube"})
-        if item.exchange.host in ("youtube.googleapis.com", "www.googleapis.com")
-    ]
-    if not sent:
-        pytest.skip(
-            "no YouTube request recorded: run with the suite (or with tests/test_networks_youtube.py)"
+    assert not census.unexpected, (
+        f"{network}: requests {judge.spec} refuses, sent by tests not marked refused_requests({network!r}):\n"
+        + "\n".join(census.unexpected[:20])
+    )
+    assert census.valid + census.refused_as_expected == census.requests  # 100 %
+    assert not census.replies_invalid, f"{network}: replies off {judge.spec}:\n" + "\n".join(
+        census.replies_invalid[:20]
+    )
+    if judge.every_reply:
+        assert not census.replies_unjudged, f"{network}: replies not judged:\n" + "\n".join(
+            census.replies_unjudged[:20]
         )
-    unchecked = [_line(item, ("not checked",)) for item in sent if not item.exchange.request.checked]
-    refused = [_line(item, item.exchange.request.errors) for item in sent if not item.exchange.request.ok]
-    answers = [item for item in sent if item.exchange.response.checked and not item.exchange.fault]
-    bad_answers = [
-        _line(item, item.exchange.response.errors) for item in answers if not item.exchange.response.ok
-    ]
-    print(
-        f"YouTube requests validated: {len(sent) - len(refused)}/{len(sent)}; answers: {len(answers) - len(bad_answers)}/{len(answers)}"
+    assert not census.stale_markers, (
+        f"marked refused_requests({network!r}) but never refused: {sorted(census.stale_markers)}"
     )
-    assert not unchecked, "\n".join(unchecked[:20])
-    assert not refused, "\n".join(refused[:20])
-    assert not bad_answers, "\n".join(bad_answers[:20])
-
-
-def test_every_tiktok_request_validates_against_tiktoks_documented_requests() -> None:
-    """TikTok's reference pages are the judge (networks/tiktok/docs.py: JSON Schemas written from
-    developers.tiktok.com/doc/content-posting-api-reference-*, the media transfer guide's chunk rules,
-    the Display API's video list and query, the token endpoint and Login Kit's consent page): 100 % of
-    the TikTok requests the suite sent were checked and valid, and so were the answers."""
-    sent = _sent({"tiktok"})
-    if not sent:
-        pytest.skip("no TikTok request recorded: run with the suite (or with tests/test_networks_tiktok.py)")
-    unchecked = [_line(item, ("not checked",)) for item in sent if not item.exchange.request.checked]
-    refused = [_line(item, item.exchange.request.errors) for item in sent if not item.exchange.request.ok]
-    answers = [item for item in sent if item.exchange.response.checked and not item.exchange.fault]
-    bad_answers = [
-        _line(item, item.exchange.response.errors) for item in answers if not item.exchange.response.ok
-    ]
-    print(
-        f"TikTok requests validated: {len(sent) - len(refused)}/{len(sent)}; answers: {len(answers) - len(bad_answers)}/{len(answers)}"
-    )
-    assert not unchecked, "\n".join(unchecked[:20])
-    assert not refused, "\n".join(refused[:20])
-    assert not bad_answers, "\n".join(bad_answers[:20])

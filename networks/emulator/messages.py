@@ -86,3 +86,11 @@ class Reply:
     status: int
     body: Any  # a dict or list (JSON), a str (HTML), bytes, or "" (no body)
     headers: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> tuple[bytes, str]:
+        """The body as sent, and the content type sent when the reply names none."""
+        if isinstance(self.body, bytes):
+            return self.body, "application/octet-stream"
+        if isinstance(self.body, str):
+            return self.body.encode("utf-8"), "text/html; charset=utf-8"
+        return json.dumps(self.body).encode("utf-8"), "application/json; charset=utf-8"

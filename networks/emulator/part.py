@@ -15,6 +15,9 @@ Hooks a part may override (all have a default):
   graph.facebook.com), whether this request is this part's;
 - ``validate_request`` / ``validate_response``: judge an exchange against the network's own spec
   (OpenAPI, Graph node specs); the default says "not checked";
+- ``judged_by``: a :class:`JudgedBy` when those validators judge every request the part answers: the
+  test suite then holds the network to 100 % (tests/test_zzz_requests_validate.py: every request the
+  suite sent it is valid, or refused in a test marked ``@pytest.mark.refused_requests("<network>")``);
 - ``refuse(request, route, validation)``: the network's own error for a request its spec refuses;
 - ``not_found(request, path)``: the network's own answer to an unknown route;
 - ``fault(kind, reset_in_s=…)``: the network's own answer for a named fault (``rate_limited``,
@@ -91,6 +94,15 @@ NOT_CHECKED = Validation()
 
 
 @dataclass(frozen=True)
+class JudgedBy:
+    """The network's own spec that judges the part's exchanges (``EmulatorPart.judged_by``)."""
+
+    spec: str  # what judges, as the failures name it ("X's OpenAPI document v2.159, with openapi-core")
+    hosts: tuple[str, ...] | None = None  # the hosts the spec covers (None: every host the part serves)
+    every_reply: bool = False  # the spec describes every answer: each reply of the part's is judged too
+
+
+@dataclass(frozen=True)
 class Exchange:
     """One request the emulator received and what it answered, for recorders."""
 
@@ -132,6 +144,7 @@ class EmulatorPart(ABC):
 
     refuses_duplicates = False  # the part answers a second post of the same text with ``fault("duplicate")``
     refuses_unknown_metrics = False  # a metric the network does not have fails the request (Graph)
+    judged_by: JudgedBy | None = None  # the spec its validators judge it by (the suite holds it to 100 %)
 
     def __init__(self, core: Emulator, spec: NetworkSpec) -> None:
         self.core = core

@@ -10,7 +10,6 @@ Its admin API lives under ``/_emulator/``.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import threading
@@ -23,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from networks.emulator.messages import Reply, Request
 from networks.emulator.part import NOT_CHECKED, EmulatorPart, Exchange, Recorder, Route, Validation
+from networks.emulator.record import recorders_from_environment
 from networks.emulator.uploads import Upload
 
 if TYPE_CHECKING:
@@ -54,7 +54,8 @@ class Emulator:
             networks = registry()
         self.seed = seed
         self.lock = threading.RLock()
-        self.recorders: list[Recorder] = list(recorders)
+        # CLICKABLE_EMULATOR_RECORD: every exchange also appended to that file (networks/emulator/record.py)
+        self.recorders: list[Recorder] = [*recorders_from_environment(), *recorders]
         self.reset()
         self.parts: list[EmulatorPart] = [part(self, spec) for spec, part in networks.emulator_parts()]
 
@@ -211,15 +212,17 @@ class Emulator:
                 if not validation.ok
                 else part.not_found(request, part.route_path(request))
             )
-        elif not validation.ok:
-            reply = part.refuse(request, route, validation)
         else:
-            injected = self._injected(part, route, request, params)
-            if injected is not None:
-                reply, fault_used = injected, True
+            if not validation.ok:
+                reply = part.refuse(request, route, validation)
             else:
-                reply = route.handler(request, **params)
-                response_validation = part.validate_response(request, route, reply)
+                injected = self._injected(part, route, request, params)
+                if injected is not None:
+                    reply, fault_used = injected, True
+                else:
+                    reply = route.handler(request, **params)
+            # every answer on a route is judged, refusals and injected faults too (the record says which)
+            response_validation = part.validate_response(request, route, reply)
         self._record_exchange(
             Exchange(
                 part.name,
@@ -343,12 +346,7 @@ class _Handler(BaseHTTPRequestHandler):
             raw_query=parts.query,
         )
         reply = self.server.emulator.handle(request)
-        if isinstance(reply.body, bytes):
-            payload, content_type = reply.body, "application/octet-stream"
-        elif isinstance(reply.body, str):
-            payload, content_type = reply.body.encode("utf-8"), "text/html; charset=utf-8"
-        else:
-            payload, content_type = json.dumps(reply.body).encode("utf-8"), "application/json; charset=utf-8"
+        payload, content_type = reply.encoded()
         headers = {key.lower(): value for key, value in reply.headers.items()}
         try:
             self.send_response(reply.status)

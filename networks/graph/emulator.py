@@ -24,7 +24,7 @@ from typing import Any
 
 from networks.emulator.auth import header_token
 from networks.emulator.messages import Reply, Request
-from networks.emulator.part import NOT_CHECKED, EmulatorPart, Route, Validation
+from networks.emulator.part import NOT_CHECKED, EmulatorPart, JudgedBy, Route, Validation
 from networks.emulator.uploads import Upload
 from networks.graph.nodes import Edge, Problem, graph_specs
 from networks.graph.versions import version_of, why_refused
@@ -101,6 +101,8 @@ class GraphPart(EmulatorPart):
     """A network reached through the Graph API; subclasses name their token and account fields."""
 
     refuses_unknown_metrics = True  # "(#100) The value must be a valid insights metric"
+    # Meta's node specs describe what a GET answers, not what a POST returns
+    judged_by = JudgedBy("Meta's node specs (networks/graph/specs/)")
     token_field: str  # the sandbox credential holding the token
     account_field: str  # the sandbox credential holding the account's node id
 

@@ -29,7 +29,7 @@ from urllib.parse import urlencode, urlsplit
 
 from networks.emulator.auth import header_token
 from networks.emulator.messages import Reply, Request
-from networks.emulator.part import EmulatorPart, Route, Validation
+from networks.emulator.part import EmulatorPart, JudgedBy, Route, Validation
 from networks.emulator.uploads import Upload, measure
 from networks.tiktok import docs
 
@@ -97,6 +97,7 @@ def chunk_problem(size: int, chunk: int, count: int) -> str | None:
 class TikTokPart(EmulatorPart):
     refuses_duplicates = False  # TikTok documents no duplicate check: the adapter looks before it posts
     audited = True  # the sandbox app passed TikTok's audit (a test makes it unaudited)
+    judged_by = JudgedBy("TikTok's reference pages (networks/tiktok/docs.py)")
 
     @classmethod
     def sandbox_credentials(cls, seed: int) -> dict[str, str]:

@@ -1,4 +1,9 @@
-"""X: tweepy.Client for posts and metrics, our own v2 chunked uploader for video."""
+"""X: tweepy.Client for posts and metrics, our own v2 chunked uploader for video, all on api.x.com.
+
+Every call goes to the server of X's OpenAPI document, ``https://api.x.com`` (tweepy 4.17 writes
+``https://api.twitter.com`` into each of its URLs: its session puts the spec's host back before the
+request is signed). Every answer that is not a success is classified in ``networks/x/errors.py``.
+"""
 
 from __future__ import annotations
 
@@ -11,73 +16,52 @@ import requests
 import tweepy
 
 from networks.base import (
-    DEFAULT_BACKOFF_S,
     Adapter,
     AdapterOptions,
     Content,
     MediaHandle,
     MetricReading,
-    NeedsReauth,
+    NetworkError,
     Published,
-    RateLimited,
     Rejected,
     Transient,
     Unconfirmed,
+    connection_failure,
     fingerprint,
 )
 from networks.credentials import Credentials
 from networks.media import VideoInfo
 from networks.spec import normalise
 from networks.transport import prepare_session
+from networks.x import errors
 from networks.x.spec import SPEC
 
-API = "https://api.twitter.com"  # the host tweepy.Client uses; api.x.com answers the same paths
+API = "https://api.x.com"  # the server of X's OpenAPI document
+TWEEPY_API = "https://api.twitter.com"  # what tweepy.Client writes
 CHUNK_BYTES = 1024 * 1024
 METRIC_BATCH = 100  # GET /2/tweets takes at most 100 ids
-TWEET_FIELDS = ["public_metrics", "non_public_metrics", "created_at", "entities"]
+USER_POSTS_MIN, USER_POSTS_MAX = 5, 100  # GET /2/users/{id}/tweets: max_results from 5 to 100
+PUBLIC_FIELDS = ["public_metrics", "created_at"]
+PRIVATE_FIELDS = ["non_public_metrics"]  # kept by X for 30 days after a post is made
+PRIVATE_METRICS_S = 30 * 86_400 - 3_600  # an hour's margin for the clocks of X and this machine
+TWITTER_EPOCH_MS = 1288834974657
 
 
-def retry_after(headers: Any, now: float) -> float:
-    """Seconds until every exhausted X limit (15-min window, 24-hour caps) has reset."""
-    resets = []
-    for prefix in ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour"):
-        remaining, reset = headers.get(f"{prefix}-remaining"), headers.get(f"{prefix}-reset")
-        if reset is not None and (remaining is None or str(remaining) == "0" or prefix == "x-rate-limit"):
-            try:
-                resets.append(float(reset) - now)
-            except ValueError:
-                continue
-    return max(1.0, max(resets)) if resets else DEFAULT_BACKOFF_S
+class XSession(requests.Session):
+    """A requests session that sends tweepy's calls to api.x.com (before they are signed)."""
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        if isinstance(url, str) and url.startswith(TWEEPY_API + "/"):
+            url = API + url[len(TWEEPY_API) :]
+        return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
 
 
-def classify(error: Exception, *, creating: bool, now: float) -> Exception:
-    """Turn a tweepy or requests failure into what the caller can act on (structured codes only)."""
-    network = "x"
-    if isinstance(error, requests.Timeout | requests.ConnectionError):
-        if creating:
-            return Unconfirmed(
-                network, f"no answer to the create call ({type(error).__name__}): reconcile before retrying"
-            )
-        return Transient(network, f"{type(error).__name__} while talking to X")
-    if isinstance(error, tweepy.TooManyRequests):
-        return RateLimited(
-            network, "rate limited (429)", retry_after=retry_after(error.response.headers, now)
-        )
-    if isinstance(error, tweepy.Unauthorized):
-        return NeedsReauth(network, "credentials refused (401): run `clickable accounts add` again")
-    if isinstance(error, tweepy.TwitterServerError):
-        if creating:
-            return Unconfirmed(
-                network, f"server error {error.response.status_code} on create: reconcile before retrying"
-            )
-        return Transient(network, f"server error {error.response.status_code}")
-    if isinstance(error, tweepy.HTTPException):
-        detail = (
-            "; ".join(str(message) for message in error.api_messages) or f"HTTP {error.response.status_code}"
-        )
-        duplicate = error.response.status_code == 403 and "duplicate" in detail.lower()
-        return Rejected(network, detail, duplicate=duplicate)
-    return error
+def created_at(tweet_id: str) -> float | None:
+    """When an X post was made (epoch seconds), read from its id (X ids are snowflakes)."""
+    try:
+        return ((int(tweet_id) >> 22) + TWITTER_EPOCH_MS) / 1000
+    except ValueError:
+        return None
 
 
 class XAdapter(Adapter):
@@ -95,6 +79,7 @@ class XAdapter(Adapter):
             access_token_secret=credentials.get("access_token_secret"),
             wait_on_rate_limit=False,
         )
+        self.client.session = XSession()
         prepare_session(self.client.session, emulator_url=self.emulator_url, timeout=self.timeout)
         self.auth = tweepy.OAuth1UserHandler(
             credentials.get("consumer_key"),
@@ -103,32 +88,52 @@ class XAdapter(Adapter):
             credentials.get("access_token_secret"),
         ).apply_auth()
 
+    # -- answers -----------------------------------------------------------------------------------
+
+    def _classified(self, error: Exception, *, creating: bool) -> Exception:
+        """A tweepy or requests failure as what the caller can act on (networks/x/errors.py)."""
+        if isinstance(error, NetworkError):
+            return error
+        if isinstance(error, requests.RequestException) and getattr(error, "response", None) is None:
+            return connection_failure("x", error, creating=creating, what="X")
+        if isinstance(error, tweepy.HTTPException):
+            return self._answer(error.response, creating=creating)
+        return error
+
+    def _answer(self, response: requests.Response, *, creating: bool) -> NetworkError:
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = None
+        return errors.classify(
+            response.status_code,
+            response.headers,
+            body,
+            account=self.credentials.account,
+            creating=creating,
+            now=self.clock(),
+        )
+
     # -- video upload (retry-safe) ---------------------------------------------------------------
 
     def _call(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         try:
             response = self.client.session.request(method, url, auth=self.auth, **kwargs)
-        except (requests.Timeout, requests.ConnectionError) as error:
-            raise classify(error, creating=False, now=self.clock()) from None
-        if response.status_code == 429:
-            raise RateLimited(
-                "x", "rate limited (429)", retry_after=retry_after(response.headers, self.clock())
-            )
-        if response.status_code == 401:
-            raise NeedsReauth("x", "credentials refused (401): run `clickable accounts add` again")
-        if response.status_code >= 500:
-            raise Transient("x", f"server error {response.status_code} during upload")
+        except requests.RequestException as error:
+            raise self._classified(error, creating=False) from None
+        if response.status_code >= 400:
+            raise self._answer(response, creating=False)
         try:
             body = response.json()
         except ValueError:
             raise Transient("x", f"answer {response.status_code} is not JSON") from None
-        if response.status_code >= 400:
-            raise Rejected("x", str(body.get("detail") or body.get("title") or response.status_code))
         return dict(body.get("data") or {})
 
     def upload_video(
         self, content: Content, video: VideoInfo | None, handle: MediaHandle | None
     ) -> MediaHandle:
+        """X's v2 chunked upload: initialize → append (multipart) → finalize → status
+        (docs.x.com/x-api/media/quickstart/media-upload-chunked)."""
         assert content.video is not None
         path = Path(content.video)
         size = path.stat().st_size
@@ -150,7 +155,9 @@ class XAdapter(Adapter):
                 files={"media": ("blob", chunk, "application/octet-stream")},
             )
             handle.uploaded_bytes += len(chunk)
-        info = self._call("POST", f"{base}/{handle.remote_id}/finalize").get("processing_info")
+        # the document gives finalize no body; X answers 400 "Request body must be a JSON object"
+        # without one (trypost PR #202): an empty object satisfies both
+        info = self._call("POST", f"{base}/{handle.remote_id}/finalize", json={}).get("processing_info")
         deadline = self.clock() + 300
         while info and info.get("state") in ("pending", "in_progress"):
             if self.clock() > deadline:
@@ -172,7 +179,7 @@ class XAdapter(Adapter):
                 text=content.text, media_ids=[media.remote_id] if media else None, user_auth=True
             )
         except Exception as error:
-            raise classify(error, creating=True, now=self.clock()) from None
+            raise self._classified(error, creating=True) from None
         data = response.data or {}
         if not data.get("id"):
             raise Unconfirmed("x", "create answered without a post id: reconcile before retrying")
@@ -185,43 +192,59 @@ class XAdapter(Adapter):
         try:
             me = self.client.get_me(user_auth=True).data
             response = self.client.get_users_tweets(
-                me.id, max_results=min(limit, 100), tweet_fields=["entities"], user_auth=True
+                me.id,
+                max_results=max(USER_POSTS_MIN, min(limit, USER_POSTS_MAX)),
+                tweet_fields=["entities"],
+                user_auth=True,
             )
         except Exception as error:
-            raise classify(error, creating=False, now=self.clock()) from None
+            raise self._classified(error, creating=False) from None
         for tweet in response.data or []:
             if fingerprint(_expand_urls(tweet.text, tweet.entities)) == content_fingerprint:
                 return Published("x", str(tweet.id), f"https://x.com/i/web/status/{tweet.id}")
         return None
 
     def fetch_metrics(self, remote_ids: list[str]) -> list[MetricReading]:
+        """Public metrics of every post; non-public ones (link clicks, views) only for posts X still
+        keeps them for (30 days: asking for an older post's is an error for that post)."""
+        now = self.clock()
+        recent: list[str] = []
+        older: list[str] = []
+        for remote_id in remote_ids:
+            made = created_at(remote_id)
+            (recent if made is None or now - made <= PRIVATE_METRICS_S else older).append(remote_id)
         readings: list[MetricReading] = []
-        for start in range(0, len(remote_ids), METRIC_BATCH):
-            batch = remote_ids[start : start + METRIC_BATCH]
-            try:
-                response = self.client.get_tweets(batch, tweet_fields=TWEET_FIELDS, user_auth=True)
-            except Exception as error:
-                raise classify(error, creating=False, now=self.clock()) from None
-            for tweet in response.data or []:
-                raw: dict[str, Any] = {}
-                for group in ("public_metrics", "non_public_metrics"):
-                    for name, value in (getattr(tweet, group, None) or {}).items():
-                        raw[f"{group}.{name}"] = value
-                readings.append(MetricReading(str(tweet.id), normalise(self.metric_names["post"], raw), raw))
-            for problem in response.errors or []:
-                if problem.get("resource_id"):
-                    readings.append(
-                        MetricReading(
-                            str(problem["resource_id"]), {}, {"error": problem.get("detail")}, missing=True
-                        )
-                    )
+        for ids, fields in ((recent, PUBLIC_FIELDS + PRIVATE_FIELDS), (older, PUBLIC_FIELDS)):
+            for start in range(0, len(ids), METRIC_BATCH):
+                readings.extend(self._metrics(ids[start : start + METRIC_BATCH], fields))
+        return readings
+
+    def _metrics(self, batch: list[str], fields: list[str]) -> list[MetricReading]:
+        try:
+            response = self.client.get_tweets(batch, tweet_fields=fields, user_auth=True)
+        except Exception as error:
+            raise self._classified(error, creating=False) from None
+        readings = []
+        answered = set()
+        for tweet in response.data or []:
+            raw: dict[str, Any] = {}
+            for group in ("public_metrics", "non_public_metrics"):
+                for name, value in (getattr(tweet, group, None) or {}).items():
+                    raw[f"{group}.{name}"] = value
+            answered.add(str(tweet.id))
+            readings.append(MetricReading(str(tweet.id), normalise(self.metric_names["post"], raw), raw))
+        for problem in response.errors or []:
+            if errors.is_missing(problem) and str(problem["resource_id"]) not in answered:
+                readings.append(
+                    MetricReading(str(problem["resource_id"]), {}, {"error": problem.get("detail")}, missing=True)
+                )
         return readings
 
     def check_credentials(self) -> str:
         try:
             me = self.client.get_me(user_auth=True).data
         except Exception as error:
-            raise classify(error, creating=False, now=self.clock()) from None
+            raise self._classified(error, creating=False) from None
         return f"@{me.username}"
 
 

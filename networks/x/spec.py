@@ -45,8 +45,8 @@ SPEC = NetworkSpec(
         CredentialField("access_token", help=N_("access token of the account (OAuth 1.0a)")),
         CredentialField("access_token_secret", help=N_("access token secret of the account")),
     ),
-    # the spec's server is api.x.com; tweepy.Client calls api.twitter.com, which still answers
-    hosts=("api.x.com", "api.twitter.com", "upload.twitter.com"),
+    # the server of X's OpenAPI document (api.twitter.com still answers: the emulator serves both)
+    hosts=("api.x.com",),
     text=TextRules(
         limit=text.WEIGHTED_LIMIT,
         measure=text.measure,

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from networks.emulator.auth import header_token
 from networks.emulator.messages import Reply, Request
-from networks.emulator.part import NOT_CHECKED, EmulatorPart, Route, Validation
+from networks.emulator.part import NOT_CHECKED, EmulatorPart, JudgedBy, Route, Validation
 from networks.emulator.uploads import Upload
 from networks.youtube import discovery
 from networks.youtube.text import DESCRIPTION_BYTES, TAGS_CHARACTERS, TITLE_CHARACTERS
@@ -92,6 +92,11 @@ def _token(seed: int, name: str, size: int = 32) -> str:
 class YouTubePart(EmulatorPart):
     refuses_duplicates = False  # YouTube accepts the upload and rejects a duplicate while processing it
     audited = False  # the sandbox project, like every new project, has not passed Google's audit
+    # Google's OAuth pages (accounts.google.com, oauth2.googleapis.com) are not in the document
+    judged_by = JudgedBy(
+        "the YouTube Data API v3 discovery document google-api-python-client ships",
+        hosts=("youtube.googleapis.com", "www.googleapis.com"),
+    )
 
     @classmethod
     def sandbox_credentials(cls, seed: int) -> dict[str, str]:
