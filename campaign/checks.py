@@ -72,6 +72,8 @@ class CheckReport:
     problems: list[Problem] = field(default_factory=list)
     variants: list[VariantReport] = field(default_factory=list)
     networks: Networks = field(default_factory=dict, repr=False)  # what the file was checked against
+    # what the check could not know and assumed (an instance's text limit not read yet): not problems
+    notes: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -82,6 +84,7 @@ class CheckReport:
             "ok": self.ok,
             "errors": [problem.as_dict() for problem in sorted(self.problems)],
             "variants": [variant.as_dict() for variant in self.variants],
+            "notes": [note.as_dict() for note in self.notes],
         }
 
     def raise_for_problems(self) -> CampaignFile:
@@ -325,6 +328,7 @@ class _Checker:
         self.valid_zones: set[str] = set()
         self._lines: list[str] | None = None
         self._times: dict[tuple[datetime, str], tuple[LocalTimeKind, datetime | None]] = {}
+        self._account_rules: dict[str, NetworkRules] = {}
 
     def rules(self, account: str) -> NetworkRules | None:
         """The rules of the account's network, None when no registered network has that name."""
@@ -471,6 +475,31 @@ class _Checker:
                 )
                 continue
             self.check_account_settings(name, account, rules)
+            for key, message in rules.account_problems(account.network_settings()):
+                self.add(
+                    ("accounts", name, key) if key else ("accounts", name),
+                    _("account '{account}': {problem}").format(account=name, problem=message),
+                    STRUCTURE,
+                    key=key is None,
+                )
+
+    def account_rules(self, name: str) -> NetworkRules:
+        """The rules of one account's network for that account (its instance's limits where they
+        differ per instance); a note when they are defaults (once per account)."""
+        if name not in self._account_rules:
+            account = self.campaign.accounts[name]
+            rules, note = self.networks[account.network].for_account(account.network_settings(), self.folder)
+            if note:
+                self.report.notes.append(
+                    self.source.problem(
+                        ("accounts", name),
+                        _("account '{account}': {note}").format(account=name, note=note),
+                        priority=TEXT,
+                        key=True,
+                    )
+                )
+            self._account_rules[name] = rules
+        return self._account_rules[name]
 
     def check_account_settings(self, name: str, account: AccountSpec, rules: NetworkRules) -> None:
         """Keys beyond the common ones must be settings the account's network declares; never secrets."""
@@ -995,10 +1024,10 @@ class _Checker:
 
     def check_texts(self, path: Path_, post: PostSpec, accounts: list[str]) -> None:
         link = sample_link(self.campaign)
-        reported: set[str] = set()
+        reported: set[tuple[str, int]] = set()
         for name in accounts:
             network = self.campaign.accounts[name].network
-            rules = self.networks[network]
+            rules = self.account_rules(name)
             template = variant_template(post, network)
             text_path: Path_ = (
                 (*path, "variants", network, "text")
@@ -1012,8 +1041,8 @@ class _Checker:
             self.report.variants.append(
                 VariantReport(post.id, name, network, length.length, length.limit, length.ok)
             )
-            if not length.ok and network not in reported:
-                reported.add(network)
+            if not length.ok and (network, length.limit) not in reported:
+                reported.add((network, length.limit))  # once per limit (instances have their own)
                 self.add(text_path, f"post '{post.id}' on {network}: {length.reason}", TEXT)
 
 

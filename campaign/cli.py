@@ -82,6 +82,12 @@ def check_command(ctx: typer.Context, file: FileArgument = None, as_json: JsonOp
     else:
         for problem in report.problems:
             echo(str(problem))
+        for note in report.notes:
+            app_state.err_console.print(
+                _("{where}: note: {message}").format(where=f"{note.file}:{note.line}", message=note.message),
+                markup=False,
+                highlight=False,
+            )
         if report.ok:
             over = sum(1 for variant in report.variants if not variant.ok)
             app_state.console.print(

@@ -8,7 +8,8 @@ of ``networks/``; tests may pass any mapping). ``networks.spec.NetworkSpec`` sat
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 from campaign.i18n import _
 from campaign.texts import TextLength
@@ -68,6 +69,18 @@ class NetworkRules(Protocol):
 
     def secret_fields(self) -> Sequence[str]:
         """Credential fields that must never appear in the campaign file."""
+        ...
+
+    def account_problems(self, settings: Mapping[str, Any]) -> Sequence[tuple[str | None, str]]:
+        """What is wrong with an account's own settings (a missing or non-https instance address): the
+        key (None when it is missing) and the message."""
+        ...
+
+    def for_account(
+        self, settings: Mapping[str, Any], workspace: Path | None = None
+    ) -> tuple[NetworkRules, str | None]:
+        """The rules of one account (where they differ per instance), and a note when they are defaults
+        because the workspace knows nothing yet of the account's host."""
         ...
 
 

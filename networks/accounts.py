@@ -60,11 +60,14 @@ def load_credentials(
     credentials = stored if stored is not None or not account.sandbox else emulator_credentials(account, emulator_url)
     if credentials is None:
         raise MissingCredentials(account.name, account.network, spec.required_fields()[0])
-    # identifiers written under the account in campaign.yaml (a Page id) win over the stored ones
+    # identifiers written under the account in campaign.yaml (a Page id) win over the stored ones; the
+    # account's own host (a Mastodon instance) also for a sandbox: the emulator serves any instance
     overrides = {
         item.name: SecretStr(str(account.settings[item.name]))
         for item in spec.credentials
-        if item.account_setting and account.settings.get(item.name) and not account.sandbox
+        if item.account_setting
+        and account.settings.get(item.name)
+        and (not account.sandbox or item.name == spec.account_host)
     }
     if overrides:
         credentials = Credentials(
@@ -94,4 +97,5 @@ def build_adapter(
     credentials = load_credentials(account, store=store, emulator_url=emulator_url, registry=registry)
     factory = store.networks.adapter_class(account.network)
     options.setdefault("settings", dict(account.settings))
+    options.setdefault("workspace", store.workspace)
     return factory(credentials, emulator_url=emulator_url if account.sandbox else None, **options)

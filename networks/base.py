@@ -206,6 +206,9 @@ class Content:
     vertical: bool | None = None  # a 9:16 video (Reels where the network has them); None: read from the file
     # the decisions the network's spec requires (networks.spec.Choice), as campaign.yaml made them
     choices: dict[str, str | bool] = field(default_factory=dict)
+    # the delivery's own key, the same on every attempt and after a restart: networks that honour an
+    # idempotency key on create (NetworkSpec.idempotency_window_s) send it, so a retry is never a second post
+    idempotency_key: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -257,6 +260,9 @@ class AdapterOptions(TypedDict, total=False):
     sleep: Callable[[float], None]
     clock: Callable[[], float]
     settings: Mapping[str, Any]  # the account's settings in campaign.yaml (never secrets)
+    # the workspace, where an adapter may keep what the network told of the account (never a secret):
+    # Mastodon keeps its instance's limits there for `campaign check`
+    workspace: Path | None
 
 
 class Adapter(ABC):
@@ -273,6 +279,7 @@ class Adapter(ABC):
         self.settings: Mapping[str, Any] = dict(options.get("settings") or {})
         self._calls: list[str] = []  # calls made, by name, for networks that meter them (spec.quota)
         self._calls_lock = threading.Lock()
+        self.workspace = options.get("workspace")
         # object kind -> raw name -> normalised name: a copy, so that a name can be retired for this adapter
         self.metric_names: dict[str, dict[str, str]] = {
             kind: dict(names) for kind, names in self.spec.metrics.names.items()

@@ -55,7 +55,7 @@ def video_problem(rules: VideoRules, info: VideoInfo | None, size: int) -> str |
         )
     if info is None:
         return None
-    if info.seconds and not (rules.min_seconds <= info.seconds <= rules.max_seconds):
+    if info.seconds and not (rules.min_seconds <= info.seconds <= rules.max_seconds):  # max may be inf
         return _("the video lasts {seconds:g} s, {label} take {low:g} to {high:g} s").format(
             seconds=round(info.seconds, 2), label=label, low=rules.min_seconds, high=rules.max_seconds
         )
@@ -87,6 +87,10 @@ def video_problem(rules: VideoRules, info: VideoInfo | None, size: int) -> str |
             label=label,
             min_w=rules.min_size[0],
             min_h=rules.min_size[1],
+        )
+    if rules.max_pixels is not None and info.width * info.height > rules.max_pixels:
+        return _("the video is {width}×{height}, {label} take at most {limit} pixels a frame").format(
+            width=info.width, height=info.height, label=label, limit=f"{rules.max_pixels:,}"
         )
     return None
 

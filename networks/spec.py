@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from campaign.i18n import N_, _
 from campaign.texts import TextLength, count_hashtags
@@ -97,6 +99,7 @@ class VideoRules:
     aspect: tuple[int, int] | None = None  # the one aspect ratio taken (width, height), e.g. (9, 16)
     aspect_range: tuple[float, float] | None = None  # or width/height from … to
     min_size: tuple[int, int] | None = None  # at least width × height pixels
+    max_pixels: int | None = None  # at most width × height pixels (Mastodon's video_matrix_limit)
     cap: str | None = None  # the daily cap these posts count against (None: the network's own)
     label: str = N_("videos")  # how the network calls them, in messages ("Reels")
 
@@ -142,6 +145,8 @@ class MetricRules:
 
     names: Mapping[str, Mapping[str, str]]  # object kind -> raw metric name -> normalised name
     retired: tuple[str, ...] = ()  # names the network stopped answering (kept here so nobody adds them back)
+    # normalised names the network never gives (Mastodon counts no views): reports show "not given", not 0
+    unavailable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -219,10 +224,55 @@ class NetworkSpec:
     # called; None: it prompts for each credential field
     connect: Callable[[], type[Connector]] | None = None
     docs: str = ""  # the network's own API reference
+    # The network honours an idempotency key on its create call for this long (Mastodon: Idempotency-Key,
+    # 1 h): the dispatcher hands each delivery a key of its own (Content.idempotency_key), and an
+    # unconfirmed delivery whose first attempt is younger than this is sent again with the same key
+    # (the network answers with the post it has) instead of being looked for.
+    idempotency_window_s: float | None = None
+    # Networks whose rules differ per account (Mastodon: per instance): the account's own spec, from its
+    # settings in campaign.yaml and what the workspace learned of its host, with a note when defaults are
+    # used because nothing is known yet (see ``for_account``).
+    account_rules: AccountRulesHook | None = None
 
     @property
     def video_required(self) -> str | None:
         return self.media.video_required
+
+    def for_account(
+        self, settings: Mapping[str, Any], workspace: Path | None = None
+    ) -> tuple[NetworkSpec, str | None]:
+        """This network's rules for one account (its instance's limits), and a note when they are defaults."""
+        if self.account_rules is None:
+            return self, None
+        return self.account_rules(self, settings, workspace)
+
+    def account_problems(self, settings: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+        """What is wrong with an account's settings in campaign.yaml: (the key, or None when one is
+        missing, message). Networks with instances need their host, as an https address."""
+        if self.account_host is None:
+            return []
+        value = settings.get(self.account_host)
+        example = _("e.g. {key}: https://social.example.org").format(key=self.account_host)
+        if value is None or value == "":
+            return [
+                (
+                    None,
+                    _("a {network} account needs its instance's address: add {example}").format(
+                        network=self.label, example=example
+                    ),
+                )
+            ]
+        problem = host_url_problem(value)
+        if problem is not None:
+            return [
+                (
+                    self.account_host,
+                    _("{key} {value!r} {problem}: write the instance's https address, {example}").format(
+                        key=self.account_host, value=value, problem=problem, example=example
+                    ),
+                )
+            ]
+        return []
 
     def measure_text(self, text: str) -> TextLength:
         """The text's length as this network counts it, with the reason when it is refused."""
@@ -256,6 +306,34 @@ class NetworkSpec:
         if self.account_host and self.account_host not in names:
             names.append(self.account_host)
         return tuple(dict.fromkeys(names))
+
+
+AccountRulesHook = Callable[[NetworkSpec, Mapping[str, Any], Path | None], tuple[NetworkSpec, str | None]]
+
+
+def host_url_problem(value: object) -> str | None:
+    """Why ``value`` is not the https address of a host (an instance), or None."""
+    if not isinstance(value, str):
+        return _("is not text")
+    try:
+        parts = urlsplit(value.strip())
+        if parts.port == 0:  # reading the port refuses one that is not a number up to 65535
+            return _("is not an address")
+    except ValueError:
+        return _("is not an address")
+    if parts.scheme != "https":
+        return _("does not start with https://")
+    host = parts.hostname or ""
+    if not host or "." not in host or parts.username or parts.password:
+        return _("names no host")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return _("has more than a host")
+    return None
+
+
+def host_of(url: str) -> str:
+    """The lower-case host of an instance address (``https://Social.Example.org/`` → ``social.example.org``)."""
+    return (urlsplit(url.strip()).hostname or "").lower()
 
 
 def count_characters(spec: NetworkSpec, text: str) -> TextLength:
