@@ -46,6 +46,7 @@ from networks.base import (
     Rejected,
     Unconfirmed,
     certainly_not_sent,
+    fingerprint,
 )
 from networks.registry import Registry, registry
 from networks.spec import QuotaRules
@@ -57,6 +58,20 @@ BACKOFF_MAX_S = 1800.0
 MAX_ATTEMPTS = 5
 AdapterProvider = Callable[[AccountRef], Adapter]
 _QUOTA_LOCK = threading.Lock()  # a quota's check and its reservation, one delivery at a time
+
+
+# An unconfirmed delivery is sent again under its idempotency key only if that leaves this long before
+# the network forgets the key (the retry must be claimed and sent within the window)
+IDEMPOTENCY_MARGIN_S = 900.0
+
+
+def delivery_key(campaign: str, delivery: int, account: str, content_fingerprint: str) -> str:
+    """The delivery's idempotency key: the same on every attempt and after any restart, different for
+    every delivery (and for the same delivery number in another database or campaign)."""
+    import hashlib
+
+    seed = f"clickable-delivery\0{campaign}\0{delivery}\0{account}\0{content_fingerprint}"
+    return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:40]
 
 
 def utcnow() -> datetime:
@@ -333,6 +348,9 @@ class Dispatcher:
                 alt_text_language=alt_language,
                 languages=tuple(
                     (territory.languages if territory is not None else None) or [campaign.language]
+                ),
+                idempotency_key=delivery_key(
+                    campaign.id, delivery.id, account.name, delivery.fingerprint or fingerprint(text)
                 ),
             )
             jobs[delivery.id] = Job(
@@ -777,6 +795,16 @@ class Dispatcher:
         return results
 
     def _reconcile_one(self, job: Job, content_fingerprint: str) -> str:
+        if self._key_still_honoured(job):
+            # the network answers a create sent again with the same idempotency key with the post that key
+            # made, if it made one: sending it again cannot publish twice (and finds what a search may miss)
+            return self._queue_again(
+                job,
+                _(
+                    "unconfirmed: sent again with the same idempotency key, which {network} honours "
+                    "(a post it made is answered, not made twice)"
+                ).format(network=job.account.network),
+            )
         adapter = self.adapter(job.account)
         try:
             found = adapter.find_published(content_fingerprint)
@@ -786,11 +814,34 @@ class Dispatcher:
                 self._settle(job.delivery_id, adapter, rules, {})
         if found is not None:
             return self._published(job.delivery_id, found, f"found on {found.network} by reconciliation")
-        state = self._finish(
-            job.delivery_id,
-            DeliveryState.QUEUED,
-            "not found on the network after an unconfirmed attempt: queued again",
-        )
+        return self._queue_again(job, "not found on the network after an unconfirmed attempt: queued again")
+
+    def _key_still_honoured(self, job: Job) -> bool:
+        """Whether the network still honours the key of every create this delivery may have sent: it
+        declares an idempotency window, and the delivery's first claim (before any create) is younger
+        than the window with a margin for the retry to be claimed."""
+        spec = self.networks.get(job.account.network)
+        window = spec.idempotency_window_s if spec is not None else None
+        if not window or not job.content.idempotency_key:
+            return False
+        with Session(self.database.engine) as session:
+            first = session.exec(
+                select(DeliveryEvent.at)
+                .where(
+                    DeliveryEvent.delivery_id == job.delivery_id,
+                    DeliveryEvent.to_state == DeliveryState.SENDING,
+                )
+                .order_by(col(DeliveryEvent.at))
+                .limit(1)
+            ).first()
+        if first is None:
+            return False
+        if first.tzinfo is None:
+            first = first.replace(tzinfo=UTC)
+        return (self.clock() - first).total_seconds() < window - IDEMPOTENCY_MARGIN_S
+
+    def _queue_again(self, job: Job, reason: str) -> str:
+        state = self._finish(job.delivery_id, DeliveryState.QUEUED, reason)
         with Session(self.database.engine) as session:
             delivery = session.get(Delivery, job.delivery_id)
             assert delivery is not None

@@ -80,7 +80,9 @@ class MastodonAdapter(Adapter):
             )
         self.host = host_of(address)
         self.base_url = f"https://{self.host}"
-        self.session = prepare_session(requests.Session(), emulator_url=self.emulator_url, timeout=self.timeout)
+        self.session = prepare_session(
+            requests.Session(), emulator_url=self.emulator_url, timeout=self.timeout
+        )
         self._seen = threading.local()  # the last answer of this thread's call (rate-limit headers)
         self.session.hooks["response"].append(self._keep)
         self._lock = threading.Lock()
@@ -112,7 +114,7 @@ class MastodonAdapter(Adapter):
         with self._lock:
             if self._limits is not None and self.clock() - self._limits[1] < LIMITS_TTL_S:
                 return self._limits[0]
-        instance = self._call(lambda: self._mastodon().instance_v2(), what=_("the instance"))
+        instance = self._call(self._mastodon().instance_v2, what=_("the instance"))
         limits = InstanceLimits.from_instance(instance)
         with self._lock:
             self._limits = (limits, self.clock())
@@ -130,9 +132,10 @@ class MastodonAdapter(Adapter):
 
     # -- errors -----------------------------------------------------------------------------------
 
-    def _call(self, call: Any, *, what: str, creating: bool = False) -> Any:
+    def _call(self, call: Any, *args: Any, what: str, creating: bool = False, **kwargs: Any) -> Any:
+        """``call(*args, **kwargs)`` (a Mastodon.py method), its failure classified."""
         try:
-            return call()
+            return call(*args, **kwargs)
         except MastodonError as failure:
             raise self.classify(failure, creating=creating, what=what) from None
 
@@ -147,9 +150,9 @@ class MastodonAdapter(Adapter):
         if isinstance(failure, MastodonUnauthorizedError) or status == 401:
             return NeedsReauth(
                 NETWORK,
-                _("the access token was refused (401: {message}): run `clickable accounts add {account}`").format(
-                    message=message, account=self.credentials.account
-                ),
+                _(
+                    "the access token was refused (401: {message}): run `clickable accounts add {account}`"
+                ).format(message=message, account=self.credentials.account),
             )
         if status == 403:  # a scope the token lacks, or an account disabled, unconfirmed, not approved
             return NeedsReauth(
@@ -167,7 +170,9 @@ class MastodonAdapter(Adapter):
             return Transient(NETWORK, _("server error {status} from {what}").format(status=status, what=what))
         if status is None:  # an answer that is not Mastodon's JSON (a proxy's page)
             if creating:
-                return Unconfirmed(NETWORK, _("unreadable answer to the create call: reconcile before retrying"))
+                return Unconfirmed(
+                    NETWORK, _("unreadable answer to the create call: reconcile before retrying")
+                )
             return Transient(NETWORK, _("unreadable answer from {what}").format(what=what))
         return Rejected(NETWORK, f"{status}: {message}")
 
@@ -198,11 +203,17 @@ class MastodonAdapter(Adapter):
             raise Rejected(NETWORK, length.reason or _("text refused"))
 
     def upload_media(self, content: Content, handle: MediaHandle | None = None) -> MediaHandle | None:
-        self._check_text(content)  # before a byte of video is sent: the instance's own limit
-        return super().upload_media(content, handle)
+        """Mastodon's documented limits first (no call), then the instance's own, text and video,
+        before a byte of video is sent."""
+        if content.video is None:
+            self._check_text(content)
+            return None
+        video = self.check_video(content)
+        self._check_text(content)
+        self._check_instance_video(content, video)
+        return self.upload_video(content, video, handle)
 
-    def check_video(self, content: Content) -> VideoInfo | None:
-        video = super().check_video(content)
+    def _check_instance_video(self, content: Content, video: VideoInfo | None) -> None:
         limits = self.limits()  # the instance's own limits, tighter or looser than Mastodon's defaults
         size = content.video.stat().st_size if content.video is not None else 0
         if size > limits.video_size_limit:
@@ -219,7 +230,6 @@ class MastodonAdapter(Adapter):
                     width=video.width, height=video.height, limit=f"{limits.video_matrix_limit:,}"
                 ),
             )
-        return video
 
     def upload_video(
         self, content: Content, video: VideoInfo | None, handle: MediaHandle | None
@@ -235,9 +245,10 @@ class MastodonAdapter(Adapter):
             notes.append(_("the alt text was cut to the instance's {limit} characters").format(limit=limit))
         if handle is None:
             media = self._call(
-                lambda: self.client.media_post(
-                    str(content.video), mime_type="video/mp4", description=description or None
-                ),
+                self.client.media_post,
+                str(content.video),
+                mime_type="video/mp4",
+                description=description or None,
                 what=_("the media upload"),
             )
             handle = MediaHandle(NETWORK, str(media["id"]), 0, 0, {"notes": notes})
@@ -246,14 +257,16 @@ class MastodonAdapter(Adapter):
                 return handle
         deadline = self.clock() + PROCESSING_DEADLINE_S
         while True:  # 206 while processing (Mastodon.py returns the attachment, url null), then 200
-            media = self._call(lambda: self.client.media(handle.remote_id), what=_("the media status"))
+            media = self._call(self.client.media, handle.remote_id, what=_("the media status"))
             if media.get("url"):
                 handle.extra["ready"] = True
                 return handle
             if self.clock() > deadline:
                 raise Transient(
                     NETWORK,
-                    _("the video is still processed after {seconds:.0f} s").format(seconds=PROCESSING_DEADLINE_S),
+                    _("the video is still processed after {seconds:.0f} s").format(
+                        seconds=PROCESSING_DEADLINE_S
+                    ),
                 )
             self.sleep(POLL_INTERVAL_S)
 
@@ -269,13 +282,12 @@ class MastodonAdapter(Adapter):
             )
         key = content.idempotency_key or uuid.uuid4().hex  # without a delivery: a key of this call's own
         status = self._call(
-            lambda: self.client.status_post(
-                content.text,
-                media_ids=[media.remote_id] if media is not None else None,
-                visibility=str(visibility),
-                language=post_language(content),
-                idempotency_key=key,
-            ),
+            self.client.status_post,
+            content.text,
+            media_ids=[media.remote_id] if media is not None else None,
+            visibility=str(visibility),
+            language=post_language(content),
+            idempotency_key=key,
             what=_("the create call"),
             creating=True,
         )
@@ -290,16 +302,18 @@ class MastodonAdapter(Adapter):
     # -- reading ----------------------------------------------------------------------------------
 
     def _me(self) -> dict[str, Any]:
-        return dict(self._call(lambda: self.client.account_verify_credentials(), what=_("the account")))
+        return dict(self._call(self.client.account_verify_credentials, what=_("the account")))
 
     def find_published(self, content_fingerprint: str, *, limit: int = 100) -> Published | None:
         me = self._me()
         seen, max_id = 0, None
         while seen < limit:
             page = self._call(
-                lambda: self.client.account_statuses(
-                    me["id"], limit=min(STATUSES_PAGE, limit - seen), max_id=max_id, exclude_reblogs=True
-                ),
+                self.client.account_statuses,
+                me["id"],
+                limit=min(STATUSES_PAGE, limit - seen),
+                max_id=max_id,
+                exclude_reblogs=True,
                 what=_("the account's statuses"),
             )
             for status in page:

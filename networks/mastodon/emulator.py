@@ -101,7 +101,7 @@ class MastodonPart(EmulatorPart):
 
     def reset(self) -> None:
         # host -> configuration values that differ from Mastodon's defaults (tests set them)
-        self.configuration: dict[str, dict[str, int]] = {}
+        self.configuration: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[tuple[str, str], Replayed] = {}
         # every create call received (before any fault or delay): host, Idempotency-Key, and whether the
         # answer was a status already made with that key; what tests read to prove a retry was one post
@@ -158,15 +158,23 @@ class MastodonPart(EmulatorPart):
         elif request.content_type == "multipart/form-data":
             pairs = []
             message = BytesParser(policy=HTTP).parsebytes(
-                b"Content-Type: " + request.headers.get("content-type", "").encode() + b"\r\n\r\n" + request.body
+                b"Content-Type: "
+                + request.headers.get("content-type", "").encode()
+                + b"\r\n\r\n"
+                + request.body
             )
             for part in message.iter_parts():
                 name = str(part.get_param("name", header="content-disposition") or "")
                 if part.get_filename():
-                    files[name] = {"filename": str(part.get_filename()), "content_type": part.get_content_type()}
+                    files[name] = {
+                        "filename": str(part.get_filename()),
+                        "content_type": part.get_content_type(),
+                    }
                 else:
                     payload = part.get_payload(decode=True)
-                    pairs.append((name, payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""))
+                    pairs.append(
+                        (name, payload.decode("utf-8", "replace") if isinstance(payload, bytes) else "")
+                    )
         elif request.content_type == "application/json":
             pairs = [(key, value) for key, value in request.json().items()]
         else:
@@ -420,7 +428,9 @@ class MastodonPart(EmulatorPart):
                 )
             media_ids = [str(item) for item in form.get("media_ids[]", [])]
             if len(media_ids) > limits.max_media_attachments:
-                return error(422, f"Validation failed: Media attachments limit of {limits.max_media_attachments}")
+                return error(
+                    422, f"Validation failed: Media attachments limit of {limits.max_media_attachments}"
+                )
             entities = {}
             for media_id in media_ids:
                 item = self.core.objects.get(f"media:{media_id}")
@@ -476,13 +486,16 @@ class MastodonPart(EmulatorPart):
         data = request.multipart().get("file", b"")
         limits = self.limits(host)
         if len(data) > limits.video_size_limit:
-            return error(422, f"Validation failed: File file size must be less than {limits.video_size_limit} Bytes")
+            return error(
+                422, f"Validation failed: File file size must be less than {limits.video_size_limit} Bytes"
+            )
         if not document["files"]["file"]["content_type"].startswith("video/") or data[4:8] != MP4_SIGNATURE:
             return error(422, "Validation failed: File content type is invalid, File is invalid")
         description = document["form"].get("description")
         if description is not None and len(description) > limits.description_limit:
             return error(
-                422, f"Validation failed: Description is too long (maximum is {limits.description_limit} characters)"
+                422,
+                f"Validation failed: Description is too long (maximum is {limits.description_limit} characters)",
             )
         media_id = self.core.next_id()
         with self.core.lock:

@@ -107,4 +107,6 @@ def remember(workspace: Path | None, host: str, limits: InstanceLimits) -> None:
                 stream.write("\n")
             os.replace(name, path)
         except OSError:
-            Path(name).unlink(missing_ok=True)  # a read-only workspace: the next call reads the instance again
+            Path(name).unlink(
+                missing_ok=True
+            )  # a read-only workspace: the next call reads the instance again

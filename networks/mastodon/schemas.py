@@ -66,7 +66,9 @@ ACCOUNT = {
             "group": BOOLEAN,
             "discoverable": {"type": ["boolean", "null"]},
             "created_at": DATETIME,
-            "last_status_at": {"anyOf": [{"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}, {"type": "null"}]},
+            "last_status_at": {
+                "anyOf": [{"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}, {"type": "null"}]
+            },
             "statuses_count": INTEGER,
             "followers_count": INTEGER,
             "following_count": INTEGER,
@@ -283,7 +285,9 @@ CREATE_MEDIA = {
             "additionalProperties": False,
             "required": ["file"],  # "The file must have a MIME type"
             "properties": {
-                "file": _object({"filename": STRING, "content_type": {"type": "string", "pattern": r"^\w+/\S+$"}}),
+                "file": _object(
+                    {"filename": STRING, "content_type": {"type": "string", "pattern": r"^\w+/\S+$"}}
+                ),
                 "thumbnail": _object({"filename": STRING, "content_type": STRING}),
             },
         },
@@ -295,7 +299,12 @@ CREATE_MEDIA = {
 GET_MEDIA = {
     "$comment": f"{DOCS}/methods/media/#get",
     "type": "object",
-    "properties": {"headers": AUTHORIZED, "query": NO_PARAMETERS, "form": NO_PARAMETERS, "files": NO_PARAMETERS},
+    "properties": {
+        "headers": AUTHORIZED,
+        "query": NO_PARAMETERS,
+        "form": NO_PARAMETERS,
+        "files": NO_PARAMETERS,
+    },
     "required": ["headers"],
 }
 
@@ -310,7 +319,12 @@ GET_INSTANCE = {
 VERIFY_CREDENTIALS = {
     "$comment": f"{DOCS}/methods/accounts/#verify_credentials",
     "type": "object",
-    "properties": {"headers": AUTHORIZED, "query": NO_PARAMETERS, "form": NO_PARAMETERS, "files": NO_PARAMETERS},
+    "properties": {
+        "headers": AUTHORIZED,
+        "query": NO_PARAMETERS,
+        "form": NO_PARAMETERS,
+        "files": NO_PARAMETERS,
+    },
     "required": ["headers"],
 }
 

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     import regex
 
 NETWORK = "mastodon"
-DEFAULT_LIMIT = 500  # https://docs.joinmastodon.org/methods/instance/#v2 configuration.statuses.max_characters
+DEFAULT_LIMIT = (
+    500  # https://docs.joinmastodon.org/methods/instance/#v2 configuration.statuses.max_characters
+)
 DEFAULT_URL_LENGTH = 23  # configuration.statuses.characters_reserved_per_url
 # Account::MENTION_RE: "@name" or "@name@domain", not inside a word, an address or after "="
 MENTION = r"(?<![=/\w])@([a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)(?:@\w+(?:[.-]+\w+)*)?"
