@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from networks.registry import registry
@@ -37,7 +38,13 @@ def readme_row(spec: NetworkSpec) -> str:
     text += f", a link counts {rules.link_length}" if rules.link_length else ""
     text += ", links not clickable" if not rules.links_clickable else ""
     videos = "; ".join(
-        f"{video.kind} {video.min_seconds:g}–{video.max_seconds:g} s, {_size(video.max_bytes)}"
+        f"{video.kind} "
+        + (
+            "of any length"
+            if math.isinf(video.max_seconds) and not video.min_seconds
+            else f"{video.min_seconds:g}–{video.max_seconds:g} s"
+        )
+        + f", {_size(video.max_bytes)}"
         + (f", {video.aspect[0]}:{video.aspect[1]}" if video.aspect else "")
         + (f", ≥ {video.min_size[0]}×{video.min_size[1]}" if video.min_size else "")
         for video in spec.media.videos

@@ -293,8 +293,16 @@ class MastodonAdapter(Adapter):
         )
         if not status.get("id"):
             raise Unconfirmed(NETWORK, _("create answered without a status id: reconcile before retrying"))
-        notes = tuple(media.extra.get("notes", ())) if media is not None else ()
-        return Published(NETWORK, str(status["id"]), status.get("url") or None, notes=notes)
+        notes = list(media.extra.get("notes", ())) if media is not None else []
+        separate = [track.language for track in content.captions if not track.burned_in]
+        if media is not None and separate:
+            notes.append(
+                _(
+                    "Mastodon takes no caption track: {languages} not sent (only subtitles burned into "
+                    "the video are seen)"
+                ).format(languages=", ".join(separate))
+            )
+        return Published(NETWORK, str(status["id"]), status.get("url") or None, notes=tuple(notes))
 
     def poll(self, published: Published, *, deadline_s: float = 120.0) -> Published:
         return published  # the video was processed before the status was created

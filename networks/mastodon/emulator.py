@@ -193,8 +193,8 @@ class MastodonPart(EmulatorPart):
         return {"headers": dict(request.headers), "query": query, "form": form, "files": files}
 
     def validate_request(self, request: Request, route: Route | None) -> Validation:
-        if route is None:
-            return Validation.valid()  # an unknown route: Mastodon's 404 (not_found)
+        if route is None:  # answered with Mastodon's 404 (refuse); never what a suite's client should ask
+            return Validation.invalid(f"{request.method} {request.path}: not a route this part models")
         if route.creates:
             self._received(request)
         schema, _answers = schemas.ROUTES[f"{route.method} {route.template}"]
@@ -223,6 +223,8 @@ class MastodonPart(EmulatorPart):
         return Validation.invalid(*problems) if problems else Validation.valid()
 
     def refuse(self, request: Request, route: Route | None, validation: Validation) -> Reply:
+        if route is None:
+            return self.not_found(request, request.path)
         if any(problem.startswith("headers") and "authorization" in problem for problem in validation.errors):
             return error(401, "The access token is invalid")
         return error(422, "Validation failed: " + "; ".join(validation.errors))

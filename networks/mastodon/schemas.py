@@ -365,7 +365,7 @@ GET_STATUS = {
 }
 
 # What each route answers, by HTTP status (the "Response" sections of the method pages).
-STATUS_LIST = {"type": "array", "items": STATUS}
+STATUS_LIST = {"$comment": f"{DOCS}/methods/accounts/#statuses", "type": "array", "items": STATUS}
 ROUTES: dict[str, tuple[Schema, dict[int, Schema]]] = {
     "POST /api/v1/statuses": (CREATE_STATUS, {200: STATUS}),
     "POST /api/v2/media": (CREATE_MEDIA, {200: MEDIA_ATTACHMENT, 202: MEDIA_ATTACHMENT}),
