@@ -424,3 +424,88 @@ def test_status_html_keeps_the_text_readable() -> None:
         + "a" * 40
     )
     assert plain_text(status_html(text)) == text
+
+
+# -- the daemon killed during a create ----------------------------------------------------------------
+
+
+def test_a_daemon_killed_during_a_create_retries_with_the_same_key_and_publishes_once(
+    tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    """A real `clickable schedule run` process, killed (SIGKILL) while Mastodon's answer to its create
+    is late: the status exists, the daemon never heard of it. The next daemon finds the delivery
+    unconfirmed, sends the create again with the same Idempotency-Key (Mastodon keeps a key for an
+    hour), gets the status the first call made, and the record holds one status."""
+    import signal
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import Session, select
+    from typer.testing import CliRunner
+
+    from campaign.db import Database
+    from campaign.models import Delivery, DeliveryEvent, DeliveryState
+    from cli import app
+
+    from .test_daemon import FAST, daemon, states, wait_for_start, wait_until_settled
+
+    data = campaign(visibility="public")
+    data["posts"] = [{"id": "p1", "text": "Ce n'est jamais ta faute. {link}", "accounts": ["masto"]}]
+    (tmp_path / "campaign.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    database_url = f"sqlite:///{tmp_path / 'kill.db'}"
+    env = {
+        **FAST,
+        "CLICKABLE_HOME": str(tmp_path),
+        "CLICKABLE_DATABASE_URL": database_url,
+        "CLICKABLE_EMULATOR_URL": emulator.url,
+    }
+    for command in (["campaign", "load"], ["schedule", "plan"]):
+        result = CliRunner().invoke(app, command, env=env)
+        assert result.exit_code == 0, result.output
+    database = Database(database_url)
+    with Session(database.engine) as session:
+        [delivery] = session.exec(select(Delivery))
+        delivery.due_utc = datetime.now(UTC) - timedelta(seconds=1)
+        session.add(delivery)
+        session.commit()
+    inject(emulator, "mastodon", CREATE, late_s=8)  # the status is made, its answer held back 8 s
+    creates = part(emulator).creates
+
+    process = daemon(env, "killed")
+    try:
+        wait_for_start(database_url, process)
+        deadline = time.time() + 60
+        while not (creates and creates[0]["status"]) and time.time() < deadline:
+            time.sleep(0.05)
+        assert creates and creates[0]["status"], "the daemon sent no create"
+        process.send_signal(signal.SIGKILL)  # while it waits for the answer
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    [row] = states(database_url)
+    assert row.state == DeliveryState.SENDING and len(published(emulator)) == 1  # made, not known
+
+    process = daemon(env, "after")
+    try:
+        wait_for_start(database_url, process)
+        [row] = wait_until_settled(database_url, timeout_s=90)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=30)
+    assert b"Traceback" not in errors, errors.decode()
+    [status] = published(emulator)
+    assert row.state == DeliveryState.PUBLISHED and row.remote_id == status["id"]
+    assert [(item["replayed"], item["status"]) for item in creates] == [
+        (False, status["id"]),
+        (True, status["id"]),  # answered with the status the first call made
+    ]
+    assert creates[0]["idempotency_key"] == creates[1]["idempotency_key"]
+    assert len(creates[0]["idempotency_key"]) >= 32
+    with Session(database.engine) as session:
+        reasons = [
+            event.reason or ""
+            for event in session.exec(select(DeliveryEvent).where(DeliveryEvent.delivery_id == row.id))
+        ]
+    database.dispose()
+    assert any("same idempotency key" in reason for reason in reasons), reasons

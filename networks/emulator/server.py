@@ -40,6 +40,9 @@ class Fault:
     body: Any
     times: int
     delay_s: float
+    # the part answers first (the post is made), then its answer waits this long: a create that landed
+    # while its client waits (killed meanwhile, or timing out)
+    late_s: float = 0.0
 
 
 class Emulator:
@@ -174,6 +177,7 @@ class Emulator:
             body=spec.get("body"),
             times=int(spec.get("times", 1)),
             delay_s=float(spec.get("delay_s", 0)),
+            late_s=float(spec.get("late_s", 0)),
         )
         with self.lock:
             self.faults.append(fault)
@@ -273,6 +277,10 @@ class Emulator:
             return None
         if fault.delay_s:
             time.sleep(fault.delay_s)
+        if fault.late_s:
+            reply = route.handler(request, **params)
+            time.sleep(fault.late_s)
+            return reply
         if fault.status is None:
             return None  # a delay only: the real answer follows, late
         return Reply(fault.status, fault.body if fault.body is not None else "", fault.headers)
