@@ -124,7 +124,10 @@ SPEC = NetworkSpec(
                 max_pixels=8_294_400,
             ),
         ),
-        alt_text=True,  # the media's description, up to the instance's description_limit (1,500)
+        alt_text=True,  # the media's description
+        # Mastodon's default description_limit (configuration.media_attachments, methods/instance/#v2);
+        # an instance with a smaller one gets the text cut, with a note
+        alt_text_max=1_500,
         # the web app shows a video whole, with its player's controls over the bottom
         safe_zone=SafeZone(top=0.0, bottom=0.1, left=0.0, right=0.0),
     ),
