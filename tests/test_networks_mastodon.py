@@ -151,7 +151,7 @@ def test_each_instance_is_its_own_host_with_its_own_statuses(emulator: EmulatorS
     ]
 
 
-@pytest.mark.refused_requests
+@pytest.mark.refused_requests("mastodon")
 def test_refused_requests_get_mastodon_s_error_entity(emulator: EmulatorServer) -> None:
     """https://docs.joinmastodon.org/client/authorized/ and /entities/Error/"""
     session, auth = raw(emulator)
@@ -296,7 +296,6 @@ def test_a_video_never_processed_gives_up_at_its_deadline(
 # -- errors, metrics, credentials ------------------------------------------------------------------
 
 
-@pytest.mark.refused_requests
 def test_errors_are_classified_from_their_status(emulator: EmulatorServer) -> None:
     mastodon = adapter(emulator)
     mastodon.limits()

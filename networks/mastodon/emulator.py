@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from networks.emulator.messages import Reply, Request
-from networks.emulator.part import EmulatorPart, Route, Validation
+from networks.emulator.part import EmulatorPart, JudgedBy, Route, Validation
 from networks.emulator.uploads import MP4_SIGNATURE, Upload
 from networks.mastodon import schemas
 from networks.mastodon.instances import InstanceLimits
@@ -88,6 +88,9 @@ class Replayed:
 
 
 class MastodonPart(EmulatorPart):
+    judged_by = JudgedBy(
+        "Mastodon's documented requests and answers (networks/mastodon/schemas.py), with jsonschema"
+    )
     refuses_duplicates = False  # Mastodon publishes the same text twice; a retry carries its Idempotency-Key
 
     @classmethod
