@@ -656,3 +656,21 @@ def test_the_alt_text_is_bounded_by_the_networks_receiving_it(tmp_path: Path) ->
         "the alt text has 31 characters: Short takes 20 at most"
     ]
     assert result.problems[0].line == line_of(content, "alt_text")
+
+
+def test_every_language_is_checked_against_the_font(tmp_path: Path) -> None:
+    """A glyph the font lacks in the second language's cue, title or end card is reported where it is."""
+    content = SIGNED.replace("sign_language: {video: SIGNER, side: right, key: green}\n", "")
+    content = content.replace('rcf: "Lé pa out fot."', 'rcf: "Lé pa out fot 猫."')
+    content = content.replace(
+        '  - {duration: 6, background: {color: "#204060"}}',
+        '  - {duration: 6, background: {color: "#204060"}, title: {fr: "Parle", rcf: "Koz 犬"}}',
+    )
+    path = write(tmp_path, content)
+    code, lines = check_lines(path)
+    assert code == 1
+    cue = [line for line in lines if "no glyph for '猫' (U+732B)" in line]
+    assert cue and cue[0].startswith(f"{path}:{line_of(content, 'Lé pa out fot 猫')}:"), lines
+    title = [line for line in lines if "no glyph for '犬' (U+72AC)" in line]
+    assert title and title[0].startswith(f"{path}:{line_of(content, 'Koz 犬')}:"), lines
+    assert len(cue) == 1 and len(title) == 1  # the French texts draw
