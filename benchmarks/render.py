@@ -20,6 +20,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -68,6 +69,15 @@ TRANSLATED = [
 SIGNER = {"side": "right", "key": "green"}
 
 
+def reels() -> dict[str, Any]:
+    """The networks a vertical capsule goes to here: Facebook and Instagram Reels (their safe zones
+    and lengths apply; outside a campaign every registered network taking the format would)."""
+    from networks.registry import registry
+
+    networks = registry()
+    return {name: networks[name] for name in ("facebook", "instagram")}
+
+
 def write_script(folder: Path) -> Path:
     lines = ["capsule: {id: bench, title: Bench, formats: [vertical]}", "scenes:"]
     lines += [f'  - {{duration: 10, background: {{color: "{colour}"}}}}' for colour in SCENES]
@@ -101,9 +111,8 @@ def child_clickable(script: Path, out: Path) -> None:
     from capsules.check import check_script
     from capsules.render import render_capsule
     from capsules.selection import RenderKey
-    from networks.registry import registry
 
-    checked = check_script(script, registry())
+    checked = check_script(script, reels())
     assert checked.ok, checked.problems
     render_capsule(
         checked.loaded,
@@ -121,9 +130,8 @@ def child_ffmpeg(script: Path, out: Path) -> None:
     from capsules.media import ffmpeg, silent_audio
     from capsules.presets import X264_PRESET, output_parameters
     from capsules.text import cue_image
-    from networks.registry import registry
 
-    checked = check_script(script, registry())
+    checked = check_script(script, reels())
     preset = checked.presets["vertical"]  # its safe zone narrowed by the networks that take it
     band = checked.layouts["vertical"].subtitles
     style = checked.loaded.script.style  # type: ignore[union-attr]
@@ -191,9 +199,8 @@ def child_clickable_signed(script: Path, out: Path) -> None:
     from capsules.check import check_script
     from capsules.render import render_capsule
     from capsules.selection import RenderKey
-    from networks.registry import registry
 
-    checked = check_script(script, registry())
+    checked = check_script(script, reels())
     assert checked.ok, checked.problems
     renders = [RenderKey("vertical", language) for language in LANGUAGES]
     render_capsule(
@@ -214,9 +221,8 @@ def child_ffmpeg_signed(script: Path, out: Path) -> None:
     from capsules.presets import X264_PRESET, output_parameters
     from capsules.render import CHROMA_BLEND, CHROMA_GREEN, CHROMA_SIMILARITY
     from capsules.text import cue_image
-    from networks.registry import registry
 
-    checked = check_script(script, registry())
+    checked = check_script(script, reels())
     preset = checked.presets["vertical"]
     assert checked.ok, checked.problems
     layout = checked.layouts["vertical"]
