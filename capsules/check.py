@@ -29,6 +29,7 @@ from capsules.text import cue_lines, default_font_path, font_problem, missing_ch
 MIN_CUE_S = 1.0
 MAX_CUE_S = 7.0
 MAX_IMAGE_PIXELS = 40_000_000  # an 8K photograph is 33 megapixels; a frame is 2
+MAX_VIDEO_PIXELS = 3840 * 2160  # a phone's 4K, either way up: every frame is decoded whole
 SIGNER_RATES = (30.0, 60.0)  # the capsule is 30 fps: a signer at another rate would stutter
 
 
@@ -93,6 +94,15 @@ def image_problem(path: Path, relative: str, kind: str) -> str | None:
     return None
 
 
+def video_size_problem(info: VideoInfo, relative: str, kind: str) -> str | None:
+    """None for a video whose frames are at most 4K, else why it is refused."""
+    if info.width * info.height <= MAX_VIDEO_PIXELS:
+        return None
+    return _(
+        "{kind} '{name}' is {width}×{height} pixels: videos of 3840×2160 (4K) at most, export it smaller (1080×1920 is plenty)"
+    ).format(kind=kind, name=relative, width=info.width, height=info.height)
+
+
 def check_script(
     path: Path,
     networks: CapsuleNetworks,
@@ -118,11 +128,13 @@ def check_script(
         if problem is None and kind == "image":
             problem = image_problem(target, relative, label)
         elif problem is None and kind == "video":
-            reason = probe_video(target)
-            if reason:
+            info = video_info(target)
+            if isinstance(info, str):
                 problem = _("{kind} '{name}' cannot be read ({reason}): export it again as MP4").format(
-                    kind=label, name=relative, reason=reason
+                    kind=label, name=relative, reason=info
                 )
+            else:
+                problem = video_size_problem(info, relative, label)
         elif problem is None and kind == "audio":
             reason = probe_video(target, audio=True)
             if reason:
@@ -287,6 +299,9 @@ def _check_signer(loaded: LoadedScript) -> VideoInfo | None:
             problem = _("{kind} '{name}' cannot be read ({reason}): export it again as MP4").format(
                 kind=label, name=sign.video, reason=info
             )
+    if problem is None:
+        assert isinstance(info, VideoInfo)
+        problem = video_size_problem(info, sign.video, label)
     if problem is None:
         assert isinstance(info, VideoInfo)
         if info.duration + 0.5 / FPS < script.duration:

@@ -674,3 +674,33 @@ def test_every_language_is_checked_against_the_font(tmp_path: Path) -> None:
     title = [line for line in lines if "no glyph for '犬' (U+72AC)" in line]
     assert title and title[0].startswith(f"{path}:{line_of(content, 'Koz 犬')}:"), lines
     assert len(cue) == 1 and len(title) == 1  # the French texts draw
+
+
+@pytest.mark.parametrize("where", ["background", "signer"])
+def test_videos_are_bounded_in_pixels(tmp_path: Path, where: str) -> None:
+    """A video whose frames are larger than 4K is refused in one line (each frame is decoded whole)."""
+    import subprocess
+
+    from capsules.media import ffmpeg
+
+    made = subprocess.run(
+        [
+            ffmpeg(), "-v", "error", "-f", "lavfi", "-i", "color=c=green:s=2400x4000:r=30:d=7",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(tmp_path / "huge.mp4"),
+        ],
+        check=False,
+    )  # fmt: skip
+    assert made.returncode == 0
+    if where == "background":
+        content = GOOD.replace("{image: fond.png}", "{video: huge.mp4}")
+        kind, marker = "video", "huge.mp4"
+    else:
+        content = SIGNED.replace("SIGNER", "huge.mp4")
+        kind, marker = "signer video", "sign_language"
+    path = write(tmp_path, content)
+    code, lines = check_lines(path)
+    assert code == 1
+    assert lines == [
+        f"{path}:{line_of(content, marker)}: {kind} 'huge.mp4' is 2400×4000 pixels: videos of 3840×2160 (4K) "
+        "at most, export it smaller (1080×1920 is plenty)"
+    ]
