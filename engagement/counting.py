@@ -20,11 +20,16 @@ from campaign.models import ClickCounter
 DEFAULT_ZONE = ZoneInfo("Europe/Paris")
 Key = tuple[date, str, str, str]  # day, code, territory, event
 COUNTERS: Table = ClickCounter.__table__  # type: ignore[attr-defined]
+# Rows per INSERT: 6 parameters each, well under SQLite's default limit of 32,766 parameters a
+# statement and PostgreSQL's 65,535 (a second of visits to 11,000 links, or counts kept while the
+# database was away, made one statement too many parameters: refused at every later flush).
+ROWS_PER_STATEMENT = 1_000
 
 
 @dataclass
 class Counters:
-    """Counts waiting to be written; ``flush`` adds them to the daily rows in one transaction."""
+    """Counts waiting to be written; ``flush`` adds them to the daily rows in one transaction
+    (statements of ROWS_PER_STATEMENT rows)."""
 
     database: Database
     campaign_id: str
@@ -63,14 +68,15 @@ class Counters:
             }
             for (day, code, territory, event), count in batch.items()
         ]
-        statement = build(ClickCounter).values(rows)
-        statement = statement.on_conflict_do_update(
-            index_elements=["day", "campaign_id", "code", "territory", "event"],
-            set_={"count": COUNTERS.c.count + statement.excluded.count},
-        )
         try:
-            with self.database.engine.begin() as connection:
-                connection.execute(statement)
+            with self.database.engine.begin() as connection:  # all of the batch, or none of it
+                for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                    statement = build(ClickCounter).values(rows[start : start + ROWS_PER_STATEMENT])
+                    statement = statement.on_conflict_do_update(
+                        index_elements=["day", "campaign_id", "code", "territory", "event"],
+                        set_={"count": COUNTERS.c.count + statement.excluded.count},
+                    )
+                    connection.execute(statement)
         except Exception:
             with self.lock:  # nothing is lost: the batch goes back to the queue
                 self.pending.update(batch)

@@ -503,6 +503,39 @@ def test_counts_survive_a_database_that_fails_for_a_while(
     assert site.counters.total("visit") == 8  # and the last one as it stopped
 
 
+def test_counts_of_thousands_of_links_are_written_however_many_wait(database_url: str) -> None:
+    """12,000 different (code, event) counts in one flush (a second of visits to that many links, or
+    counts kept while the database was away): one statement of 72,000 parameters was refused by
+    PostgreSQL (65,535 at most) at that flush and every later one, and the counts lost as the page
+    stopped. Every statement keeps under SQLite's default limit of 32,766 parameters."""
+    from sqlalchemy import event
+
+    from engagement.counting import Counters
+
+    database = Database(database_url)
+    database.ensure_schema()
+    counters = Counters(database, "big")
+    now = datetime.now(UTC)
+    for index in range(6_000):
+        counters.count(code=f"c{index:05d}", territory="", event="visit", now=now)
+        counters.count(code=f"c{index:05d}", territory="", event="click:pharos", now=now)
+    counters.count(code="c00000", territory="", event="visit", now=now)
+    widest: list[int] = []
+
+    def record(_conn: object, _cursor: object, statement: str, parameters: object, *_rest: object) -> None:
+        if "INSERT INTO clickcounter" in statement:
+            widest.append(len(parameters))  # type: ignore[arg-type]
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        assert counters.flush() == 12_001
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    assert widest and max(widest) <= 32_766
+    assert counters.total("visit") == 6_001 and counters.total("click:") == 6_000 and not counters.pending
+    database.dispose()
+
+
 def test_channel_click_goes_only_to_listed_channels(client: TestClient, site: LandingSite) -> None:
     code = next(iter(codes(site)))
     pharos = client.get(f"/go/pharos?from={code}")
