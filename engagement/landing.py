@@ -176,6 +176,11 @@ class LandingSite:
                 "utf-8"
             ),
         )
+        # an answer that cannot fail, for when something else did: the choice of territory again
+        self.failed_html = self._index_html(
+            notice="Une erreur s'est produite : cette page n'a pas pu être affichée."
+        )
+        self.failed = self._answer(500, [HTML], self.failed_html.encode("utf-8"))
 
     def _answer(self, status: int, headers: Headers, body: bytes = b"") -> Answer:
         """The two ASGI messages of a complete answer, built once and sent as often as needed."""
@@ -332,17 +337,22 @@ class LandingSite:
     async def tracked(self, scope: Scope, send: Send) -> None:
         """``/r/<code>``: count a visit and redirect, answered from memory (the hot path after a viral post)."""
         method = scope["method"]
-        if method != "GET" and method != "HEAD":
-            answer: Answer = self.wrong_method
-        else:
-            code = scope["path"][3:]
-            known = self.redirects.get(code)
-            if known is None:
-                answer = await self._new_code(code, method, scope["headers"])
+        try:
+            if method != "GET" and method != "HEAD":
+                answer: Answer = self.wrong_method
             else:
-                answer = known[0], known[1]
-                if not not_counted(method, scope["headers"]):
-                    self.counters.count(code=code, territory=known[2], event="visit", now=self.clock())
+                code = scope["path"][3:]
+                known = self.redirects.get(code)
+                if known is None:
+                    answer = await self._new_code(code, method, scope["headers"])
+                else:
+                    answer = known[0], known[1]
+                    if not not_counted(method, scope["headers"]):
+                        self.counters.count(code=code, territory=known[2], event="visit", now=self.clock())
+        except Exception:  # a server's own 500 need not carry the headers: this one does
+            await send(self.failed[0])
+            await send(self.failed[1])
+            raise  # for the server's log
         await send(answer[0])
         await send(answer[1])
 
@@ -404,6 +414,10 @@ class LandingSite:
 
     # -- application -----------------------------------------------------------------------------
 
+    async def _failure(self, _request: Request, _error: Exception) -> Response:
+        """Starlette's answer when a page fails (the error is still raised, for the server's log)."""
+        return HTMLResponse(self.failed_html, status_code=500)
+
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         await asyncio.to_thread(self.links.load_all)  # before the first request is served
@@ -448,7 +462,9 @@ class LandingSite:
             Route("/go/{channel}", self.go, methods=["GET", "HEAD", "POST"]),
             Mount("/static", StaticFiles(directory=str(self.static)), name="static"),
         ]
-        pages = Starlette(routes=routes, lifespan=self.lifespan)
+        pages = Starlette(
+            routes=routes, lifespan=self.lifespan, exception_handlers={Exception: self._failure}
+        )
         pages.router.redirect_slashes = False  # no redirect is ever built from a requested path
         # outside Starlette's own error handling, so that its 500 answers carry the headers too
         guarded = SecurityHeaders(pages, add=not self.server_headers)

@@ -182,7 +182,9 @@ def serve(site: LandingSite) -> tuple[uvicorn.Server, threading.Thread, int]:
 def test_failures_inside_the_application_are_answered_with_the_headers(
     site: LandingSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A failing page (Starlette's 500) and a failing /r/ (uvicorn's own 500) both carry them."""
+    """A failing page (Starlette's 500) and a failing /r/ both carry them, served by `landing serve`'s
+    uvicorn or by any other server (the /r/ path is outside Starlette: its 500 was the server's own,
+    without the headers); both show the choice of territory and its numbers."""
     site.load_targets()
     code = next(iter(site.targets))
 
@@ -193,18 +195,24 @@ def test_failures_inside_the_application_are_answered_with_the_headers(
     monkeypatch.setattr(site.counters, "count", broken)
     server, thread, port = serve(site)
     try:
-        assert_secure(exchange(port, b"GET /t/fr HTTP/1.1\r\nHost: x\r\n\r\n"), 500, "Starlette's 500")
+        page = exchange(port, b"GET /t/fr HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert_secure(page, 500, "Starlette's 500")
         request = f"GET /r/{code} HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0\r\n\r\n".encode()
-        assert_secure(exchange(port, request), 500, "uvicorn's 500")
+        tracked = exchange(port, request)
+        assert_secure(tracked, 500, "a failing /r/")
+        for answer in (page, tracked):
+            assert b"Choisis ton territoire" in answer and b'href="tel:17"' in answer
     finally:
         server.should_exit = True
         thread.join(timeout=15)
     plain = LandingSite(site.campaign, site.database)  # served by anything else: the app adds them
     monkeypatch.setattr(plain, "channels_for", broken)
-    with TestClient(plain.app(), raise_server_exceptions=False) as client:
-        response = client.get("/t/fr")
-    assert response.status_code == 500
-    assert all(response.headers[name] == value for name, value in SECURITY_HEADERS.items())
+    monkeypatch.setattr(plain.counters, "count", broken)
+    with TestClient(plain.app(), raise_server_exceptions=False, follow_redirects=False) as client:
+        answers = [client.get("/t/fr"), client.get(f"/r/{code}", headers={"User-Agent": "Mozilla/5.0"})]
+    for response in answers:
+        assert response.status_code == 500 and "Choisis ton territoire" in response.text
+        assert all(response.headers[name] == value for name, value in SECURITY_HEADERS.items())
 
 
 def test_silent_and_slow_connections_are_closed(site: LandingSite, monkeypatch: pytest.MonkeyPatch) -> None:
