@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from campaign.texts import count_hashtags, render_text
 from cli import app
 from networks.registry import registry
-from networks.x.weighted import weighted_length
+from networks.x.weighted import extract_urls, weighted_length
 
 DATA = Path(__file__).parent / "data" / "twitter-text-weighted.yml"
 CASES = yaml.safe_load(DATA.read_text("utf-8"))["WeightedTweetsWithDiscountedEmojiCounterTest"]
@@ -102,6 +102,23 @@ def test_weighted_length_agrees_with_parse_tweet(text: str) -> None:
 def test_weighted_length_agrees_with_parse_tweet_on_the_conformance_suite(case: dict[str, Any]) -> None:
     assert tuple(weighted_length(case["text"])) == library_count(case["text"])
     assert weighted_length(case["text"]).length == case["expected"]["weightedLength"]
+
+
+# every one of twitter-text's spaces, and words whose first character both may precede a URL and
+# may start one (é, 日): read without the space before them, "éxample.com" would lose its é
+SPACES = st.sampled_from(["\t", "\n", "\x0b", "\x0c", "\r", " ", "\x85", "\xa0", "\u1680", "\u180e",
+                          "\u2000", "\u2005", "\u200a", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000"])
+WORDS = st.sampled_from(["éxample.com", "日本.jp", "(a.co)", "-b.fr", "x.com.", "@c.de", "$d.io", "#e.fr",
+                         "\u202ef.fr", "https://t.co/abc?x=1", "g.fr/chemin(1)", "h.fr:8080/p", "ｉ.com"])
+url_texts = st.lists(st.one_of(URL_PIECES, SPACES, WORDS, st.text(max_size=8)), max_size=30).map("".join)
+
+
+@settings(max_examples=int(os.environ.get("CLICKABLE_FUZZ_EXAMPLES", "300")), deadline=None)
+@given(url_texts)
+def test_urls_found_word_by_word_are_the_urls_twitter_text_finds(text: str) -> None:
+    from twitter_text.extract_urls import extract_urls_with_indices
+
+    assert extract_urls(text) == [(item["indices"][0], item["url"]) for item in extract_urls_with_indices(text)]
 
 
 def test_weighted_length_agrees_on_the_example_campaign(tmp_path: Path) -> None:

@@ -8,14 +8,21 @@ count without that search: its URL extraction, its character weights (the v3 con
 its invalid characters, in the same order as ``parse_tweet``. Texts that hold an emoji character
 go through ``parse_tweet`` itself. tests/test_texts.py checks both paths agree on the conformance
 suite and on random texts.
+
+The URL extraction itself (one large regular expression tried along the whole text: most of what
+was left of the count) is asked word by word: no part of a URL is one of twitter-text's spaces,
+so each URL lies within one run of other characters, preceded by the space before it, and the
+library finds the same URLs in that run alone. Runs without a full stop hold none (the library's
+own shortcut), and the others repeat from post to post (the tracked link, "3018.") and are
+remembered.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import warnings
-from functools import cache
 from typing import Any, NamedTuple
 
 with warnings.catch_warnings():
@@ -28,8 +35,11 @@ with warnings.catch_warnings():
     from twitter_text.extract_urls import extract_urls_with_indices
     from twitter_text.regexp.emoji import emoji_list
     from twitter_text.regexp.invalid_chars import invalid_chars
+    from twitter_text.regexp.spaces_group import spaces_group
 
 LINE_ENDINGS = re.compile(r"\r\n|\r|\n")
+WORDS = re.compile(f"[^{spaces_group}]+")  # runs of characters none of which is a twitter-text space
+REMEMBERED_WORDS = 8192  # words with a full stop whose URLs are kept (a few KB each at most)
 
 
 class Weighted(NamedTuple):
@@ -37,7 +47,7 @@ class Weighted(NamedTuple):
     valid: bool
 
 
-@cache
+@functools.cache
 def _emoji_characters() -> frozenset[str]:
     """Every character outside ASCII that appears in an emoji of twitter-text's table.
 
@@ -47,7 +57,7 @@ def _emoji_characters() -> frozenset[str]:
     return frozenset(character for item in emoji_list for character in item.emoji if ord(character) > 0x7F)
 
 
-@cache
+@functools.cache
 def _options() -> tuple[dict[str, Any], re.Pattern[str]]:
     """twitter-text's default (v3) options, and the characters its ranges give the lighter weight."""
     options: dict[str, Any] = config["defaults"]
@@ -57,6 +67,28 @@ def _options() -> tuple[dict[str, Any], re.Pattern[str]]:
         if item["weight"] != options["default_weight"]
     )
     return options, re.compile(f"[^{light}]")
+
+
+@functools.lru_cache(maxsize=REMEMBERED_WORDS)
+def _word_urls(piece: str) -> tuple[tuple[int, str], ...]:
+    """twitter-text's URLs in ``piece`` (a word, with the space before it): where each starts, and itself."""
+    return tuple((item["indices"][0], item["url"]) for item in extract_urls_with_indices(piece))
+
+
+def extract_urls(text: str) -> list[tuple[int, str]]:
+    """What ``extract_urls_with_indices(text)`` finds, as (start, URL), in order, asked word by word.
+
+    A URL's characters (protocol, domain, port, path, query) are never spaces, and the one
+    character the expression reads before a URL is given with each word: the space before it, or
+    the start of the text.
+    """
+    found: list[tuple[int, str]] = []
+    for word in WORDS.finditer(text):
+        if "." not in word.group():
+            continue
+        base = max(word.start() - 1, 0)
+        found.extend((base + start, url) for start, url in _word_urls(text[base : word.end()]))
+    return found
 
 
 def _segment_weight(segment: str, options: dict[str, Any], heavy: re.Pattern[str]) -> int:
@@ -80,13 +112,12 @@ def weighted_length(text: str) -> Weighted:
     total = 0
     valid = True
     position = 0
-    for url in sorted(extract_urls_with_indices(normalized), key=lambda entity: entity["indices"][0]):
-        start = url["indices"][0]
+    for start, url in sorted(extract_urls(normalized)):
         if start < position:
             continue
         before = normalized[position:start]
         total += _segment_weight(before, options, heavy)
-        last = start + len(url["url"]) - 1
+        last = start + len(url) - 1
         # parse_tweet checks each character it steps on; inside a URL, only its last one
         valid = valid and invalid_chars.search(before) is None and invalid_chars.search(normalized[last]) is None
         total += options["transformed_url_length"] * scale
