@@ -107,9 +107,9 @@ CASES = [
     (
         "unknown network",
         "{network: x, sandbox",
-        "{network: tiktok, sandbox",
+        "{network: myspace, sandbox",
         "expected " + one_of(sorted(registry()), quote=True),  # the registered networks, in name order
-        "tiktok",
+        "myspace",
     ),
     (
         "unknown account",
