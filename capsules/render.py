@@ -458,6 +458,22 @@ def _exclusive(out_dir: Path) -> Iterator[None]:
         os.close(descriptor)
 
 
+def _kept_files(manifest: dict[str, Any], name: str, hashed: str) -> list[RenderedFile] | None:
+    """The files of render ``name`` when the manifest says they were made from these inputs and they
+    are all there, else None (render again: also when renders.json was edited by hand)."""
+    previous = manifest["renders"].get(name)
+    if not isinstance(previous, dict) or previous.get("hash") != hashed:
+        return None
+    old_files = previous.get("files")
+    if not isinstance(old_files, list) or not old_files:
+        return None
+    try:
+        files = [RenderedFile.from_dict(item) for item in old_files]
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+    return files if all(file.path.is_file() for file in files) else None
+
+
 def _read_manifest(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text("utf-8"))
@@ -545,14 +561,8 @@ def _render_capsule(
             for key in renders:
                 preset = presets[key.format]
                 hashed = input_hash(loaded, preset, key.language, font, link_url, digest)
-                previous = manifest["renders"].get(key.name) or {}
-                old_files = previous.get("files") or []
-                present = bool(old_files) and all(
-                    isinstance(item, dict) and Path(str(item.get("path"))).is_file() for item in old_files
-                )
-                if not force and previous.get("hash") == hashed and present:
-                    files = [RenderedFile.from_dict(item) for item in old_files]
-                    results.append(RenderResult(key, True, hashed, files))
+                if not force and (kept := _kept_files(manifest, key.name, hashed)) is not None:
+                    results.append(RenderResult(key, True, hashed, kept))
                     continue
                 if not audio_file.exists():
                     _make_audio(loaded, audio_file)

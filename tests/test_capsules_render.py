@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pysubs2
@@ -627,3 +628,28 @@ def test_two_renders_of_one_capsule_at_once_are_refused(tmp_path: Path) -> None:
         os.close(descriptor)
     assert result.exit_code == 1
     assert "another render of this capsule is running" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda entry: "not a render",
+        lambda entry: {**entry, "files": "not a list"},
+        lambda entry: {**entry, "files": [{**entry["files"][0], "size": "big"}]},
+        lambda entry: {**entry, "files": [{"kind": "video"}]},
+        lambda entry: {**entry, "files": [{**entry["files"][0], "path": 7}]},
+    ],
+    ids=["string", "files-not-a-list", "size-not-a-number", "fields-missing", "path-not-text"],
+)
+def test_a_hand_edited_manifest_is_rendered_again(tmp_path: Path, edit: Any) -> None:
+    """renders.json is ours but lies in the user's folder: an entry edited by hand (hash kept) makes
+    the render run again instead of a traceback."""
+    path = write_script(tmp_path)
+    render(path, tmp_path / "out")
+    manifest_path = tmp_path / "out" / "essai" / "renders.json"
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    manifest["renders"]["x.fr"] = edit(manifest["renders"]["x.fr"])
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+    data = render(path, tmp_path / "out")
+    assert [item["skipped"] for item in data["renders"]] == [False]
+    assert json.loads(manifest_path.read_text("utf-8"))["renders"]["x.fr"]["files"][0]["size"] > 10_000
