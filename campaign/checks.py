@@ -170,7 +170,7 @@ def _dotted(path: Iterable[str | int]) -> str:
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "the file"
+    return text or _("the file")
 
 
 def _structure_problems(
@@ -190,37 +190,37 @@ def _structure_problems(
         where = _dotted(loc)
         if kind == "missing" and loc:
             parent = loc[:-1]
-            message = f"missing required key '{loc[-1]}' in {_dotted(parent)}"
+            message = _("missing required key '{loc}' in {parent}").format(loc=loc[-1], parent=_dotted(parent))
             problems.append(source.problem(parent, message, priority=STRUCTURE, key=bool(parent)))
             continue
         if kind == "extra_forbidden" and loc:
             parent = loc[:-1]
             model = keys_at(parent)
-            hint = f": expected one of {', '.join(model)}" if model else ""
-            message = f"unknown key '{loc[-1]}' in {_dotted(parent)}{hint}"
+            hint = _(": expected one of {model}").format(model=', '.join(model)) if model else ""
+            message = _("unknown key '{loc}' in {parent}{hint}").format(loc=loc[-1], parent=_dotted(parent), hint=hint)
             problems.append(source.problem(loc, message, priority=STRUCTURE, key=True))
             continue
         if kind in ("string_type", "str_type"):
-            message = f"{where} must be text, not {_type_name(value)}: put it in quotes"
+            message = _("{where} must be text, not {value}: put it in quotes").format(where=where, value=_type_name(value))
         elif kind == "bool_type":
-            message = f"{where} must be true or false, not {value!r}"
+            message = _("{where} must be true or false, not {value!r}").format(where=where, value=value)
         elif kind in ("dict_type", "model_type", "model_attributes_type"):
-            message = f"{where} must be a mapping of keys to values, not {_type_name(value)}"
+            message = _("{where} must be a mapping of keys to values, not {value}").format(where=where, value=_type_name(value))
         elif kind == "list_type":
-            message = f"{where} must be a list (one '- item' per line), not {_type_name(value)}"
+            message = _("{where} must be a list (one '- item' per line), not {value}").format(where=where, value=_type_name(value))
         elif kind == "literal_error":
             expected = item.get("ctx", {}).get("expected", "")
-            message = f"{where} is {value!r}, expected {expected}"
+            message = _("{where} is {value!r}, expected {expected}").format(where=where, value=value, expected=expected)
         elif kind == "string_pattern_mismatch" and str(item.get("ctx", {}).get("pattern", "")).startswith(
             "^#"
         ):
-            message = f"{where} {value!r} must be a colour written #rrggbb, e.g. #1d3557"
+            message = _("{where} {value!r} must be a colour written #rrggbb, e.g. #1d3557").format(where=where, value=value)
         elif kind == "string_pattern_mismatch":
-            message = f"{where} {value!r} may hold only letters, digits, '-' and '_' (and start with a letter or digit)"
+            message = _("{where} {value!r} may hold only letters, digits, '-' and '_' (and start with a letter or digit)").format(where=where, value=value)
         elif kind in ("too_short", "string_too_short"):
-            message = f"{where} must not be empty"
+            message = _("{where} must not be empty").format(where=where)
         elif kind == "string_too_long":
-            message = f"{where} is too long ({item.get('ctx', {}).get('max_length')} characters at most)"
+            message = _("{where} is too long ({max_length} characters at most)").format(where=where, max_length=item.get('ctx', {}).get('max_length'))
         elif kind in ("int_type", "int_parsing", "int_from_float"):
             message = (
                 _("{where} must be a whole number, not the text {value!r}: write it without quotes")
@@ -234,7 +234,7 @@ def _structure_problems(
         elif kind.startswith("date_"):
             message = _("{where} must be a date written YYYY-MM-DD, e.g. 2027-06-30").format(where=where)
         elif kind == "datetime_type" or (kind.startswith("datetime") and len(loc) and loc[-1] == "at"):
-            message = f"{where} must be a local time 'YYYY-MM-DD HH:MM'"
+            message = _("{where} must be a local time 'YYYY-MM-DD HH:MM'").format(where=where)
         else:
             message = f"{where}: {item['msg']}"
         problems.append(source.problem(loc, message, priority=STRUCTURE))
@@ -297,11 +297,11 @@ def _allowed_keys(parent: Path_) -> list[str]:
 
 def _type_name(value: object) -> str:
     if value is None:
-        return "nothing (empty value)"
+        return _("nothing (empty value)")
     if isinstance(value, bool):
-        return f"a true/false value ({str(value).lower()})"
+        return _("a true/false value ({lower})").format(lower=str(value).lower())
     if isinstance(value, int | float):
-        return f"a number ({value})"
+        return _("a number ({value})").format(value=value)
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -354,7 +354,7 @@ class _Checker:
                 first = self.source.position(("posts", seen[post.id], "id"))
                 self.add(
                     ("posts", index, "id"),
-                    f"duplicate post id '{post.id}' (first at line {first.line}): give each post its own id",
+                    _("duplicate post id '{id}' (first at line {line}): give each post its own id").format(id=post.id, line=first.line),
                     REFERENCE,
                 )
             else:
@@ -394,7 +394,7 @@ class _Checker:
                     key=True,
                 )
             elif cap < 1:
-                self.add(("schedule", "caps", network), f"cap for {network} must be at least 1", STRUCTURE)
+                self.add(("schedule", "caps", network), _("cap for {network} must be at least 1").format(network=network), STRUCTURE)
 
     def check_territories(self) -> None:
         self.check_languages(("campaign", "language"), [self.campaign.campaign.language])
@@ -439,7 +439,7 @@ class _Checker:
         if not keys:
             self.add(
                 path,
-                f"{_dotted(path)} is an empty list: name at least one territory or remove the key",
+                _("{path} is an empty list: name at least one territory or remove the key").format(path=_dotted(path)),
                 REFERENCE,
             )
         for index, key in enumerate(keys):
@@ -448,7 +448,7 @@ class _Checker:
             if key not in self.campaign.territories:
                 self.add(
                     (*path, index),
-                    f"unknown territory '{key}': known territories are {', '.join(self.campaign.territories)}",
+                    _("unknown territory '{key}': known territories are {territories}").format(key=key, territories=', '.join(self.campaign.territories)),
                     REFERENCE,
                 )
 
@@ -458,7 +458,7 @@ class _Checker:
             if not re.match(r"^[a-z0-9][a-z0-9_-]*$", name):
                 self.add(
                     ("accounts", name),
-                    f"account name '{name}' may hold only lowercase letters, digits, '-' and '_'",
+                    _("account name '{name}' may hold only lowercase letters, digits, '-' and '_'").format(name=name),
                     STRUCTURE,
                     key=True,
                 )
@@ -544,7 +544,7 @@ class _Checker:
             if not script.is_file():
                 self.add(
                     ("capsules", key, "script"),
-                    f"capsule script '{capsule.script}' not found (paths are relative to the campaign file)",
+                    _("capsule script '{script}' not found (paths are relative to the campaign file)").format(script=capsule.script),
                     REFERENCE,
                 )
 
@@ -560,8 +560,7 @@ class _Checker:
         ):
             self.add(
                 ("landing", "base_url"),
-                f"landing.base_url '{landing.base_url}' must be an http(s) address without query, "
-                "e.g. https://signaler.example.org",
+                _("landing.base_url '{base_url}' must be an http(s) address without query, e.g. https://signaler.example.org").format(base_url=landing.base_url),
                 REFERENCE,
             )
         neutral = _split_url(landing.neutral_url)
@@ -582,22 +581,22 @@ class _Checker:
         if not re.match(r"^[a-z0-9][a-z0-9_-]*$", key):
             self.add(
                 path,
-                f"channel id '{key}' may hold only lowercase letters, digits, '-' and '_'",
+                _("channel id '{key}' may hold only lowercase letters, digits, '-' and '_'").format(key=key),
                 STRUCTURE,
                 key=True,
             )
         if not (channel.url or channel.phone or channel.sms):
-            self.add(path, f"channel '{key}' needs a url, a phone or an sms number", REFERENCE)
+            self.add(path, _("channel '{key}' needs a url, a phone or an sms number").format(key=key), REFERENCE)
         if channel.url is not None:
             parts = _split_url(channel.url)
             if parts is None or parts.scheme != "https" or not parts.netloc:
-                self.add((*path, "url"), f"channel '{key}' url must start with https://", REFERENCE)
+                self.add((*path, "url"), _("channel '{key}' url must start with https://").format(key=key), REFERENCE)
         for kind in ("phone", "sms"):
             number = getattr(channel, kind)
             if number is not None and not PHONE.match(number):
                 self.add(
                     (*path, kind),
-                    f"channel '{key}' {kind} '{number}' must hold only digits and spaces",
+                    _("channel '{key}' {kind} '{number}' must hold only digits and spaces").format(key=key, kind=kind, number=number),
                     REFERENCE,
                 )
         self.check_territory_list((*path, "territories"), channel.territories, star=True)
@@ -607,14 +606,14 @@ class _Checker:
         if hours is None or hours == "always":
             return
         usage = (
-            "hours must be 'always' or {zone: Europe/Paris, daily: ['09:00-23:00']} (or weekly: {mon: [...]})"
+            _("hours must be 'always' or {zone: Europe/Paris, daily: ['09:00-23:00']} (or weekly: {mon: [...]})")
         )
         if not isinstance(hours, dict) or "zone" not in hours or not ({"daily", "weekly"} & set(hours)):
             self.add(path, usage, STRUCTURE)
             return
         unknown = set(hours) - {"zone", "daily", "weekly"}
         if unknown:
-            self.add(path, f"unknown key '{sorted(unknown)[0]}' in hours: {usage}", STRUCTURE)
+            self.add(path, _("unknown key '{unknown}' in hours: {usage}").format(unknown=sorted(unknown)[0], usage=usage), STRUCTURE)
         try:
             load_zone(str(hours["zone"]))
         except ValueError as error:
@@ -631,7 +630,7 @@ class _Checker:
                     if day not in WEEKDAYS:
                         self.add(
                             (*path, "weekly", str(day)),
-                            f"unknown day '{day}': use {', '.join(WEEKDAYS)}",
+                            _("unknown day '{day}': use {weekdays}").format(day=day, weekdays=', '.join(WEEKDAYS)),
                             STRUCTURE,
                             key=True,
                         )
@@ -639,13 +638,13 @@ class _Checker:
         for where, value in ranges:
             if not isinstance(value, list):
                 self.add(
-                    where, "opening hours must be a list such as ['09:00-12:00', '14:00-18:00']", STRUCTURE
+                    where, _("opening hours must be a list such as ['09:00-12:00', '14:00-18:00']"), STRUCTURE
                 )
                 continue
             for index, item in enumerate(value):
                 match = HOURS_RANGE.match(item) if isinstance(item, str) else None
                 if match is None:
-                    self.add((*where, index), f"'{item}' is not an opening range 'HH:MM-HH:MM'", STRUCTURE)
+                    self.add((*where, index), _("'{item}' is not an opening range 'HH:MM-HH:MM'").format(item=item), STRUCTURE)
                 elif match.group(1) == "24" or (match.group(3) == "24" and match.group(4) != "00"):
                     self.add(
                         (*where, index),
@@ -670,14 +669,14 @@ class _Checker:
 
         check(("campaign", "name"), info.name, lambda: "campaign.name")
         for key, territory in self.campaign.territories.items():
-            check(("territories", key, "name"), territory.name, lambda key=key: f"territory '{key}' name")  # type: ignore[misc]
+            check(("territories", key, "name"), territory.name, lambda key=key: _("territory '{key}' name").format(key=key))  # type: ignore[misc]
         for key, channel in self.campaign.landing.channels.items():
-            check(("landing", "channels", key, "name"), channel.name, lambda key=key: f"channel '{key}' name")  # type: ignore[misc]
+            check(("landing", "channels", key, "name"), channel.name, lambda key=key: _("channel '{key}' name").format(key=key))  # type: ignore[misc]
             if channel.description is not None:
                 check(
                     ("landing", "channels", key, "description"),
                     channel.description,
-                    lambda key=key: f"channel '{key}' description",  # type: ignore[misc]
+                    lambda key=key: _("channel '{key}' description").format(key=key),  # type: ignore[misc]
                 )
         for index, post in enumerate(self.campaign.posts):
             check(("posts", index, "text"), post.text, lambda post=post: f"post '{post.id}'")  # type: ignore[misc]
@@ -685,7 +684,7 @@ class _Checker:
                 check(
                     ("posts", index, "variants", network, "text"),
                     variant.text,
-                    lambda post=post, network=network: f"post '{post.id}' on {network}",  # type: ignore[misc]
+                    lambda post=post, network=network: _("post '{id}' on {network}").format(id=post.id, network=network),  # type: ignore[misc]
                 )
         authors: list[tuple[Path_, str | None]] = [(("campaign", "author"), info.author)]
         authors += [(("posts", index, "author"), post.author) for index, post in enumerate(self.campaign.posts)]
@@ -771,7 +770,7 @@ class _Checker:
     def check_approval(self) -> None:
         policy = self.campaign.approval
         if policy.two_person and not policy.required:
-            self.add(("approval", "two_person"), "two_person needs required: true", STRUCTURE)
+            self.add(("approval", "two_person"), _("two_person needs required: true"), STRUCTURE)
 
     def check_post(self, index: int, post: PostSpec) -> None:
         path: Path_ = ("posts", index)
@@ -780,11 +779,11 @@ class _Checker:
             if name not in self.campaign.accounts:
                 self.add(
                     (*path, "accounts", position),
-                    f"post '{post.id}': unknown account '{name}': known accounts are {', '.join(self.campaign.accounts)}",
+                    _("post '{id}': unknown account '{name}': known accounts are {accounts}").format(id=post.id, name=name, accounts=', '.join(self.campaign.accounts)),
                     REFERENCE,
                 )
         if len(set(post.accounts)) != len(post.accounts):
-            self.add((*path, "accounts"), f"post '{post.id}' names the same account twice", REFERENCE)
+            self.add((*path, "accounts"), _("post '{id}' names the same account twice").format(id=post.id), REFERENCE)
         self.check_territory_list((*path, "territories"), post.territories)
         territories = [
             key for key in post_territories(self.campaign, post) if key in self.campaign.territories
@@ -793,15 +792,15 @@ class _Checker:
             if territories and not account_territories(self.campaign, name, territories):
                 self.add(
                     (*path, "accounts", post.accounts.index(name)),
-                    f"post '{post.id}': account '{name}' serves none of the post's territories",
+                    _("post '{id}': account '{name}' serves none of the post's territories").format(id=post.id, name=name),
                     REFERENCE,
                 )
         networks = {self.campaign.accounts[name].network for name in known_accounts}
         if post.capsule is not None and post.capsule not in self.campaign.capsules:
-            known = ", ".join(self.campaign.capsules) or "none declared under capsules:"
+            known = ", ".join(self.campaign.capsules) or _("none declared under capsules:")
             self.add(
                 (*path, "capsule"),
-                f"post '{post.id}': unknown capsule '{post.capsule}' (known: {known})",
+                _("post '{id}': unknown capsule '{capsule}' (known: {known})").format(id=post.id, capsule=post.capsule, known=known),
                 REFERENCE,
             )
         for network in sorted(networks):
@@ -830,7 +829,7 @@ class _Checker:
             elif network not in networks:
                 self.add(
                     (*path, "variants", network),
-                    f"post '{post.id}': variant for {network} but none of its accounts is on {network}",
+                    _("post '{id}': variant for {network} but none of its accounts is on {network}").format(id=post.id, network=network),
                     REFERENCE,
                     key=True,
                 )
@@ -838,8 +837,7 @@ class _Checker:
         if self.campaign.approval.two_person and not (post.author or self.campaign.campaign.author):
             self.add(
                 path,
-                f"post '{post.id}': two-person approval needs an author: add 'author:' to the post "
-                "or to the campaign section",
+                _("post '{id}': two-person approval needs an author: add 'author:' to the post or to the campaign section").format(id=post.id),
                 REFERENCE,
             )
         if post.at is not None:
@@ -983,7 +981,7 @@ class _Checker:
         try:
             wall = parse_local(post.at)
         except ValueError as error:
-            self.add(path, f"post '{post.id}': {error}", TIME)
+            self.add(path, _("post '{id}': {error}").format(id=post.id, error=error), TIME)
             return
         for key in territories:
             if key not in self.valid_zones:
@@ -994,23 +992,20 @@ class _Checker:
                 start, end = transition_window(wall, zone)
                 self.add(
                     path,
-                    f"post '{post.id}': {wall:%Y-%m-%d %H:%M} does not exist in {zone} (clocks jump from "
-                    f"{start:%H:%M} to {end:%H:%M}): choose a time outside that hour",
+                    _("post '{id}': {wall:%Y-%m-%d %H:%M} does not exist in {zone} (clocks jump from {start:%H:%M} to {end:%H:%M}): choose a time outside that hour").format(id=post.id, wall=wall, zone=zone, start=start, end=end),
                     TIME,
                 )
             elif kind is LocalTimeKind.AMBIGUOUS:
                 start, end = transition_window(wall, zone)
                 self.add(
                     path,
-                    f"post '{post.id}': {wall:%Y-%m-%d %H:%M} happens twice in {zone} (clocks go back from "
-                    f"{end:%H:%M} to {start:%H:%M}): choose a time outside that hour",
+                    _("post '{id}': {wall:%Y-%m-%d %H:%M} happens twice in {zone} (clocks go back from {end:%H:%M} to {start:%H:%M}): choose a time outside that hour").format(id=post.id, wall=wall, zone=zone, end=end, start=start),
                     TIME,
                 )
             elif instant is not None and instant <= self.now:
                 self.add(
                     path,
-                    f"post '{post.id}': {format_local(instant, zone)} is in the past: choose a later time "
-                    "or remove 'at' to use the next free slot",
+                    _("post '{id}': {instant} is in the past: choose a later time or remove 'at' to use the next free slot").format(id=post.id, instant=format_local(instant, zone)),
                     TIME,
                 )
 
@@ -1035,7 +1030,7 @@ class _Checker:
                 else (*path, "text")
             )
             if post.link is False and LINK_PLACEHOLDER in template:
-                self.add(text_path, f"post '{post.id}': text has {LINK_PLACEHOLDER} but link is false", TEXT)
+                self.add(text_path, _("post '{id}': text has {link_placeholder} but link is false").format(id=post.id, link_placeholder=LINK_PLACEHOLDER), TEXT)
             text = render_text(template, link if post_wants_link(post, template) else None, append_link=True)
             length: TextLength = rules.measure_text(text)
             self.report.variants.append(
@@ -1043,7 +1038,7 @@ class _Checker:
             )
             if not length.ok and (network, length.limit) not in reported:
                 reported.add((network, length.limit))  # once per limit (instances have their own)
-                self.add(text_path, f"post '{post.id}' on {network}: {length.reason}", TEXT)
+                self.add(text_path, _("post '{id}' on {network}: {reason}").format(id=post.id, network=network, reason=length.reason), TEXT)
 
 
 __all__ = ["CheckReport", "VariantReport", "check_file", "target_problems"]

@@ -10,7 +10,7 @@ import typer
 
 from campaign.context import AppState, command_group, echo, print_json, state
 from campaign.errors import CampaignFileError, ClickableError
-from campaign.i18n import _
+from campaign.i18n import _, ngettext, state_label
 
 # Heavy modules (the checks, the database, Rich) are imported inside the commands that use them:
 # `clickable --help` and every other command must not pay for them (tests/test_startup.py).
@@ -60,12 +60,11 @@ def init_command(
 
     app_state = state(ctx)
     written = write_example(folder, today=date.today())
-    app_state.console.print(f"Created {len(written)} files in {folder}:")
+    app_state.console.print(_("Created {count} files in {folder}:").format(count=len(written), folder=folder))
     for path in written:
         app_state.console.print(f"  {path}")
     app_state.console.print(
-        f"Next: edit {folder / CAMPAIGN_FILE_NAME}, then run `clickable campaign check` and "
-        "`clickable campaign load` in that folder."
+        _("Next: edit {file}, then run `clickable campaign check` and `clickable campaign load` in that folder.").format(file=folder / CAMPAIGN_FILE_NAME)
     )
 
 
@@ -91,12 +90,16 @@ def check_command(ctx: typer.Context, file: FileArgument = None, as_json: JsonOp
         if report.ok:
             over = sum(1 for variant in report.variants if not variant.ok)
             app_state.console.print(
-                f"{path}: ok — {len(report.campaign.posts) if report.campaign else 0} posts, "
-                f"{len(report.variants)} variants within their limits" + (f" ({over} over)" if over else "")
+                _("{path}: ok — {posts} posts, {variants} variants within their limits").format(
+                    path=path, posts=len(report.campaign.posts) if report.campaign else 0, variants=len(report.variants)
+                )
+                + (_(" ({over} over)").format(over=over) if over else "")
             )
         else:
             count = len(report.problems)
-            app_state.err_console.print(f"{path}: {count} problem{'s' if count > 1 else ''}")
+            app_state.err_console.print(
+                ngettext("{path}: {count} problem", "{path}: {count} problems", count).format(path=path, count=count)
+            )
     if not report.ok:
         raise typer.Exit(1)
 
@@ -128,14 +131,22 @@ def load_command(ctx: typer.Context, file: FileArgument = None, as_json: JsonOpt
         return
     console = app_state.console
     console.print(
-        f"Loaded campaign {summary.campaign_id}: {len(summary.created)} new, {len(summary.updated)} changed, "
-        f"{len(summary.unchanged)} unchanged, {len(summary.removed)} removed, {len(summary.archived)} archived posts; "
-        f"{summary.links_created} new tracked links."
+        _(
+            "Loaded campaign {campaign_id}: {created} new, {updated} changed, {unchanged} unchanged, "
+            "{removed} removed, {archived} archived posts; {links_created} new tracked links."
+        ).format(
+            campaign_id=summary.campaign_id,
+            created=len(summary.created),
+            updated=len(summary.updated),
+            unchanged=len(summary.unchanged),
+            removed=len(summary.removed),
+            archived=len(summary.archived),
+            links_created=summary.links_created,
+        )
     )
     if summary.approvals_withdrawn:
         console.print(
-            f"Approval withdrawn (content changed): {', '.join(summary.approvals_withdrawn)} — "
-            "run `clickable post approve ID --by NAME` again."
+            _("Approval withdrawn (content changed): {approvals_withdrawn} — run `clickable post approve ID --by NAME` again.").format(approvals_withdrawn=', '.join(summary.approvals_withdrawn))
         )
 
 
@@ -181,25 +192,25 @@ def show_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     console = app_state.console
     console.print(Text(f"{campaign.name} ({campaign.id})", style="bold"))
-    console.print(f"File: {campaign.source_path} — loaded {campaign.loaded_at:%Y-%m-%d %H:%M} UTC")
+    console.print(_("File: {source_path} — loaded {loaded_at:%Y-%m-%d %H:%M} UTC").format(source_path=campaign.source_path, loaded_at=campaign.loaded_at))
     approval = (
         "two-person"
         if campaign.two_person
         else ("required" if campaign.approval_required else "not required")
     )
-    console.print(f"Approval: {approval} — landing page: {campaign.landing_base_url}")
-    table = Table("territory", "name", "time zone", title="Territories")
+    console.print(_("Approval: {approval} — landing page: {landing_base_url}").format(approval=approval, landing_base_url=campaign.landing_base_url))
+    table = Table(_("territory"), _("name"), _("time zone"), title=_("Territories"))
     for row in territories:
         table.add_row(row.key, row.name, row.timezone)
     console.print(table)
-    table = Table("account", "network", "mode", title="Accounts")
+    table = Table(_("account"), _("network"), _("mode"), title=_("Accounts"))
     for account in accounts:
-        table.add_row(account.name, account.network, "sandbox (emulator)" if account.sandbox else "live")
+        table.add_row(account.name, account.network, _("sandbox (emulator)") if account.sandbox else _("live"))
     console.print(table)
     console.print(
-        "Posts: "
-        + (", ".join(f"{count} {status}" for status, count in sorted(statuses.items())) or "none")
-        + f" — {links} tracked links"
+        _("Posts: ")
+        + (", ".join(f"{count} {state_label(status)}" for status, count in sorted(statuses.items())) or _("none"))
+        + _(" — {links} tracked links").format(links=links)
     )
 
 
@@ -224,14 +235,14 @@ def post_list_command(
     if as_json:
         print_json([{"id": post.key, **post.model_dump(mode="json", exclude={"key"})} for post in posts])
         return
-    table = Table("id", "status", "accounts", "territories", "at (local)", "capsule", "approved by")
+    table = Table(_("id"), _("status"), _("accounts"), _("territories"), _("at (local)"), _("capsule"), _("approved by"))
     for post in posts:
         table.add_row(
             post.key,
-            post.status,
+            state_label(post.status),
             ", ".join(post.accounts),
             ", ".join(post.territories),
-            post.at_local or "next free slot",
+            post.at_local or _("next free slot"),
             post.capsule_key or "",
             post.approved_by or "",
         )
@@ -272,17 +283,17 @@ def post_show_command(
         )
         return
     console = app_state.console
-    console.print(Text(f"Post {post.key} — {post.status}", style="bold"))
+    console.print(Text(_("Post {key} — {status}").format(key=post.key, status=post.status), style="bold"))
     if approval and approval.approved_by:
-        console.print(f"Approved by {approval.approved_by} on {approval.approved_at:%Y-%m-%d %H:%M} UTC")
+        console.print(_("Approved by {approved_by} on {approved_at:%Y-%m-%d %H:%M} UTC").format(approved_by=approval.approved_by, approved_at=approval.approved_at))
     console.print(
-        f"Author: {post.author or 'unknown'} — at: {post.at_local or 'next free slot'} (local time of each territory)"
+        _("Author: {author} — at: {at_local} (local time of each territory)").format(author=post.author or _('unknown'), at_local=post.at_local or _('next free slot'))
     )
     for item in rendered:
-        verdict = "ok" if item.length.ok else "OVER THE LIMIT"
+        verdict = "ok" if item.length.ok else _("OVER THE LIMIT")
         console.print(
             Text(
-                f"\n{item.network} · {item.account} · {item.territory} — {item.length.length}/{item.length.limit} {verdict}",
+                _("\n{network} · {account} · {territory} — {length}/{limit} {verdict}").format(network=item.network, account=item.account, territory=item.territory, length=item.length.length, limit=item.length.limit, verdict=verdict),
                 style="bold" if item.length.ok else "bold red",
             )
         )
@@ -310,7 +321,7 @@ def post_approve_command(
         campaign = get_campaign(session, campaign_id)
         approval = approve_post(session, campaign, post_id, by=by, now=app_state.now())
     app_state.console.print(
-        f"Post {post_id} approved by {approval.approved_by} at {approval.approved_at:%Y-%m-%d %H:%M} UTC."
+        _("Post {post_id} approved by {approved_by} at {approved_at:%Y-%m-%d %H:%M} UTC.").format(post_id=post_id, approved_by=approval.approved_by, approved_at=approval.approved_at)
     )
     if approval.preview_hash is None:
         app_state.console.print(
@@ -326,10 +337,10 @@ def db_upgrade_command(ctx: typer.Context) -> None:
     app_state = state(ctx)
     before, after = upgrade(app_state.database().engine)
     if before == after:
-        app_state.console.print(f"Database schema is up to date (revision {after}).")
+        app_state.console.print(_("Database schema is up to date (revision {after}).").format(after=after))
     else:
         app_state.console.print(
-            f"Database schema upgraded from {before or 'empty'} to {after} (head {head_revision()})."
+            _("Database schema upgraded from {before} to {after} (head {head_revision}).").format(before=before or _('empty'), after=after, head_revision=head_revision())
         )
 
 

@@ -86,8 +86,41 @@ def translate_command_tree(command: Command) -> None:
         text = getattr(parameter, "help", None)
         if isinstance(text, str) and text:
             parameter.help = _(text)  # type: ignore[attr-defined]
+        display_type = getattr(parameter, "display_type", None)
+        if display_type is not None and not getattr(display_type, "translated", False):
+            parameter.display_type = _translated_type(display_type)  # type: ignore[attr-defined]
     for sub in getattr(command, "commands", {}).values():
         translate_command_tree(sub)
+
+
+# Typer's names of value types in help (``--out <path>``), translated word by word; the English
+# stays Typer's own (``<str>``, ``<int>``).
+TYPE_NAMES = (
+    N_("path"),
+    N_("str"),
+    N_("int"),
+    N_("float"),
+    N_("bool"),
+    N_("datetime"),
+    N_("file"),
+    N_("dir"),
+    N_("list"),
+    N_("range"),
+)
+_TYPE_WORD = re.compile(r"\b(" + "|".join(TYPE_NAMES) + r")\b")
+
+
+def _translated_type(display_type: Any) -> Any:
+    """Typer's ``<path>``, ``<int>``… in the interface language (choices are values: kept)."""
+
+    def translated(ctx: Context) -> str:
+        label = display_type(ctx)
+        if "|" in label:  # the choices themselves, which a user types
+            return label
+        return _TYPE_WORD.sub(lambda match: _(match.group(1)), label)
+
+    translated.translated = True  # type: ignore[attr-defined]
+    return translated
 
 
 def install() -> None:

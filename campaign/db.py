@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from campaign.i18n import _
 import hashlib
 import threading
 from collections.abc import Iterator
@@ -51,8 +52,7 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError, ValueError) as error:
         raise DatabaseError(
-            f"cannot use database URL ({type(error).__name__}): set CLICKABLE_DATABASE_URL to "
-            "sqlite:///path/clickable.db or postgresql+psycopg://user@/dbname"
+            _("cannot use database URL ({name}): set CLICKABLE_DATABASE_URL to sqlite:///path/clickable.db or postgresql+psycopg://user@/dbname").format(name=type(error).__name__)
         ) from None
     return engine
 
@@ -103,7 +103,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     except (OperationalError, SQLAlchemyDatabaseError) as error:
         reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
         raise DatabaseError(
-            f"cannot open the database ({reason}): check CLICKABLE_DATABASE_URL and that the server runs"
+            _("cannot open the database ({reason}): check CLICKABLE_DATABASE_URL and that the server runs").format(reason=reason)
         ) from None
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from campaign.i18n import _
+from campaign.i18n import _, ngettext
 
 
 class ClickableError(Exception):
@@ -39,29 +39,32 @@ class CampaignFileError(ClickableError, ValueError):
         self.problems = sorted(problems)
         first = self.problems[0] if self.problems else None
         more = len(self.problems) - 1
-        text = str(first) if first else "invalid campaign file"
+        text = str(first) if first else _("invalid campaign file")
         if more > 0:
-            text += f" (and {more} more problem{'s' if more > 1 else ''}: run `clickable campaign check`)"
+            text += ngettext(
+                " (and {count} more problem: run `clickable campaign check`)",
+                " (and {count} more problems: run `clickable campaign check`)",
+                more,
+            ).format(count=more)
         super().__init__(text)
 
 
 class CampaignNotFound(ClickableError, LookupError):
     def __init__(self, where: str) -> None:
         super().__init__(
-            f"no campaign.yaml in {where}: run `clickable init DIR` to create one, "
-            "or pass --home / set CLICKABLE_HOME to the folder that holds it"
+            _("no campaign.yaml in {where}: run `clickable init DIR` to create one, or pass --home / set CLICKABLE_HOME to the folder that holds it").format(where=where)
         )
 
 
 class CampaignNotLoaded(ClickableError, LookupError):
     def __init__(self) -> None:
-        super().__init__("no campaign in the database yet: run `clickable campaign load` first")
+        super().__init__(_("no campaign in the database yet: run `clickable campaign load` first"))
 
 
 class PostNotFound(ClickableError, LookupError):
     def __init__(self, post_id: str, known: Sequence[str]) -> None:
-        hint = f" (known posts: {', '.join(known[:10])}{'…' if len(known) > 10 else ''})" if known else ""
-        super().__init__(f"no post '{post_id}' in the loaded campaign{hint}: check `clickable post list`")
+        hint = _(" (known posts: {known})").format(known=', '.join(known[:10]) + ('…' if len(known) > 10 else '')) if known else ""
+        super().__init__(_("no post '{post_id}' in the loaded campaign{hint}: check `clickable post list`").format(post_id=post_id, hint=hint))
 
 
 class ApprovalRefused(ClickableError, PermissionError):
@@ -83,15 +86,14 @@ class PreviewOutdated(ApprovalRefused):
 class PublishedPostChanged(ClickableError, ValueError):
     def __init__(self, file: str, line: int, post_id: str) -> None:
         super().__init__(
-            f"{file}:{line}:1: post '{post_id}' is already published and its text cannot change; "
-            "restore its text and create a new post with a new id instead"
+            _("{file}:{line}:1: post '{post_id}' is already published and its text cannot change; restore its text and create a new post with a new id instead").format(file=file, line=line, post_id=post_id)
         )
 
 
 class WorkspaceExists(ClickableError, FileExistsError):
     def __init__(self, path: str) -> None:
         super().__init__(
-            f"{path} already holds a campaign.yaml: choose another folder, or remove that file first"
+            _("{path} already holds a campaign.yaml: choose another folder, or remove that file first").format(path=path)
         )
 
 
@@ -103,4 +105,4 @@ class CannotListen(ClickableError):
     """A server command could not bind its address (port in use, address not on this machine)."""
 
     def __init__(self, host: str, port: int, reason: str, options: str = "--port") -> None:
-        super().__init__(f"cannot listen on {host}:{port} ({reason}): choose another {options}")
+        super().__init__(_("cannot listen on {host}:{port} ({reason}): choose another {options}").format(host=host, port=port, reason=reason, options=options))

@@ -40,7 +40,7 @@ def write_example(target: Path, *, today: date) -> list[Path]:
     if (target / CAMPAIGN_FILE_NAME).exists():
         raise WorkspaceExists(str(target))
     if target.exists() and not target.is_dir():
-        raise ClickableError(f"{target} is a file, not a folder: choose a folder name for the campaign")
+        raise ClickableError(_("{target} is a file, not a folder: choose a folder name for the campaign").format(target=target))
     environment = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
     values = {"year": today.year, "day": lambda days: (today + timedelta(days=days)).isoformat()}
     files = _walk(example_root())
@@ -62,7 +62,7 @@ def write_example(target: Path, *, today: date) -> list[Path]:
         for name in written:
             final = target / name
             if final.exists():
-                raise ClickableError(f"{final} already exists: choose an empty folder for `clickable init`")
+                raise ClickableError(_("{final} already exists: choose an empty folder for `clickable init`").format(final=final))
         ignore = _gitignore(target / GITIGNORE, Path(staging) / GITIGNORE)
         for name in written:
             final = target / name

@@ -121,3 +121,29 @@ def format_when(instant: datetime, zone: str, *, short: bool = False) -> str:
     pattern = "EEE d MMM y HH:mm" if short else "EEEE d MMMM y HH:mm"
     local = format_datetime(instant, pattern, tzinfo=ZoneInfo(zone), locale=_babel_locale())
     return f"{local} ({zone})"
+
+
+# The states and statuses shown in tables, as people read them (the stored values stay English).
+STATE_LABELS = {
+    "planned": N_("planned"),
+    "queued": N_("queued"),
+    "sending": N_("sending"),
+    "published": N_("published"),
+    "retrying": N_("retrying"),
+    "failed": N_("failed"),
+    "unconfirmed": N_("unconfirmed"),
+    "cancelled": N_("cancelled"),
+    "paused": N_("paused"),
+    "draft": N_("draft"),
+    "approved": N_("approved"),
+    "archived": N_("archived"),
+    "private": N_("private"),
+    "unlisted": N_("unlisted"),
+    "public": N_("public"),
+}
+
+
+def state_label(state: object) -> str:
+    """A delivery state or a post status in the interface language (``published`` → ``publié``)."""
+    value = str(getattr(state, "value", state))
+    return _(STATE_LABELS[value]) if value in STATE_LABELS else value

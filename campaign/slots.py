@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from campaign.i18n import _
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,16 +29,16 @@ def parse_slots(spec: str) -> WeeklySlots:
     """'mon-fri 12:15, 18:30', 'sat 11:00', 'mon,wed 17:00', 'daily 18:00' → WeeklySlots."""
     match = SLOT_PATTERN.match(spec.lower())
     if not match:
-        raise ValueError(f"'{spec}' is not a slot: write days then times, e.g. 'mon-fri 12:15, 18:30'")
+        raise ValueError(_("'{spec}' is not a slot: write days then times, e.g. 'mon-fri 12:15, 18:30'").format(spec=spec))
     days: set[int] = set()
     for part in match.group("days").replace(" ", "").split(","):
         if part in ("daily", "everyday"):
             days.update(range(7))
         elif "-" in part:
-            first, _, last = part.partition("-")
+            first, _dash, last = part.partition("-")
             if first not in WEEKDAYS or last not in WEEKDAYS:
                 raise ValueError(
-                    f"'{part}' in '{spec}' is not a range of days: use mon, tue, wed, thu, fri, sat, sun"
+                    _("'{part}' in '{spec}' is not a range of days: use mon, tue, wed, thu, fri, sat, sun").format(part=part, spec=spec)
                 )
             start, end = WEEKDAYS.index(first), WEEKDAYS.index(last)
             days.update((start + offset) % 7 for offset in range((end - start) % 7 + 1))
@@ -45,13 +46,13 @@ def parse_slots(spec: str) -> WeeklySlots:
             days.add(WEEKDAYS.index(part))
         else:
             raise ValueError(
-                f"'{part}' in '{spec}' is not a day: use mon, tue, wed, thu, fri, sat, sun or daily"
+                _("'{part}' in '{spec}' is not a day: use mon, tue, wed, thu, fri, sat, sun or daily").format(part=part, spec=spec)
             )
     times = []
     for text in re.split(r"\s*,\s*", match.group("times")):
         hours, minutes = (int(value) for value in text.split(":"))
         if hours > 23 or minutes > 59:
-            raise ValueError(f"'{text}' in '{spec}' is not a time of day")
+            raise ValueError(_("'{text}' in '{spec}' is not a time of day").format(text=text, spec=spec))
         times.append(time(hours, minutes))
     return WeeklySlots(frozenset(days), tuple(sorted(times)))
 
@@ -70,10 +71,10 @@ class QuietHours:
 def parse_quiet_hours(spec: str) -> QuietHours:
     match = RANGE_PATTERN.match(spec)
     if not match:
-        raise ValueError(f"'{spec}' is not a range of hours: write it as '22:00-07:00'")
+        raise ValueError(_("'{spec}' is not a range of hours: write it as '22:00-07:00'").format(spec=spec))
     h1, m1, h2, m2 = (int(value) for value in match.groups())
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise ValueError(f"'{spec}' is not a range of hours: write it as '22:00-07:00'")
+        raise ValueError(_("'{spec}' is not a range of hours: write it as '22:00-07:00'").format(spec=spec))
     return QuietHours(time(h1, m1), time(h2, m2))
 
 
@@ -96,14 +97,14 @@ def resolve(wall: datetime, zone_name: str) -> Resolved:
         first = local.candidates_utc()[0]
         return Resolved(
             first,
-            f"{wall:%Y-%m-%d %H:%M} happens twice in {zone_name}: the first one is used ({first:%H:%M} UTC)",
+            _("{wall:%Y-%m-%d %H:%M} happens twice in {zone_name}: the first one is used ({first:%H:%M} UTC)").format(wall=wall, zone_name=zone_name, first=first),
         )
     probe = wall
     while classify(probe, zone_name).kind is LocalTimeKind.NONEXISTENT:
         probe += timedelta(minutes=1)
     instant = probe.replace(tzinfo=zone).astimezone(UTC)
     return Resolved(
-        instant, f"{wall:%Y-%m-%d %H:%M} does not exist in {zone_name} (DST): moved to {probe:%H:%M}"
+        instant, _("{wall:%Y-%m-%d %H:%M} does not exist in {zone_name} (DST): moved to {probe:%H:%M}").format(wall=wall, zone_name=zone_name, probe=probe)
     )
 
 
@@ -130,5 +131,5 @@ def end_of_quiet_hours(instant: datetime, zone_name: str, quiet: QuietHours) -> 
         return None
     day = local.date() if local.time() < quiet.end else local.date() + timedelta(days=1)
     moved = resolve(datetime.combine(day, quiet.end), zone_name)
-    note = f"{local:%H:%M} is in the quiet hours {quiet.start:%H:%M}-{quiet.end:%H:%M} of {zone_name}: moved to {quiet.end:%H:%M}"
+    note = _("{local:%H:%M} is in the quiet hours {start:%H:%M}-{end:%H:%M} of {zone_name}: moved to {end:%H:%M}").format(local=local, start=quiet.start, end=quiet.end, zone_name=zone_name)
     return Resolved(moved.instant, note)

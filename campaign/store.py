@@ -537,20 +537,19 @@ def approve_post(session: Session, campaign: Campaign, key: str, *, by: str, now
     """Record ``by``'s approval of the post's current content (two-person rule enforced)."""
     approver = by.strip()
     if not approver:
-        raise ApprovalRefused("--by must name the person who approves, e.g. --by 'Alex Martin'")
+        raise ApprovalRefused(_("--by must name the person who approves, e.g. --by 'Alex Martin'"))
     invisible = name_problem(approver)
     if invisible is not None:
         raise ApprovalRefused(_("--by {name!r}: {reason}").format(name=approver, reason=invisible))
     post = get_post(session, campaign.id, key)
     if post.status == PostStatus.ARCHIVED:
         raise ApprovalRefused(
-            f"post '{key}' is archived (removed from the campaign file): nothing to approve"
+            _("post '{key}' is archived (removed from the campaign file): nothing to approve").format(key=key)
         )
     # names are compared as people read them: "Camille\u200b" or "ＣＡＭＩＬＬＥ" is still Camille
     if campaign.two_person and post.author and same_person(post.author, approver):
         raise ApprovalRefused(
-            f"post '{key}' was written by {post.author}: with two-person approval, "
-            "someone else must approve it (ask a colleague to run `clickable post approve`)"
+            _("post '{key}' was written by {author}: with two-person approval, someone else must approve it (ask a colleague to run `clickable post approve`)").format(key=key, author=post.author)
         )
     existing = current_approval(session, post)
     if existing is not None:

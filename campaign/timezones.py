@@ -46,12 +46,12 @@ class LocalTime:
 def load_zone(name: str) -> ZoneInfo:
     """The zone called ``name``; ValueError with a readable message when it does not exist."""
     if not name or name.startswith(("/", ".")) or ".." in name:
-        raise ValueError(f"'{name}' is not an IANA time zone name")
+        raise ValueError(_("'{name}' is not an IANA time zone name").format(name=name))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(
-            f"unknown time zone '{name}': use an IANA name such as Europe/Paris or Indian/Reunion"
+            _("unknown time zone '{name}': use an IANA name such as Europe/Paris or Indian/Reunion").format(name=name)
         ) from None
 
 

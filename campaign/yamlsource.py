@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from campaign.errors import ClickableError, Problem
-from campaign.i18n import _
+from campaign.i18n import N_, _
 
 Path_ = tuple[str | int, ...]
 
@@ -336,7 +336,7 @@ def parse_yaml(text: str, name: str) -> YamlSource:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = error.problem or error.context or "invalid YAML"
+        what = yaml_problem(error.problem or error.context or "invalid YAML")
         source.problems.append(
             Problem(SYNTAX, name, line, column, _("YAML syntax error: {what}").format(what=what))
         )
@@ -386,3 +386,34 @@ def _offset_position(text: str, offset: int) -> tuple[int, int]:
 
 def _failed(name: str, message: str) -> YamlSource:
     return YamlSource(file=name, data=None, problems=[Problem(SYNTAX, name, 1, 1, message)])
+
+
+# What the YAML parsers (libyaml's and PyYAML's) say, in the interface language: their most frequent
+# problems, matched on their fixed English wording; any other one is shown as they wrote it.
+_YAML_PROBLEMS = (
+    (r"did not find expected node content|expected the node content, but found .*", N_("a value is missing here")),
+    (r"did not find expected key", N_("a key is expected here (check the indentation)")),
+    (r"did not find expected '-' indicator", N_("a list item '- …' is expected here (check the indentation)")),
+    (r"did not find expected (',' or '\]'|',' or '\}')|expected ',' or '[\]}]', but got .*", N_("a ',' or the closing bracket is missing")),
+    (r"could not find expected ':'", N_("a ':' is missing after the key")),
+    (r"mapping values are not allowed (here|in this context)", N_("a ':' where no key can start (put the text in quotes)")),
+    (r"(block )?sequence entries are not allowed (here|in this context)", N_("a list item '- …' where none can start (check the indentation)")),
+    (r"found (a )?character( %r)? that cannot start any token|found character .* that cannot start any token", N_("a character that cannot start a value (put the text in quotes)")),
+    (r"found a tab character .*", N_("a tab character: indent with spaces")),
+    (r"found undefined alias.*", N_("an alias '*name' with no anchor '&name' before it")),
+    (r"found unexpected end of stream", N_("the file ends inside a quoted text: close the quotes")),
+    (r"found unknown escape character.*", N_("an unknown escape '\\…' inside double quotes: write \\\\ or use single quotes")),
+    (r"expected <block end>, but found .*", N_("the indentation does not match the lines above")),
+    (r"invalid indentation or unclosed '\[' or '\{'", N_("an unclosed '[' or '{', or a wrong indentation")),
+    (r"expected a single document in the stream|but found another document", N_("a second document '---': keep one document per file")),
+)
+
+
+def yaml_problem(problem: str) -> str:
+    """A YAML parser's problem in the interface language (its own words when not a known one)."""
+    import re
+
+    for pattern, message in _YAML_PROBLEMS:
+        if re.fullmatch(pattern, problem.strip()):
+            return _(message)
+    return problem

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from campaign.i18n import _
 import time
 from pathlib import Path
 from typing import Annotated
@@ -28,7 +29,7 @@ def demo_command(
     started = time.perf_counter()
 
     def wait(result: DemoResult) -> None:
-        console.print(f"Landing page on {result.landing_url}/ — Ctrl-C to stop.")
+        console.print(_("Landing page on {landing_url}/ — Ctrl-C to stop.").format(landing_url=result.landing_url))
         try:
             while True:
                 time.sleep(3600)
@@ -41,16 +42,16 @@ def demo_command(
         keep_running=wait if keep_running else None,
     )
     elapsed = time.perf_counter() - started
-    console.print(f"\nDemo finished in {elapsed:.0f} s.")
+    console.print(_("\nDemo finished in {elapsed:.0f} s.").format(elapsed=elapsed))
     published = ", ".join(f"{network} {count}" for network, count in sorted(result.published.items()))
     console.print(
-        f"Published on the emulator: {sum(result.published.values())} ({published}); failed: {result.failed}"
+        _("Published on the emulator: {total} ({published}); failed: {failed}").format(total=sum(result.published.values()), published=published, failed=result.failed)
     )
-    console.print(f"Landing page visits: {result.visits}")
+    console.print(_("Landing page visits: {visits}").format(visits=result.visits))
     console.print(
-        "Reporting channel clicks: "
-        + (", ".join(f"{channel} {count}" for channel, count in result.clicks.items()) or "none")
+        _("Reporting channel clicks: ")
+        + (", ".join(f"{channel} {count}" for channel, count in result.clicks.items()) or _("none"))
     )
     for name, path in result.files.items():
         console.print(f"  {name}: {path}")
-    console.print(f"Open the report: {result.files['report.html']}")
+    console.print(_("Open the report: {path}").format(path=result.files['report.html']))

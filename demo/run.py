@@ -97,7 +97,7 @@ class LandingServer:
         deadline = time.time() + 20
         while not self.server.started:
             if time.time() > deadline:
-                raise ClickableError("the demo landing page did not start")
+                raise ClickableError(_("the demo landing page did not start"))
             time.sleep(0.05)
         port = self.server.servers[0].sockets[0].getsockname()[1]
         return f"http://127.0.0.1:{port}"
@@ -117,7 +117,7 @@ def run_demo(
 ) -> DemoResult:
     """Run the chain; with ``emulator`` given, publish there and leave it running (tests read its record)."""
     if (folder / "campaign.yaml").exists():
-        raise ClickableError(f"{folder} already holds a campaign: choose another --dir, or remove it")
+        raise ClickableError(_("{folder} already holds a campaign: choose another --dir, or remove it").format(folder=folder))
     result = DemoResult(folder)
     own_emulator = emulator is None
     emulator = emulator or start_emulator(seed=seed)
@@ -138,7 +138,7 @@ def run_demo(
         networks = registry()
         report = check_file(campaign_file, networks=networks)
         if report.campaign is None:
-            raise ClickableError(f"the example campaign does not check: {report.problems[0]}")
+            raise ClickableError(_("the example campaign does not check: {problems}").format(problems=report.problems[0]))
         landing_site_campaign = report.campaign
         clock = SimulatedClock(datetime.now(UTC))
         landing = LandingServer(LandingSite(landing_site_campaign, database, clock=clock))

@@ -1,4 +1,5 @@
-"""Write docs/cli.md from the commands' own --help (tests check that it is up to date).
+"""Write docs/cli.md (English) and docs/cli.fr.md (French) from the commands' own --help, in each
+interface language (tests check that both are up to date).
 
 python docs/generate_cli.py
 """
@@ -21,27 +22,55 @@ def walk(command: object, path: list[str]) -> list[tuple[list[str], object]]:
     return found
 
 
-def render() -> str:
+TARGETS = {"en": "cli.md", "fr": "cli.fr.md"}
+HEADERS = {
+    "en": (
+        "# clickable command reference",
+        "Generated from `--help` by `python docs/generate_cli.py`; do not edit by hand."
+        " [En français](cli.fr.md).",
+    ),
+    "fr": (
+        "# Référence des commandes de clickable",
+        "Produit à partir de `--help` par `python docs/generate_cli.py` ; ne pas modifier à la main."
+        " [In English](cli.md).",
+    ),
+}
+
+
+def render(language: str = "en") -> str:
     import os
 
     import typer
     from typer.testing import CliRunner
 
+    from campaign import i18n
     from cli import app
+
+    saved = {name: os.environ.pop(name, None) for name in (*i18n.LANGUAGE_VARIABLES, "CLICKABLE_LANG")}
+    os.environ["CLICKABLE_LANG"] = language
+    i18n.reset()
+    try:
+        return _render(app, typer, CliRunner, language)
+    finally:
+        os.environ.pop("CLICKABLE_LANG", None)
+        os.environ.update({name: value for name, value in saved.items() if value is not None})
+        i18n.reset()
+
+
+def _render(app: object, typer: object, CliRunner: type, language: str) -> str:  # noqa: N803
+    import os
 
     os.environ["COLUMNS"] = "100"
     os.environ["TERM"] = "dumb"
     root = typer.main.get_command(app)
     runner = CliRunner()
-    parts = [
-        "# clickable command reference",
-        "",
-        "Generated from `--help` by `python docs/generate_cli.py`; do not edit by hand.",
-        "",
-    ]
+    title_line, note = HEADERS[language]
+    parts = [title_line, "", note, ""]
     for path, _command in walk(root, []):
         result = runner.invoke(
-            app, [*path, "--help"], env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+            app,
+            [*path, "--help"],
+            env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb", "CLICKABLE_LANG": language},
         )
         title = " ".join(["clickable", *path])
         text = "\n".join(line.rstrip() for line in result.stdout.strip("\n").splitlines())
@@ -50,6 +79,7 @@ def render() -> str:
 
 
 if __name__ == "__main__":
-    target = ROOT / "docs" / "cli.md"
-    target.write_text(render(), "utf-8")
-    print(f"wrote {target}")
+    for language, name in TARGETS.items():
+        target = ROOT / "docs" / name
+        target.write_text(render(language), "utf-8")
+        print(f"wrote {target}")

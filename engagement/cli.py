@@ -64,7 +64,7 @@ def serve_command(
             highlight=False,
         )
     _check_can_listen(host, port)
-    app_state.console.print(f"Landing page on http://{host}:{port}/ — Ctrl-C to stop.")
+    app_state.console.print(_("Landing page on http://{host}:{port}/ — Ctrl-C to stop.").format(host=host, port=port))
     options = uvicorn_options(host, port)
     if workers == 1:
         uvicorn.run(site.app(), **options)
@@ -117,7 +117,7 @@ def collect_command(
     with app_state.database().session() as session:
         summary = collect(session, provide, now=app_state.now(), milestones_only=not all_)
     app_state.console.print(
-        f"{summary.snapshots} snapshots stored ({summary.missing} posts no longer on their network)."
+        _("{snapshots} snapshots stored ({missing} posts no longer on their network).").format(snapshots=summary.snapshots, missing=summary.missing)
     )
     for line in summary.retired:
         network, kind, name = line.split(" ", 2)

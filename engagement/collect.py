@@ -92,7 +92,7 @@ def collect(
             }
         except (NetworkError, ClickableError) as error:  # credentials missing, emulator away, refused
             summary.errors.append(f"{account.name}: {error}")
-            log.info("metrics for %s postponed: %s", account.name, error)
+            log.info(_("metrics for %s postponed: %s"), account.name, error)
             continue
         except Exception as error:  # an unexpected answer: this account waits, the others go on
             log.debug("metrics for %s", account.name, exc_info=True)
@@ -148,5 +148,5 @@ def _store_retired(
             session.add(RetiredMetric(network=adapter.network, kind=kind, name=name, retired_at=now))
             known[adapter.network][kind].add(name)
             summary.retired.append(f"{adapter.network} {kind} {name}")
-            log.warning("metric %s of %s (%s) refused by the network: retired", name, adapter.network, kind)
+            log.warning(_("metric %s of %s (%s) refused by the network: retired"), name, adapter.network, kind)
     session.flush()

@@ -9,6 +9,7 @@ says it is busy rather than queue more: a flood of made-up codes never delays th
 
 from __future__ import annotations
 
+from campaign.i18n import _
 import asyncio
 import contextlib
 import logging
@@ -174,7 +175,7 @@ class TrackedLinks:
                 try:
                     targets = await asyncio.to_thread(self._query, batch)
                 except Exception as error:  # the database is away: "busy", nothing remembered as missing
-                    log.warning("tracked links could not be looked up (%s)", type(error).__name__)
+                    log.warning(_("tracked links could not be looked up (%s)"), type(error).__name__)
                     for code in batch:
                         for future in lookups.waiting.pop(code):
                             _give_up(future)

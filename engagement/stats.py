@@ -7,6 +7,7 @@ every dimension, period, comparison and daily series is computed.
 Metric snapshots are cumulative readings (views so far); what a delivery gathered during a period
 is its last reading up to the period's last day minus its last reading before its first day, so
 that the periods of one campaign add up to its totals. A reading with no metrics (the post is gone
+from campaign.i18n import _
 from its network) is skipped: the post keeps its last known numbers.
 """
 
@@ -358,7 +359,7 @@ class Dataset:
     def rows(self, dimension: str, period: Period | None = None) -> list[Row]:
         """One row per value of ``dimension`` over ``period`` (all time without one)."""
         if dimension not in DIMENSIONS:
-            raise ValueError(f"unknown dimension '{dimension}': use {', '.join(DIMENSIONS)}")
+            raise ValueError(_("unknown dimension '{dimension}': use {dimensions}").format(dimension=dimension, dimensions=', '.join(DIMENSIONS)))
         rows: dict[str, Row] = {}
 
         def row(key: str) -> Row:

@@ -96,7 +96,7 @@ class RateLimited(NetworkError):
 
     def __init__(self, network: str, message: str, *, retry_after: float) -> None:
         self.retry_after = retry_after
-        super().__init__(network, f"{message} (retry in {retry_after:.0f} s)")
+        super().__init__(network, _("{message} (retry in {retry_after:.0f} s)").format(message=message, retry_after=retry_after))
 
 
 class Rejected(NetworkError):

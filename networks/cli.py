@@ -30,7 +30,7 @@ EXPIRY_WARNING = timedelta(days=7)
 class UnknownAccount(ClickableError, LookupError):
     def __init__(self, name: str, known: list[str]) -> None:
         super().__init__(
-            f"no account '{name}' in campaign.yaml (accounts: {', '.join(known) or 'none'}): add it under accounts: first"
+            _("no account '{name}' in campaign.yaml (accounts: {known}): add it under accounts: first").format(name=name, known=', '.join(known) or _('none'))
         )
 
 
@@ -104,13 +104,13 @@ def add_command(
         label = credential.name.replace("_", " ")
         value = typer.prompt(label, hide_input=credential.secret).strip()
         if not value:
-            raise ClickableError(f"{label} cannot be empty: nothing was stored")
+            raise ClickableError(_("{label} cannot be empty: nothing was stored").format(label=label))
         values[credential.name] = value
     app_state.secrets.add(*[value for key, value in values.items() if key in spec.secret_fields()])
     where = store.save(name, account.network, values, expires_at)
     _record_expiry(app_state, name, expires_at)
     app_state.console.print(
-        f"Credentials for {name} ({account.network}) stored in {where}. Check them with `clickable accounts check {name}`."
+        _("Credentials for {name} ({network}) stored in {where}. Check them with `clickable accounts check {name}`.").format(name=name, network=account.network, where=where)
     )
     if store.exposed_to_git():
         app_state.err_console.print(
@@ -182,10 +182,10 @@ def list_command(
             expires_at = credentials.expires_at if credentials else None
         warning = None
         if source == "missing":
-            warning = f"run `clickable accounts add {name}`"
+            warning = _("run `clickable accounts add {name}`").format(name=name)
         elif expires_at is not None and expires_at - now <= EXPIRY_WARNING:
             days = (expires_at - now).days
-            warning = f"token expires in {days} days" if days >= 0 else "token expired"
+            warning = _("token expires in {days} days").format(days=days) if days >= 0 else _("token expired")
         rows.append(
             {
                 "name": name,
@@ -199,7 +199,7 @@ def list_command(
     if as_json:
         print_json(rows)
         return
-    table = Table("account", "network", "credentials", "expires", "attention")
+    table = Table(_("account"), _("network"), _("credentials"), _("expires"), _("attention"))
     for row in rows:
         cells = [str(row[key] or "") for key in ("name", "network", "credentials", "expires_at", "warning")]
         cells[3] = cells[3][:10]
@@ -228,7 +228,7 @@ def check_command(
     except ClickableError:  # credentials missing or unreadable, emulator away: says what to do
         raise
     except NetworkError as error:
-        raise ClickableError(f"account {name}: {error}") from None
+        raise ClickableError(_("account {name}: {error}").format(name=name, error=error)) from None
     except Exception as error:  # an answer the adapter could not read: one line, details with --verbose
         logging.getLogger("clickable.accounts").debug("check of %s", name, exc_info=True)
         raise ClickableError(
@@ -237,7 +237,7 @@ def check_command(
                 "`clickable --verbose accounts check {account}` shows the details"
             ).format(account=name, network=account.network, kind=type(error).__name__, error=error)
         ) from None
-    app_state.console.print(f"{name}: credentials accepted by {account.network} ({who}).")
+    app_state.console.print(_("{name}: credentials accepted by {network} ({who}).").format(name=name, network=account.network, who=who))
 
 
 @accounts_app.command("resume")
@@ -279,9 +279,9 @@ def serve_command(
         raise CannotListen("127.0.0.1", port, error.strerror or str(error)) from None
     server.start()
     app_state.console.print(
-        f"Emulator listening on {server.url} — sandbox accounts publish here. Ctrl-C to stop."
+        _("Emulator listening on {url} — sandbox accounts publish here. Ctrl-C to stop.").format(url=server.url)
     )
-    app_state.console.print(f"What was published: {server.url}/_emulator/published")
+    app_state.console.print(_("What was published: {url}/_emulator/published").format(url=server.url))
     try:
         while True:
             time.sleep(3600)

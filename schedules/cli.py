@@ -12,7 +12,7 @@ import typer
 
 from campaign.context import AppState, command_group, print_json, state
 from campaign.errors import ClickableError
-from campaign.i18n import _, format_number, format_when, ngettext
+from campaign.i18n import _, format_number, format_when, ngettext, state_label
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -31,7 +31,7 @@ STUCK_AFTER = timedelta(minutes=15)
 
 class DeliveryNotFound(ClickableError, LookupError):
     def __init__(self, delivery_id: int) -> None:
-        super().__init__(f"no delivery {delivery_id}: see `clickable schedule list`")
+        super().__init__(_("no delivery {delivery_id}: see `clickable schedule list`").format(delivery_id=delivery_id))
 
 
 def adapter_provider(app_state: AppState) -> Any:
@@ -72,7 +72,7 @@ def plan_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(report.as_dict())
         return
-    table = Table("id", "post", "network", "account", "territory", "local time", "note")
+    table = Table(_("id"), _("post"), _("network"), _("account"), _("territory"), _("local time"), _("note"))
     for item in report.planned:
         table.add_row(
             str(item.delivery_id),
@@ -85,18 +85,22 @@ def plan_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         )
     app_state.console.print(table)
     app_state.console.print(
-        f"{len(report.planned)} deliveries planned, {report.already} already planned, {len(report.missed)} not planned."
+        _("{planned} deliveries planned, {already} already planned, {missed} not planned.").format(planned=len(report.planned), already=report.already, missed=len(report.missed))
     )
     for missed in report.missed:
         app_state.console.print(
-            f"  not planned: {missed['post']} on {missed['account']} in {missed['territory']}: {missed['reason']}"
+            _("  not planned: {post} on {account} in {territory}: {reason}").format(post=missed['post'], account=missed['account'], territory=missed['territory'], reason=missed['reason'])
         )
     if report.awaiting_approval:
         waiting = report.awaiting_approval
         app_state.console.print(
-            f"{len(waiting)} {'post waits' if len(waiting) == 1 else 'posts wait'} for approval "
-            f"({', '.join(waiting[:5])}{', …' if len(waiting) > 5 else ''}): "
-            f"`clickable post show ID`, then `clickable post approve ID --by NAME`."
+            ngettext(
+                "{count} post waits for approval ({posts}): "
+                "`clickable post show ID`, then `clickable post approve ID --by NAME`.",
+                "{count} posts wait for approval ({posts}): "
+                "`clickable post show ID`, then `clickable post approve ID --by NAME`.",
+                len(waiting),
+            ).format(count=len(waiting), posts=", ".join(waiting[:5]) + (", …" if len(waiting) > 5 else ""))
         )
 
 
@@ -118,7 +122,7 @@ def list_command(
     states = [item for value in state_filter or [] for item in value.split(",")]
     unknown = [item for item in states if item not in set(DeliveryState)]
     if unknown:
-        raise ClickableError(f"unknown state '{unknown[0]}': use {', '.join(DeliveryState)}")
+        raise ClickableError(_("unknown state '{unknown}': use {states}").format(unknown=unknown[0], states=', '.join(DeliveryState)))
     with app_state.database().session() as session:
         rows = delivery_rows(session, _campaign_id(app_state), states or None)
     if as_json:
@@ -144,18 +148,22 @@ def list_command(
             ]
         )
         return
-    table = Table("id", "local time", "network", "account", "territory", "post", "state")
+    table = Table(_("id"), _("local time"), _("network"), _("account"), _("territory"), _("post"), _("state"))
     for row in rows:
         table.add_row(
             str(row["id"]),
-            row["due_local"] or "",
+            format_when(datetime.fromisoformat(row["due_utc"]), row["zone"], short=True)
+            if row["due_utc"] and row["zone"]
+            else "",
             row["network"],
             row["account"],
             row["territory"],
             row["post"],
-            _("{state} ({visibility})").format(state=row["state"], visibility=row["visibility"])
+            _("{state} ({visibility})").format(
+                state=state_label(row["state"]), visibility=state_label(row["visibility"])
+            )
             if row["visibility"] and row["visibility"] != "public"
-            else row["state"],
+            else state_label(row["state"]),
         )
     app_state.console.print(table)
 
@@ -172,7 +180,7 @@ def calendar_command(
         rows = delivery_rows(session, _campaign_id(app_state))
     ics.parent.mkdir(parents=True, exist_ok=True)
     ics.write_bytes(calendar_ics(rows, now=app_state.now()))
-    app_state.console.print(f"Wrote {len(rows)} events to {ics}.")
+    app_state.console.print(_("Wrote {rows} events to {ics}.").format(rows=len(rows), ics=ics))
 
 
 @schedule_app.command("run")
@@ -206,10 +214,10 @@ def run_command(
             ]
         for row in rows:
             app_state.console.print(
-                f"would send {row['id']} to {row['network']} ({row['account']}, {row['territory']}):"
+                _("would send {id} to {network} ({account}, {territory}):").format(id=row['id'], network=row['network'], account=row['account'], territory=row['territory'])
             )
             app_state.console.print(f"  {row['text']}")
-        app_state.console.print(f"{len(rows)} deliveries due; nothing was sent (--dry-run).")
+        app_state.console.print(_("{rows} deliveries due; nothing was sent (--dry-run).").format(rows=len(rows)))
         return
     settings = app_state.settings
     dispatcher = Dispatcher(
@@ -292,7 +300,7 @@ def publish_command(
     app_state = state(ctx)
     if not now:
         raise ClickableError(
-            "say --now to publish immediately (otherwise `clickable schedule plan` gives it its time)"
+            _("say --now to publish immediately (otherwise `clickable schedule plan` gives it its time)")
         )
     database = app_state.database()
     with database.session() as session:
@@ -300,7 +308,7 @@ def publish_command(
         post = get_post(session, campaign.id, post_id)
         if campaign.approval_required and post.status != PostStatus.APPROVED:
             raise ClickableError(
-                f"post '{post_id}' is not approved: run `clickable post approve {post_id} --by NAME` first"
+                _("post '{post_id}' is not approved: run `clickable post approve {post_id} --by NAME` first").format(post_id=post_id)
             )
         plan(session, campaign, now=app_state.now(), post_keys=[post.key], immediately=True)
         for delivery in session.exec(
@@ -384,10 +392,10 @@ def retry_command(ctx: typer.Context, delivery_id: Annotated[int, typer.Argument
     with app_state.database().session() as session:
         delivery = _delivery(session, delivery_id)
         if delivery.state in (DeliveryState.PUBLISHED, DeliveryState.SENDING):
-            raise ClickableError(f"delivery {delivery_id} is {delivery.state}: nothing to retry")
+            raise ClickableError(_("delivery {delivery_id} is {state}: nothing to retry").format(delivery_id=delivery_id, state=delivery.state))
         if delivery.state == DeliveryState.UNCONFIRMED:
             raise ClickableError(
-                f"delivery {delivery_id} is unconfirmed: the daemon reconciles it first (it may already be online)"
+                _("delivery {delivery_id} is unconfirmed: the daemon reconciles it first (it may already be online)").format(delivery_id=delivery_id)
             )
         account = session.get(Account, delivery.account_id)
         if account is not None and account.needs_reauth:
@@ -400,13 +408,13 @@ def retry_command(ctx: typer.Context, delivery_id: Annotated[int, typer.Argument
             session,
             delivery,
             DeliveryState.QUEUED,
-            "retry asked by a person",
+            _("retry asked by a person"),
             now=app_state.now(),
             due_utc=app_state.now(),
             attempts=0,
             stage=None,
         )
-    app_state.console.print(f"Delivery {delivery_id} queued again.")
+    app_state.console.print(_("Delivery {delivery_id} queued again.").format(delivery_id=delivery_id))
     if resumed:
         app_state.console.print(
             _("Account {account} resumed: {count} other deliveries queued again.").format(
@@ -426,10 +434,10 @@ def cancel_command(ctx: typer.Context, delivery_id: Annotated[int, typer.Argumen
         delivery = _delivery(session, delivery_id)
         if delivery.state in (DeliveryState.PUBLISHED, DeliveryState.SENDING, DeliveryState.UNCONFIRMED):
             raise ClickableError(
-                f"delivery {delivery_id} is {delivery.state}: it cannot be cancelled (delete the post on the network by hand)"
+                _("delivery {delivery_id} is {state}: it cannot be cancelled (delete the post on the network by hand)").format(delivery_id=delivery_id, state=delivery.state)
             )
-        transition(session, delivery, DeliveryState.CANCELLED, "cancelled by a person", now=app_state.now())
-    app_state.console.print(f"Delivery {delivery_id} cancelled.")
+        transition(session, delivery, DeliveryState.CANCELLED, _("cancelled by a person"), now=app_state.now())
+    app_state.console.print(_("Delivery {delivery_id} cancelled.").format(delivery_id=delivery_id))
 
 
 def _quota_report(app_state: AppState, session: Session, now: datetime) -> tuple[list[dict[str, object]], list[str]]:
@@ -550,7 +558,7 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         ).all()
         if pending and not alive:
             problems.append(
-                f"no daemon is running and {len(pending)} deliveries wait: start `clickable schedule run`"
+                _("no daemon is running and {pending} deliveries wait: start `clickable schedule run`").format(pending=len(pending))
             )
         for account in session.exec(select(Account).where(Account.needs_reauth == True)):  # noqa: E712
             paused = session.exec(
@@ -575,7 +583,7 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         ]
         if overdue:
             problems.append(
-                f"{len(overdue)} deliveries are more than 15 minutes overdue (oldest: {min(d.due_utc for d in overdue if d.due_utc):%Y-%m-%d %H:%M} UTC)"
+                _("{overdue} deliveries are more than 15 minutes overdue (oldest: {oldest:%Y-%m-%d %H:%M} UTC)").format(overdue=len(overdue), oldest=min(d.due_utc for d in overdue if d.due_utc))
             )
         stuck = session.exec(
             select(Delivery).where(
@@ -584,7 +592,7 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         ).all()
         if stuck:
             problems.append(
-                f"{len(stuck)} deliveries have been sending for more than 15 minutes: {', '.join(str(d.id) for d in stuck[:10])}"
+                _("{stuck} deliveries have been sending for more than 15 minutes: {ids}").format(stuck=len(stuck), ids=', '.join(str(d.id) for d in stuck[:10]))
             )
         unconfirmed = session.exec(select(Delivery).where(Delivery.state == DeliveryState.UNCONFIRMED)).all()
         failing = {
@@ -625,13 +633,12 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         failed = session.exec(select(Delivery).where(Delivery.state == DeliveryState.FAILED)).all()
         if failed:
             problems.append(
-                f"{len(failed)} deliveries failed ({', '.join(str(d.id) for d in failed[:10])}): read "
-                "`clickable delivery history ID`, then `clickable delivery retry ID` or `clickable delivery cancel ID`"
+                _("{failed} deliveries failed ({ids}): read `clickable delivery history ID`, then `clickable delivery retry ID` or `clickable delivery cancel ID`").format(failed=len(failed), ids=', '.join(str(d.id) for d in failed[:10]))
             )
         for account in session.exec(select(Account).where(col(Account.token_expires_at).is_not(None))):
             if account.token_expires_at and account.token_expires_at <= now + timedelta(days=7):
                 problems.append(
-                    f"token of {account.name} expires on {account.token_expires_at:%Y-%m-%d}: run `clickable accounts add {account.name}`"
+                    _("token of {name} expires on {token_expires_at:%Y-%m-%d}: run `clickable accounts add {name}`").format(name=account.name, token_expires_at=account.token_expires_at)
                 )
         retired = [
             {"network": row.network, "kind": row.kind, "name": row.name, "retired_at": row.retired_at.isoformat()}
@@ -648,11 +655,11 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(report)
     else:
-        app_state.console.print(f"daemons alive: {', '.join(report['daemons_alive']) or 'none'}")  # type: ignore[arg-type]
+        app_state.console.print(_("daemons alive: {daemons_alive}").format(daemons_alive=', '.join(report['daemons_alive']) or _('none')))  # type: ignore[arg-type]
         for note in notes:
             app_state.console.print(note, soft_wrap=True)
         for problem in problems:
-            app_state.console.print(f"needs a human: {problem}")
+            app_state.console.print(_("needs a human: {problem}").format(problem=problem))
         for item in retired:  # not a problem: collection goes on without them
             app_state.console.print(
                 _(
@@ -660,6 +667,6 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
                 ).format(day=item["retired_at"][:10], **{key: item[key] for key in ("name", "network", "kind")})
             )
         if not problems:
-            app_state.console.print("nothing needs a human")
+            app_state.console.print(_("nothing needs a human"))
     if problems:
         raise typer.Exit(1)

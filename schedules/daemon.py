@@ -140,7 +140,7 @@ class Daemon:
             )
         if recovered:
             log.warning(
-                "recovered %d deliveries left 'sending' by stopped workers or cut-short batches",
+                _("recovered %d deliveries left 'sending' by stopped workers or cut-short batches"),
                 len(recovered),
             )
         self.dispatcher.reconcile()
@@ -158,19 +158,19 @@ class Daemon:
         with Session(self.database.engine) as session:
             result = collect(session, self.dispatcher.adapter, now=self.clock())
         if result.snapshots:
-            log.info("collected %d metric snapshots", result.snapshots)
+            log.info(_("collected %d metric snapshots"), result.snapshots)
 
     def check_tokens(self) -> list[str]:
         soon = self.clock() + TOKEN_WARNING
         with Session(self.database.engine) as session:
             accounts = session.exec(select(Account).where(col(Account.token_expires_at).is_not(None))).all()
         warnings = [
-            f"token of {account.name} expires on {account.token_expires_at:%Y-%m-%d}"
+            _("token of {name} expires on {token_expires_at:%Y-%m-%d}").format(name=account.name, token_expires_at=account.token_expires_at)
             for account in accounts
             if account.token_expires_at and account.token_expires_at <= soon
         ]
         for warning in warnings:
-            log.warning("%s: run `clickable accounts add`", warning)
+            log.warning(_("%s: run `clickable accounts add`"), warning)
         return warnings
 
     def schedule_next_dispatch(self) -> None:
@@ -181,7 +181,7 @@ class Daemon:
             with Session(self.database.engine) as session:
                 due = self.dispatcher.next_due(session)
         except Exception as error:  # the database is away: look again within max_sleep
-            log.warning("cannot read the next due instant (%s): trying again later", type(error).__name__)
+            log.warning(_("cannot read the next due instant (%s): trying again later"), type(error).__name__)
             due = None
         wake = min(due, now + self.max_sleep) if due is not None else now + self.max_sleep
         # A new id for each wake-up: the scheduler removes the job that just ran (a date trigger
@@ -248,7 +248,7 @@ class Daemon:
         if install_signals:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, self._on_signal)
-        log.info("daemon %s started", self.worker)
+        log.info(_("daemon %s started"), self.worker)
         try:
             scheduler.start()
         finally:
@@ -256,7 +256,7 @@ class Daemon:
         return self.totals
 
     def _on_signal(self, signum: int, _frame: object) -> None:
-        log.info("signal %s: finishing the current delivery, releasing the others", signum)
+        log.info(_("signal %s: finishing the current delivery, releasing the others"), signum)
         self.stop()
 
     def stop(self) -> None:

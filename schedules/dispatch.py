@@ -269,13 +269,13 @@ class Dispatcher:
                         "at": now,
                         "from_state": DeliveryState.SENDING,
                         "to_state": DeliveryState.PUBLISHED,
-                        "reason": "; ".join((f"published as {item.remote_id}", *item.notes)),
+                        "reason": "; ".join((_("published as {remote_id}").format(remote_id=item.remote_id), *item.notes)),
                     }
                     for delivery_id, item in items
                 ],
             )
             session.commit()
-        log.info("%d deliveries published", len(items))
+        log.info(_("%d deliveries published"), len(items))
 
     def next_due(self, session: Session) -> datetime | None:
         return session.exec(
@@ -512,11 +512,11 @@ class Dispatcher:
             return self._finish(
                 delivery_id,
                 DeliveryState.FAILED,
-                f"created as {published.remote_id} but {error.reason}",
+                _("created as {remote_id} but {reason}").format(remote_id=published.remote_id, reason=error.reason),
                 job=job,
             )
         except NetworkError as error:
-            note = f"processing not confirmed: {error}"
+            note = _("processing not confirmed: {error}").format(error=error)
         except Exception as error:  # created (it has its id): published, with what went wrong after
             log.debug("delivery %s: unexpected error while polling", delivery_id, exc_info=True)
             note = _("processing not confirmed: unexpected error: {kind}: {error}").format(
@@ -567,17 +567,17 @@ class Dispatcher:
                 found = None
             if found is not None:
                 return self._published(
-                    delivery_id, found, "the network already had it (an earlier attempt landed)"
+                    delivery_id, found, _("the network already had it (an earlier attempt landed)")
                 )
         if isinstance(error, Rejected):
             return self._finish(
-                delivery_id, DeliveryState.FAILED, f"rejected by {error.network}: {error.reason}", job=job
+                delivery_id, DeliveryState.FAILED, _("rejected by {network}: {reason}").format(network=error.network, reason=error.reason), job=job
             )
         if job.attempts >= self.max_attempts:
             return self._finish(
                 delivery_id,
                 DeliveryState.FAILED,
-                f"gave up after {job.attempts} attempts: {error}",
+                _("gave up after {attempts} attempts: {error}").format(attempts=job.attempts, error=error),
                 job=job,
             )
         return self._finish(
@@ -626,7 +626,7 @@ class Dispatcher:
         if job is not None:
             self._problem(job, state, reason, due)
         else:
-            log.info("delivery %s → %s: %s", delivery_id, state, reason)
+            log.info(_("delivery %s → %s: %s"), delivery_id, state, reason)
         return state
 
     def _problem(self, job: Job, state: str, reason: str, due: datetime | None = None) -> None:
@@ -677,11 +677,11 @@ class Dispatcher:
                     at=now,
                     from_state=before,
                     to_state=DeliveryState.PUBLISHED,
-                    reason="; ".join((note or f"published as {published.remote_id}", *published.notes)),
+                    reason="; ".join((note or _("published as {remote_id}").format(remote_id=published.remote_id), *published.notes)),
                 )
             )
             session.commit()
-        log.info("delivery %s published as %s", delivery_id, published.remote_id)
+        log.info(_("delivery %s published as %s"), delivery_id, published.remote_id)
         return DeliveryState.PUBLISHED
 
     def _pause_account(self, delivery_id: int, account_name: str, reason: str, *, job: Job | None = None) -> str:
@@ -748,7 +748,7 @@ class Dispatcher:
                 ):
                     transition(session, other, DeliveryState.PAUSED, reason, now=now, last_error=reason)
             session.commit()
-        log.warning("account %s paused by %s: %s", job.account.name, error.network, reason)
+        log.warning(_("account %s paused by %s: %s"), job.account.name, error.network, reason)
         if error.until is None:
             return self._finish(delivery_id, DeliveryState.PAUSED, reason, job=job)
         return self._finish(delivery_id, DeliveryState.RETRYING, reason, due=error.until, count_attempt=False, job=job)
@@ -813,8 +813,8 @@ class Dispatcher:
             if rules is not None:
                 self._settle(job.delivery_id, adapter, rules, {})
         if found is not None:
-            return self._published(job.delivery_id, found, f"found on {found.network} by reconciliation")
-        return self._queue_again(job, "not found on the network after an unconfirmed attempt: queued again")
+            return self._published(job.delivery_id, found, _("found on {network} by reconciliation").format(network=found.network))
+        return self._queue_again(job, _("not found on the network after an unconfirmed attempt: queued again"))
 
     def _key_still_honoured(self, job: Job) -> bool:
         """Whether the network still honours the key of every create this delivery may have sent: it

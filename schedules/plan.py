@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from campaign.i18n import _
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -191,7 +192,7 @@ def plan(
             limit = caps.get(cap)
             quiet = parse_quiet_hours(territory.quiet_hours) if territory.quiet_hours else default_quiet
             if immediately:
-                placed: Resolved | None = Resolved(now, "published now on request")
+                placed: Resolved | None = Resolved(now, _("published now on request"))
             elif post.at_local:
                 placed = _at_time(post.at_local, territory, quiet, calendar, account, cap, limit)
             else:
@@ -207,14 +208,14 @@ def plan(
             where = {"post": post.key, "account": account.name, "territory": territory.key}
             if placed is None:
                 report.missed.append(
-                    {**where, "reason": "no free slot within 120 days (caps or slots too tight)"}
+                    {**where, "reason": _("no free slot within 120 days (caps or slots too tight)")}
                 )
                 continue
             if placed.instant < now - timedelta(minutes=schedule.catch_up_minutes):
                 report.missed.append(
                     {
                         **where,
-                        "reason": f"{format_local(placed.instant, territory.timezone)} has passed: give the post a new time",
+                        "reason": _("{instant} has passed: give the post a new time").format(instant=format_local(placed.instant, territory.timezone)),
                     }
                 )
                 continue
@@ -284,7 +285,7 @@ def _at_time(
             placed = moved
         if calendar.cap_allows(account.id, cap, placed.instant, limit):  # type: ignore[arg-type]
             if day:
-                notes.append(f"the daily cap of {limit} for {cap} was reached: moved {day} day(s) later")
+                notes.append(_("the daily cap of {limit} for {cap} was reached: moved {day} day(s) later").format(limit=limit, cap=cap, day=day))
             return Resolved(placed.instant, "; ".join(dict.fromkeys(notes)) or None)
         notes.clear()
     return None

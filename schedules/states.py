@@ -100,7 +100,7 @@ def claim_due(session: Session, worker: str, *, now: datetime, limit: int) -> li
                 at=now,
                 from_state="due",
                 to_state=DeliveryState.SENDING,
-                reason=f"claimed by {worker}",
+                reason=_("claimed by {worker}").format(worker=worker),
             )
         )
     session.commit()
@@ -141,7 +141,7 @@ def release(
             delivery,
             now=now,
             create_may_be_out=delivery.stage == STAGE_CREATE and not never_sent,
-            reason_out=f"{reason} while the create call was out",
+            reason_out=_("{reason} while the create call was out").format(reason=reason),
             reason_queued=reason,
             attempts=max(0, delivery.attempts - 1),
         )
@@ -167,8 +167,8 @@ def recover_stale(session: Session, *, now: datetime, stale_after: timedelta) ->
             delivery,
             now=now,
             create_may_be_out=delivery.stage == STAGE_CREATE,
-            reason_out=f"worker {delivery.claimed_by} stopped during the create call",
-            reason_queued=f"worker {delivery.claimed_by} stopped before publishing: queued again",
+            reason_out=_("worker {claimed_by} stopped during the create call").format(claimed_by=delivery.claimed_by),
+            reason_queued=_("worker {claimed_by} stopped before publishing: queued again").format(claimed_by=delivery.claimed_by),
         )
     session.commit()
     return [delivery.id for delivery in stale if delivery.id is not None]

@@ -45,6 +45,7 @@ def delivery_rows(
                 "state": delivery.state,
                 "due_utc": delivery.due_utc.isoformat() if delivery.due_utc else None,
                 "due_local": format_local(delivery.due_utc, delivery.zone) if delivery.due_utc else None,
+                "zone": delivery.zone,
                 "remote_id": delivery.remote_id,
                 "visibility": delivery.visibility,
                 "link": tracked_url(campaign.landing_base_url, code) if code else None,

@@ -132,15 +132,20 @@ def test_machine_output_does_not_change_with_the_language(tmp_path: Path) -> Non
     assert french.stdout == english.stdout and '"ok": true' in french.stdout
 
 
+def _fields(text: str) -> list[str]:
+    """The placeholders of a message, a date's format spec set aside (French writes 01/12/2026)."""
+    return [re.sub(r"(\{\w+):%[^}]*\}", r"\1:date}", field) for field in PLACEHOLDER.findall(text)]
+
+
 def test_every_translation_keeps_its_placeholders() -> None:
     catalogue = polib.pofile(str(po_path("fr")))
     for entry in catalogue.translated_entries():
         if entry.msgid_plural:
-            allowed = set(PLACEHOLDER.findall(entry.msgid)) | set(PLACEHOLDER.findall(entry.msgid_plural))
+            allowed = set(_fields(entry.msgid)) | set(_fields(entry.msgid_plural))
             for form in entry.msgstr_plural.values():
-                assert set(PLACEHOLDER.findall(form)) <= allowed, (entry.msgid, form)
+                assert set(_fields(form)) <= allowed, (entry.msgid, form)
         else:
-            assert sorted(PLACEHOLDER.findall(entry.msgstr)) == sorted(PLACEHOLDER.findall(entry.msgid)), entry.msgid
+            assert sorted(_fields(entry.msgstr)) == sorted(_fields(entry.msgid)), entry.msgid
 
 
 def test_shipped_mo_is_compiled_from_the_po() -> None:

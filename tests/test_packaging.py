@@ -81,10 +81,12 @@ def test_wheel_in_a_new_venv_runs_the_demo_to_the_end(tmp_path: Path) -> None:
         cwd=work,
         capture_output=True,
         text=True,
+        # a fresh machine with a French locale: the demo speaks French throughout
         env={
             "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
             "HOME": str(tmp_path),
             "CLICKABLE_KEYRING": "0",
+            "LANG": "fr_FR.UTF-8",
             **census_environment(),  # the demo's requests join the suite's census (tests/census.py)
         },
         check=False,
@@ -92,7 +94,10 @@ def test_wheel_in_a_new_venv_runs_the_demo_to_the_end(tmp_path: Path) -> None:
     )
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
     assert "Traceback" not in demo.stderr
-    assert "Demo finished" in demo.stdout
+    assert "Démonstration terminée" in demo.stdout and "Visites de la page de signalement" in demo.stdout
+    from .test_i18n_french import english_left
+
+    assert english_left(demo.stdout + demo.stderr) == []
     assert (work / "clickable-demo" / "report.html").stat().st_size > 10_000
     # the package came from the venv, not from the source tree
     where = subprocess.run(

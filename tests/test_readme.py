@@ -27,7 +27,42 @@ SECRETS = "ck-readme\ncs-readme-secret\nat-readme\nats-readme-secret\n"
 def test_readme_walkthrough(
     tmp_path: Path, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    walk_through("README.md", tmp_path, emulator, monkeypatch, {"LANG": "C", "CLICKABLE_LANG": None})
+
+
+def test_french_guide_walkthrough_speaks_french(
+    tmp_path: Path, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/guide.fr.md run as a French user would: every command, on a French system, in French."""
+    from .test_i18n_french import english_left
+
+    outputs = walk_through(
+        "docs/guide.fr.md", tmp_path, emulator, monkeypatch, {"LANG": "fr_FR.UTF-8", "CLICKABLE_LANG": None}
+    )
+    left = {command: found for command, output in outputs.items() if (found := english_left(output))}
+    assert left == {}, "English left in the French interface"
+    assert "ok —" in outputs["campaign check"] and "publications" in outputs["campaign check"]
+
+
+def walk_through(
+    document: str,
+    tmp_path: Path,
+    emulator: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    language: dict[str, str | None],
+) -> dict[str, str]:
+    """Run every command of a document's sh blocks in order, in one workspace; their outputs."""
+    from campaign import i18n
+
     monkeypatch.chdir(tmp_path)
+    for variable in i18n.LANGUAGE_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in language.items():
+        if value is None:
+            monkeypatch.delenv(variable, raising=False)
+        else:
+            monkeypatch.setenv(variable, value)
+    i18n.reset()
     env = {
         "CLICKABLE_EMULATOR_URL": emulator.url,
         "CLICKABLE_KEYRING": "0",
@@ -36,7 +71,8 @@ def test_readme_walkthrough(
     }
     runner = CliRunner()
     ran = 0
-    for arguments in readme_commands():
+    outputs: dict[str, str] = {}
+    for arguments in readme_commands(document):
         line = " ".join(arguments[:2])
         if (
             line in NOT_RUN_HERE
@@ -54,6 +90,7 @@ def test_readme_walkthrough(
         allowed = MAY_ASK_FOR_A_HUMAN.get(arguments[0], {0})
         assert result.exit_code in allowed, (shlex.join(arguments), result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit), shlex.join(arguments)
+        outputs[shlex.join(arguments)] = result.output
         ran += 1
     assert ran >= 25  # every command of the README but the four that serve until stopped
     assert (tmp_path / "click2026" / "out" / "dire-non" / "vertical.rcf.mp4").is_file()
@@ -62,3 +99,5 @@ def test_readme_walkthrough(
         tmp_path / "click2026" / "stats.xlsx"
     ).is_file()
     assert (tmp_path / "click2026" / "plan.ics").is_file()
+    i18n.reset()
+    return outputs

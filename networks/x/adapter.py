@@ -7,6 +7,7 @@ request is signed). Every answer that is not a success is classified in ``networ
 
 from __future__ import annotations
 
+from campaign.i18n import _
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,7 +127,7 @@ class XAdapter(Adapter):
         try:
             body = response.json()
         except ValueError:
-            raise Transient("x", f"answer {response.status_code} is not JSON") from None
+            raise Transient("x", _("answer {status_code} is not JSON").format(status_code=response.status_code)) from None
         return dict(body.get("data") or {})
 
     def upload_video(
@@ -145,7 +146,7 @@ class XAdapter(Adapter):
                 json={"media_type": "video/mp4", "total_bytes": size, "media_category": "tweet_video"},
             )
             if "id" not in data:
-                raise Transient("x", "media initialize answered without an id")
+                raise Transient("x", _("media initialize answered without an id"))
             handle = MediaHandle("x", str(data["id"]), 0, size)
         for index, chunk in _chunks(path, self.chunk_bytes, start=handle.uploaded_bytes):
             self._call(
@@ -161,14 +162,14 @@ class XAdapter(Adapter):
         deadline = self.clock() + 300
         while info and info.get("state") in ("pending", "in_progress"):
             if self.clock() > deadline:
-                raise Transient("x", "video processing did not finish within 300 s")
+                raise Transient("x", _("video processing did not finish within 300 s"))
             self.sleep(float(info.get("check_after_secs", 1)))
             info = self._call("GET", base, params={"command": "STATUS", "media_id": handle.remote_id}).get(
                 "processing_info"
             )
         if info and info.get("state") == "failed":
             error = info.get("error") or {}
-            raise Rejected("x", f"video processing failed: {error.get('message', 'unknown reason')}")
+            raise Rejected("x", _("video processing failed: {message}").format(message=error.get('message') or _('unknown reason')))
         return handle
 
     # -- create (once) ---------------------------------------------------------------------------
@@ -182,7 +183,7 @@ class XAdapter(Adapter):
             raise self._classified(error, creating=True) from None
         data = response.data or {}
         if not data.get("id"):
-            raise Unconfirmed("x", "create answered without a post id: reconcile before retrying")
+            raise Unconfirmed("x", _("create answered without a post id: reconcile before retrying"))
         return Published("x", str(data["id"]), f"https://x.com/i/web/status/{data['id']}")
 
     def poll(self, published: Published, *, deadline_s: float = 120.0) -> Published:
