@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from campaign.context import state
+from campaign.i18n import _
 
 
 def demo_command(
@@ -47,6 +48,12 @@ def demo_command(
     console.print(
         _("Published on the emulator: {total} ({published}); failed: {failed}").format(total=sum(result.published.values()), published=published, failed=result.failed)
     )
+    if result.drafts:
+        console.print(
+            _("Sent as drafts to the creator's inbox (not public until finished in the app): {drafts}").format(
+                drafts=", ".join(f"{network} {count}" for network, count in sorted(result.drafts.items()))
+            )
+        )
     console.print(_("Landing page visits: {visits}").format(visits=result.visits))
     console.print(
         _("Reporting channel clicks: ")

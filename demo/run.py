@@ -77,6 +77,8 @@ class SimulatedClock:
 class DemoResult:
     folder: Path
     published: Counter[str] = field(default_factory=Counter)
+    # per network: videos sent to the creator's inbox as drafts (TikTok), not public until finished in the app
+    drafts: Counter[str] = field(default_factory=Counter)
     failed: int = 0
     visits: int = 0
     clicks: Counter[str] = field(default_factory=Counter)
@@ -232,7 +234,9 @@ def run_demo(
             for delivery, account in session.exec(
                 select(Delivery, Account).join(Account, col(Account.id) == Delivery.account_id)
             ):
-                if delivery.state == DeliveryState.PUBLISHED:
+                if delivery.state == DeliveryState.PUBLISHED and delivery.visibility == "inbox":
+                    result.drafts[account.network] += 1
+                elif delivery.state == DeliveryState.PUBLISHED:
                     result.published[account.network] += 1
                 elif delivery.state == DeliveryState.FAILED:
                     result.failed += 1

@@ -102,8 +102,8 @@ def test_missing_credentials_say_what_to_do(cli: Cli) -> None:
 
 
 def test_unknown_account(cli: Cli) -> None:
-    result = cli("accounts", "add", "tiktok-ecpat")
-    assert result.exit_code == 1 and "no account 'tiktok-ecpat'" in result.stderr
+    result = cli("accounts", "add", "pigeon-ecpat")
+    assert result.exit_code == 1 and "no account 'pigeon-ecpat'" in result.stderr
 
 
 def test_accounts_check_on_the_sandbox(cli: Cli, emulator: EmulatorServer) -> None:
@@ -112,6 +112,7 @@ def test_accounts_check_on_the_sandbox(cli: Cli, emulator: EmulatorServer) -> No
         ("x-ecpat", "@ecpat_sandbox"),
         ("facebook-ecpat", "ECPAT France (sandbox)"),
         ("instagram-ecpat", "@ecpat_sandbox"),
+        ("tiktok-ecpat", "@ecpat.sandbox"),
     ):
         result = CliRunner().invoke(app, ["accounts", "check", name], env=env)
         assert result.exit_code == 0, result.output

@@ -25,6 +25,7 @@ def test_demo_runs_the_whole_chain(tmp_path: Path, emulator: EmulatorServer) -> 
     records = published(emulator)
     assert dict(result.published) == dict(Counter(str(record["network"]) for record in records))
     assert set(result.published) == {"x", "facebook", "instagram"} and result.failed == 0
+    assert dict(result.drafts) == {"tiktok": 1}  # in the creator's TikTok inbox: not in the record yet
     database = Database(f"sqlite:///{tmp_path / 'demo' / 'clickable.db'}")
     with Session(database.engine) as session:
         states = (
@@ -39,7 +40,7 @@ def test_demo_runs_the_whole_chain(tmp_path: Path, emulator: EmulatorServer) -> 
             select(func.sum(ClickCounter.count)).where(ClickCounter.event.startswith("click:"))
         ).scalar_one()  # type: ignore[attr-defined]
     database.dispose()
-    assert states == {DeliveryState.PUBLISHED: len(records)}
+    assert states == {DeliveryState.PUBLISHED: len(records) + sum(result.drafts.values())}
     assert result.visits == visits > 0
     assert sum(result.clicks.values()) == clicks > 0
     report = result.files["report.html"].read_text("utf-8")
@@ -55,7 +56,7 @@ def test_demo_runs_the_whole_chain(tmp_path: Path, emulator: EmulatorServer) -> 
     assert sum(1 for values in data["series"]["visits_by_territory"].values() for value in values if value) >= 10  # type: ignore[index, union-attr]
     assert data["targets"] and len(data["publications"]) >= 9  # type: ignore[arg-type, index]
     assert set(data["milestones"]) >= {"p01-lancement"} and all(  # type: ignore[arg-type, index]
-        set(by_network) <= {"x", "facebook", "instagram"} for by_network in data["milestones"].values()  # type: ignore[index, union-attr]
+        set(by_network) <= {"x", "facebook", "instagram", "tiktok"} for by_network in data["milestones"].values()  # type: ignore[index, union-attr]
     )
     with Session(database.engine) as session:
         milestones = Counter(row.milestone for row in session.exec(select(MetricSnapshot)).scalars())
@@ -73,5 +74,5 @@ def test_demo_runs_the_whole_chain(tmp_path: Path, emulator: EmulatorServer) -> 
         for component in Calendar.from_ical(result.files["plan.ics"].read_bytes()).walk()
         if component.name == "VEVENT"
     ]
-    assert len(events) == len(records)
+    assert len(events) == len(records) + sum(result.drafts.values())
     assert (tmp_path / "demo" / "out" / "signaler" / "vertical.fr.mp4").is_file()

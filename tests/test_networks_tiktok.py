@@ -368,7 +368,7 @@ def test_an_unaudited_apps_direct_post_must_be_self_only(
     private = tiktok(emulator, audited=True).publish(
         Content(text="Privé", video=videos["good"], choices={**CHOICES, "privacy_level": "SELF_ONLY"})
     )
-    assert private.visibility == "SELF_ONLY" and not private.processing
+    assert private.visibility == "private" and not private.processing
 
 
 def test_a_direct_public_post_gets_its_address_and_metrics(
@@ -504,3 +504,35 @@ def test_no_network_client_secret_in_reprs(emulator: EmulatorServer) -> None:
     shown = repr(adapter) + repr(adapter.client)
     assert secrets["client_secret"] not in shown and secrets["refresh_token"] not in shown
     assert os.environ.get("CLICKABLE_TEST_NO_SUCH") is None
+
+
+def test_accounts_add_runs_login_kit_in_the_browser_and_stores_the_token(
+    cli: Any, emulator: EmulatorServer
+) -> None:
+    import subprocess
+    import sys
+
+    from networks.credentials import CredentialStore
+
+    play = Path(__file__).with_name("play_browser.py")
+    env = {
+        **os.environ,
+        "CLICKABLE_HOME": str(cli.workspace),
+        "CLICKABLE_DATABASE_URL": cli.database_url,
+        "CLICKABLE_EMULATOR_URL": emulator.url,
+        "CLICKABLE_KEYRING": "0",
+        "BROWSER": f"{sys.executable} {play} %s &",  # how webbrowser runs the browser the environment names
+        "PYTHONPATH": str(play.parent.parent),
+    }
+    command = [sys.executable, "-c", "from cli import main; main()", "accounts", "add", "tiktok-ecpat"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "www.tiktok.com/v2/auth/authorize/" in result.stdout and "Traceback" not in result.stderr
+    stored = CredentialStore(cli.workspace, use_keyring=False).load("tiktok-ecpat", "tiktok")
+    assert stored is not None and stored.get("refresh_token", "").startswith("rft.sbx")
+    assert stored.get("refresh_token") not in result.stdout + result.stderr  # never printed
+    check = subprocess.run(
+        [sys.executable, "-c", "from cli import main; main()", "accounts", "check", "tiktok-ecpat"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert check.returncode == 0 and "@ecpat.sandbox" in check.stdout, check.stdout + check.stderr

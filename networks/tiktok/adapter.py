@@ -64,7 +64,14 @@ BOOLEAN_CHOICES = (
     "brand_content_toggle",
     "brand_organic_toggle",
 )
-INBOX = "inbox"
+INBOX = "inbox"  # a draft in the creator's TikTok inbox: not public until they finish it in the app
+# who can see a direct post, in the words the deliveries keep (delivery.visibility: public, private…)
+VISIBILITY = {
+    "PUBLIC_TO_EVERYONE": "public",
+    "MUTUAL_FOLLOW_FRIENDS": "friends",
+    "FOLLOWER_OF_CREATOR": "followers",
+    "SELF_ONLY": "private",
+}
 
 
 def chunk_plan(size: int, chunk_bytes: int = CHUNK_BYTES) -> tuple[int, int]:
@@ -277,13 +284,23 @@ class TikTokAdapter(Adapter):
         )
         media.uploaded_bytes = media.total_bytes
         inbox = media.extra["mode"] == INBOX
+        notes = [self._inbox_note(media.extra)] if inbox else []
+        sidecars = [track.language for track in content.captions if not track.burned_in]
+        if sidecars:
+            burned = [track.language for track in content.captions if track.burned_in]
+            notes.append(
+                _(
+                    "TikTok's API takes no subtitle file: the tracks {languages} were not sent "
+                    "(subtitles burned into the video: {burned})"
+                ).format(languages=", ".join(sidecars), burned=", ".join(burned) or "-")
+            )
         return Published(
             self.network,
             media.remote_id,
             None,
             processing=True,
-            visibility=INBOX if inbox else str(media.extra["choices"]["privacy_level"]),
-            notes=(self._inbox_note(media.extra),) if inbox else (),
+            visibility=INBOX if inbox else VISIBILITY[str(media.extra["choices"]["privacy_level"])],
+            notes=tuple(notes),
         )
 
     def _inbox_note(self, extra: dict[str, Any]) -> str:
