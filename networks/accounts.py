@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +58,9 @@ def load_credentials(
     stored = store.load(account.name, account.network) if not account.sandbox or spec.connect else None
     # a sandbox account of a network connected by OAuth uses what `accounts add` got from the
     # emulator's consent page, when it has run; else the emulator's own sandbox credentials
-    credentials = stored if stored is not None or not account.sandbox else emulator_credentials(account, emulator_url)
+    credentials = (
+        stored if stored is not None or not account.sandbox else emulator_credentials(account, emulator_url)
+    )
     if credentials is None:
         raise MissingCredentials(account.name, account.network, spec.required_fields()[0])
     # identifiers written under the account in campaign.yaml (a Page id) win over the stored ones; the
@@ -97,5 +100,24 @@ def build_adapter(
     credentials = load_credentials(account, store=store, emulator_url=emulator_url, registry=registry)
     factory = store.networks.adapter_class(account.network)
     options.setdefault("settings", dict(account.settings))
+    options.setdefault("save_credentials", _saver(account, credentials, store, registry))
     options.setdefault("workspace", store.workspace)
     return factory(credentials, emulator_url=emulator_url if account.sandbox else None, **options)
+
+
+def _saver(
+    account: AccountRef, credentials: Credentials, store: CredentialStore, registry: SecretRegistry | None
+) -> Callable[[Mapping[str, str]], None]:
+    """Keep the values a network replaced (a rotated refresh token) in the store, with the others."""
+    from campaign.logs import SECRETS
+
+    current = {key: value.get_secret_value() for key, value in credentials.values.items()}
+
+    def save(changed: Mapping[str, str]) -> None:
+        current.update(changed)
+        SECRETS.add(*(value for key, value in changed.items() if key not in credentials.public_fields))
+        if registry is not None:
+            registry.add(*(value for key, value in changed.items() if key not in credentials.public_fields))
+        store.save(account.name, account.network, dict(current), credentials.expires_at)
+
+    return save

@@ -241,7 +241,9 @@ class Published:
     # what went otherwise than asked without failing the post (a caption track left out, and why):
     # the dispatcher records them with the publication
     notes: tuple[str, ...] = ()
-    visibility: str | None = None  # who can see it, when the network says (YouTube: public, unlisted, private)
+    visibility: str | None = (
+        None  # who can see it, when the network says (YouTube: public, unlisted, private)
+    )
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,9 @@ class AdapterOptions(TypedDict, total=False):
     sleep: Callable[[float], None]
     clock: Callable[[], float]
     settings: Mapping[str, Any]  # the account's settings in campaign.yaml (never secrets)
+    # called with the credential values the network replaced (a rotated refresh token: TikTok's
+    # previous one stops working): the credential store keeps them for the next run
+    save_credentials: Callable[[Mapping[str, str]], None]
     # the workspace, where an adapter may keep what the network told of the account (never a secret):
     # Mastodon keeps its instance's limits there for `campaign check`
     workspace: Path | None
@@ -277,6 +282,7 @@ class Adapter(ABC):
         self.sleep = options.get("sleep", time.sleep)
         self.clock = options.get("clock", time.time)
         self.settings: Mapping[str, Any] = dict(options.get("settings") or {})
+        self.save_credentials: Callable[[Mapping[str, str]], None] | None = options.get("save_credentials")
         self._calls: list[str] = []  # calls made, by name, for networks that meter them (spec.quota)
         self._calls_lock = threading.Lock()
         self.workspace = options.get("workspace")

@@ -114,14 +114,18 @@ def add_command(
     )
     if store.exposed_to_git():
         app_state.err_console.print(
-            _("warning: git does not ignore {path}: add it to .gitignore so that it is never committed").format(
-                path=store.file
-            )
+            _(
+                "warning: git does not ignore {path}: add it to .gitignore so that it is never committed"
+            ).format(path=store.file)
         )
 
 
 def _connect(
-    app_state: AppState, account: AccountRef, store: CredentialStore, client_secrets: Path | None, consent: bool
+    app_state: AppState,
+    account: AccountRef,
+    store: CredentialStore,
+    client_secrets: Path | None,
+    consent: bool,
 ) -> dict[str, str]:
     """The network's own connection flow (OAuth on a loopback redirect)."""
     from networks.oauth import ConnectRequest

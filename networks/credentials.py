@@ -126,7 +126,9 @@ class CredentialStore:
         if stored is None or not all(stored.get(name) for name in required):
             return None
         expires = (
-            parse_expiry(stored[EXPIRES_AT], str(self.file) if source == "file" else _keyring_entry(account), account)
+            parse_expiry(
+                stored[EXPIRES_AT], str(self.file) if source == "file" else _keyring_entry(account), account
+            )
             if stored.get(EXPIRES_AT)
             else None
         )

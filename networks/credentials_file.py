@@ -53,7 +53,9 @@ def read_credentials_file(path: Path) -> Records:
         ) from None
     if not stat.S_ISREG(info.st_mode):
         raise CredentialsFileError(
-            str(path), _("is not a regular file"), _("remove it, then run `clickable accounts add NAME` again")
+            str(path),
+            _("is not a regular file"),
+            _("remove it, then run `clickable accounts add NAME` again"),
         )
     mode = stat.S_IMODE(info.st_mode)
     if mode & 0o077:
@@ -116,9 +118,9 @@ def check_record(record: Any, where: str, account: str) -> dict[str, str]:
 
 def parse_expiry(value: str, where: str, account: str) -> datetime:
     """``expires_at`` as an aware UTC instant; CredentialsFileError for a bad or naive one."""
-    fix = _("write it as 2027-01-31T00:00:00+00:00, or run `clickable accounts add {account} --expires DATE`").format(
-        account=account
-    )
+    fix = _(
+        "write it as 2027-01-31T00:00:00+00:00, or run `clickable accounts add {account} --expires DATE`"
+    ).format(account=account)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

@@ -164,15 +164,19 @@ class LoopbackRedirect:
             )
         code = query.get("code")
         if not code:
-            raise OAuthError(_("{network} sent no authorization code: nothing was stored").format(network=network))
+            raise OAuthError(
+                _("{network} sent no authorization code: nothing was stored").format(network=network)
+            )
         return code
 
 
-def authorize(
-    url: str, redirect: LoopbackRedirect, request: ConnectRequest, *, network: str
-) -> str:
+def authorize(url: str, redirect: LoopbackRedirect, request: ConnectRequest, *, network: str) -> str:
     """Send the person to ``url`` (the browser, and the address printed) and wait for the code."""
-    request.say(_("Open this address to connect {account} (a browser should open by itself):").format(account=request.account))
+    request.say(
+        _("Open this address to connect {account} (a browser should open by itself):").format(
+            account=request.account
+        )
+    )
     request.say(url)
     opener = request.open_browser
     if opener is None:
@@ -186,7 +190,11 @@ def authorize(
 
 
 def keep_refresh_token(
-    obtained: dict[str, str], previous: Mapping[str, str] | None, *, network: str, field_name: str = REFRESH_TOKEN
+    obtained: dict[str, str],
+    previous: Mapping[str, str] | None,
+    *,
+    network: str,
+    field_name: str = REFRESH_TOKEN,
 ) -> dict[str, str]:
     """The values to store: a reconnect that got no new refresh token keeps the stored one."""
     if obtained.get(field_name):

@@ -529,10 +529,44 @@ def test_accounts_add_runs_login_kit_in_the_browser_and_stores_the_token(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "www.tiktok.com/v2/auth/authorize/" in result.stdout and "Traceback" not in result.stderr
     stored = CredentialStore(cli.workspace, use_keyring=False).load("tiktok-ecpat", "tiktok")
-    assert stored is not None and stored.get("refresh_token", "").startswith("rft.sbx")
+    assert stored is not None and stored.get("refresh_token").startswith("rft.sbx")
     assert stored.get("refresh_token") not in result.stdout + result.stderr  # never printed
     check = subprocess.run(
         [sys.executable, "-c", "from cli import main; main()", "accounts", "check", "tiktok-ecpat"],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
     assert check.returncode == 0 and "@ecpat.sandbox" in check.stdout, check.stdout + check.stderr
+
+
+def test_a_rotated_refresh_token_is_kept_in_the_store_and_the_old_one_stops_working(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """developers.tiktok.com/doc/oauth-refresh-a-user-access-token: "Refresh tokens are rotated… The
+    previous refresh token stops working once a new one is issued." """
+    from networks.accounts import AccountRef, build_adapter
+    from networks.credentials import CredentialStore
+
+    store = CredentialStore(tmp_path, use_keyring=False)
+    values = connect(emulator)
+    store.save("tiktok-ecpat", "tiktok", values, None)
+    account = AccountRef("tiktok-ecpat", "tiktok", True, {})
+    assert (
+        build_adapter(account, store=store, emulator_url=emulator.url).check_credentials() == "@ecpat.sandbox"
+    )
+    kept = store.load("tiktok-ecpat", "tiktok")
+    assert kept is not None and kept.get("refresh_token") not in ("", values["refresh_token"])
+    assert kept.get("client_secret") == values["client_secret"]  # the other values stay as they were
+    old = requests.post(
+        f"{emulator.url}/v2/oauth/token/",
+        data={
+            **{key: values[key] for key in ("client_key", "client_secret", "refresh_token")},
+            "grant_type": "refresh_token",
+        },
+        headers={"Host": API},
+        timeout=5,
+    )
+    assert old.status_code == 400 and old.json()["error"] == "invalid_grant"
+    refreshes = templates(emulator).count("POST /v2/oauth/token/")
+    second = build_adapter(account, store=store, emulator_url=emulator.url)  # the access token is reused
+    assert second.check_credentials() == "@ecpat.sandbox"
+    assert templates(emulator).count("POST /v2/oauth/token/") == refreshes

@@ -218,7 +218,9 @@ _judges: dict[tuple[str, frozenset[tuple[str, str]], tuple[Erratum, ...]], OpenA
 _judges_lock = threading.Lock()
 
 
-def judge_for(path: Path, operations: Iterable[tuple[str, str]], errata: Sequence[Erratum] = ()) -> OpenAPIJudge:
+def judge_for(
+    path: Path, operations: Iterable[tuple[str, str]], errata: Sequence[Erratum] = ()
+) -> OpenAPIJudge:
     """The judge of the document at ``path`` for these operations: built once per process, then shared."""
     key = (str(path), frozenset((method.lower(), template) for method, template in operations), tuple(errata))
     with _judges_lock:
@@ -276,7 +278,11 @@ def _security_providers() -> Any:
             return credentials(parameters, "Bearer")
 
     providers = SecurityProviderFactory()
-    providers.PROVIDERS = {**SecurityProviderFactory.PROVIDERS, "http": HttpProvider, "oauth2": BearerProvider}
+    providers.PROVIDERS = {
+        **SecurityProviderFactory.PROVIDERS,
+        "http": HttpProvider,
+        "oauth2": BearerProvider,
+    }
     return providers
 
 

@@ -123,6 +123,7 @@ class TikTokAdapter(Adapter):
                 emulator_url=self.emulator_url,
                 timeout=self.timeout,
                 clock=self.clock,
+                save=self.save_credentials,
             )
         return self._client
 

@@ -19,7 +19,8 @@ from that structured code, never from the message:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -47,6 +48,16 @@ DAY_S = 24 * 3600.0
 REAUTH_CODES = ("scope_not_authorized", "scope_permission_missed")
 DAILY_CAP_CODES = ("spam_risk_too_many_posts", "reached_active_user_cap")
 BANNED_CODES = ("spam_risk_user_banned_from_posting",)
+
+# TikTok rotates refresh tokens: "a successful refresh request will return a new refresh_token in
+# place of the one you sent. The previous refresh token stops working once a new one is issued"
+# (developers.tiktok.com/doc/oauth-refresh-a-user-access-token). Every client of this process follows
+# the same chain, refreshes one at a time, and reuses an access token still valid (2 hours), so two
+# adapters of one account never spend the same refresh token twice. Keyed by where the API is (the
+# emulator's address, or the real one) and the app's client key.
+_CHAIN_LOCK = threading.Lock()
+_REPLACED: dict[tuple[str, str, str], str] = {}  # (where, client_key, refresh token) -> its successor
+_ACCESS: dict[tuple[str, str, str], tuple[str, float, str | None, frozenset[str]]] = {}
 
 
 def _error_of(response: requests.Response) -> tuple[str, str]:
@@ -118,7 +129,10 @@ class TikTokClient:
         emulator_url: str | None,
         timeout: float,
         clock: Callable[[], float],
+        save: Callable[[Mapping[str, str]], None] | None = None,
     ) -> None:
+        self.where = emulator_url or API
+        self.save = save
         self.client_key = client_key
         self.client_secret = client_secret
         self.refresh_token = refresh_token
@@ -135,8 +149,36 @@ class TikTokClient:
 
     # -- tokens ------------------------------------------------------------------------------------
 
-    def refresh(self) -> str:
-        """A new access token from the refresh token (developers.tiktok.com/doc/oauth-user-access-token-management)."""
+    def _latest(self) -> str:
+        """The newest refresh token of this token's chain in this process."""
+        token = self.refresh_token
+        while (self.where, self.client_key, token) in _REPLACED:
+            token = _REPLACED[(self.where, self.client_key, token)]
+        return token
+
+    def refresh(self, *, force: bool = False) -> str:
+        """An access token from the refresh token (developers.tiktok.com/doc/oauth-refresh-a-user-access-token):
+        one still valid in this process, else a refresh, whose new refresh token is kept (``save``)."""
+        with _CHAIN_LOCK:
+            given, self.refresh_token = self.refresh_token, self._latest()
+            key = (self.where, self.client_key, self.refresh_token)
+            cached = _ACCESS.get(key)
+            if cached is not None and not force and self.clock() < cached[1]:
+                self._access, self._expires, self.open_id, self.scopes = cached
+                return self._access
+            try:
+                return self._refresh(key)
+            except NeedsReauth:
+                if self.refresh_token == given:
+                    raise
+                # the chain this process followed is not the one the server knows (another API at
+                # the same address): the token we were given, once
+                for stale in [item for item in _REPLACED if item[:2] == key[:2]]:
+                    _REPLACED.pop(stale, None)
+                self.refresh_token = given
+                return self._refresh((self.where, self.client_key, given))
+
+    def _refresh(self, key: tuple[str, str, str]) -> str:
         try:
             response = self.session.post(
                 TOKEN_URL,
@@ -161,9 +203,20 @@ class TikTokClient:
         if response.status_code != 200 or code or not body.get("access_token"):
             raise refresh_refused(NETWORK, code or str(response.status_code))
         self._access = str(body["access_token"])
-        self._expires = self.clock() + float(body.get("expires_in") or 86400) - 60
+        self._expires = self.clock() + float(body.get("expires_in") or 7200) - 60
         self.open_id = str(body.get("open_id") or "") or None
         self.scopes = frozenset(str(body.get("scope") or "").replace(" ", ",").split(",")) - {""}
+        rotated = str(body.get("refresh_token") or "")
+        if rotated and rotated != self.refresh_token:
+            from campaign.logs import SECRETS
+
+            SECRETS.add(rotated)
+            _REPLACED[key] = rotated
+            self.refresh_token = rotated
+            key = (self.where, self.client_key, rotated)
+            if self.save is not None:
+                self.save({"refresh_token": rotated})
+        _ACCESS[key] = (self._access, self._expires, self.open_id, self.scopes)
         return self._access
 
     def access_token(self) -> str:
@@ -200,7 +253,7 @@ class TikTokClient:
                 data = response.json().get("data")
                 return data if isinstance(data, dict) else {}
             if code == "access_token_invalid" and attempt == 1:
-                self._access = None  # expired early or revoked: refresh, then once more
+                self.refresh(force=True)  # expired early or revoked: refresh, then once more
                 continue
             raise classify(response, creating=creating, what=what)
         raise AssertionError("unreachable")

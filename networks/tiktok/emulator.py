@@ -36,8 +36,10 @@ from networks.tiktok import docs
 API_HOST = "open.tiktokapis.com"
 UPLOAD_HOST = "open-upload.tiktokapis.com"
 LOGIN_HOST = "www.tiktok.com"
-ACCESS_TOKEN_S = 86400  # TOKEN_DOC: expires_in 24 hours
-REFRESH_TOKEN_S = 31536000  # refresh_expires_in: 365 days
+# developers.tiktok.com/doc/oauth-refresh-a-user-access-token (2026-11): an access token lasts 2 hours,
+# a refresh token 180 days, and a refresh rotates it: the previous one stops working
+ACCESS_TOKEN_S = 7200
+REFRESH_TOKEN_S = 15552000
 ALL_SCOPES = "user.info.basic,video.upload,video.publish,video.list"
 CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
@@ -113,6 +115,7 @@ class TikTokPart(EmulatorPart):
         self.reset()
 
     def reset(self) -> None:
+        self.credentials = self.sandbox_credentials(self.core.seed)  # a rotated refresh token goes back
         self.creator: dict[str, Any] = {
             "creator_avatar_url": "https://p16-sign.tiktokcdn.com/sandbox-avatar.jpeg",
             "creator_username": "ecpat.sandbox",
@@ -377,7 +380,13 @@ class TikTokPart(EmulatorPart):
                         "log_id": log_id(),
                     },
                 )
-            return Reply(200, {**self._access(self.refresh_tokens[refresh]), "refresh_token": refresh})
+            scopes = self.refresh_tokens.pop(refresh)
+            self.revoked.add(refresh)
+            rotated = "rft.sbx" + secrets.token_hex(20)
+            self.refresh_tokens[rotated] = scopes
+            if refresh == self.credentials["refresh_token"]:
+                self.credentials["refresh_token"] = rotated  # what /_emulator/credentials hands out now
+            return Reply(200, {**self._access(scopes), "refresh_token": rotated})
         granted = self.codes.pop(form.get("code", ""), None)
         if granted is None or granted["redirect_uri"] != form.get("redirect_uri"):
             return Reply(

@@ -237,7 +237,9 @@ class XAdapter(Adapter):
         for problem in response.errors or []:
             if errors.is_missing(problem) and str(problem["resource_id"]) not in answered:
                 readings.append(
-                    MetricReading(str(problem["resource_id"]), {}, {"error": problem.get("detail")}, missing=True)
+                    MetricReading(
+                        str(problem["resource_id"]), {}, {"error": problem.get("detail")}, missing=True
+                    )
                 )
         return readings
 

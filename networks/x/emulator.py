@@ -97,7 +97,9 @@ def created_at(snowflake_id: str) -> float:
 
 class XPart(EmulatorPart):
     refuses_duplicates = True
-    judged_by = JudgedBy("X's OpenAPI document v2.159 (networks/x/openapi/), with openapi-core", every_reply=True)
+    judged_by = JudgedBy(
+        "X's OpenAPI document v2.159 (networks/x/openapi/), with openapi-core", every_reply=True
+    )
 
     # -- the document as judge -------------------------------------------------------------------
 
@@ -164,7 +166,9 @@ class XPart(EmulatorPart):
                 headers["x-rate-limit-reset"] = str(int(self.core.now() + reset_in_s))
             else:
                 headers = {}
-            return Reply(429, problem(429, "Too Many Requests", "Too Many Requests").body, PROBLEM_JSON | headers)
+            return Reply(
+                429, problem(429, "Too Many Requests", "Too Many Requests").body, PROBLEM_JSON | headers
+            )
         if kind == "expired_token":
             return problem(401, "Unauthorized", "Unauthorized")
         if kind == "duplicate":
@@ -289,7 +293,10 @@ class XPart(EmulatorPart):
             upload = self.core.uploads.get(media_id)
             if upload is None or upload.state != "succeeded":
                 return invalid_request(
-                    {"parameters": {"media.media_ids": [media_id]}, "message": f"Your media IDs are invalid: {media_id}"}
+                    {
+                        "parameters": {"media.media_ids": [media_id]},
+                        "message": f"Your media IDs are invalid: {media_id}",
+                    }
                 )
         user = self.user()
         with self.core.lock:

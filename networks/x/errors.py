@@ -96,14 +96,16 @@ def classify(
     detail = _detail(status, body)
     resume = _("then run `clickable accounts resume {account}`").format(account=account)
     if status == 401:
-        return NeedsReauth(NETWORK, f"credentials refused (401): run `clickable accounts add {account}` again")
+        return NeedsReauth(
+            NETWORK, f"credentials refused (401): run `clickable accounts add {account}` again"
+        )
     if status == 402:
         return AccountPaused(
             NETWORK,
             _("X answered 402: the pay-per-use credits are spent ({detail})").format(detail=detail),
-            advice=_("buy credits (or turn on auto-recharge) in the X Developer Console ({console}), {resume}").format(
-                console=CONSOLE, resume=resume
-            ),
+            advice=_(
+                "buy credits (or turn on auto-recharge) in the X Developer Console ({console}), {resume}"
+            ).format(console=CONSOLE, resume=resume),
         )
     if status == 429 and kind.endswith("/usage-capped"):
         period = str(body.get("period") or "Monthly")

@@ -119,7 +119,9 @@ def weighted_length(text: str) -> Weighted:
         total += _segment_weight(before, options, heavy)
         last = start + len(url) - 1
         # parse_tweet checks each character it steps on; inside a URL, only its last one
-        valid = valid and invalid_chars.search(before) is None and invalid_chars.search(normalized[last]) is None
+        valid = (
+            valid and invalid_chars.search(before) is None and invalid_chars.search(normalized[last]) is None
+        )
         total += options["transformed_url_length"] * scale
         position = last + 1
     rest = normalized[position:]

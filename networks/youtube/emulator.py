@@ -346,7 +346,9 @@ class YouTubePart(EmulatorPart):
         form = request.form()
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
         header = request.headers.get("authorization", "")
-        if header.startswith("Basic "):  # client_secret_basic (RFC 6749 §2.3.1), as requests-oauthlib sends it
+        if header.startswith(
+            "Basic "
+        ):  # client_secret_basic (RFC 6749 §2.3.1), as requests-oauthlib sends it
             try:
                 decoded = base64.b64decode(header[6:]).decode("utf-8")
             except (ValueError, UnicodeDecodeError):

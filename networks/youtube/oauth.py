@@ -37,9 +37,9 @@ def client_config(request: ConnectRequest) -> dict[str, Any]:
             loaded = json.loads(request.client_secrets.read_text(encoding="utf-8"))
         except (OSError, ValueError, UnicodeDecodeError) as error:
             raise OAuthError(
-                _("{path}: not a client secrets file ({error}); download it from Google Cloud Console").format(
-                    path=request.client_secrets, error=type(error).__name__
-                )
+                _(
+                    "{path}: not a client secrets file ({error}); download it from Google Cloud Console"
+                ).format(path=request.client_secrets, error=type(error).__name__)
             ) from None
         section = loaded.get("installed") or loaded.get("web") if isinstance(loaded, dict) else None
         if not isinstance(section, dict) or not section.get("client_id") or not section.get("client_secret"):
@@ -51,10 +51,14 @@ def client_config(request: ConnectRequest) -> dict[str, Any]:
         client_id, client_secret = str(section["client_id"]), str(section["client_secret"])
     elif request.emulator_url and not request.previous:
         try:
-            values = requests.get(f"{request.emulator_url.rstrip('/')}/_emulator/credentials", timeout=5).json()
+            values = requests.get(
+                f"{request.emulator_url.rstrip('/')}/_emulator/credentials", timeout=5
+            ).json()
             client_id, client_secret = values["youtube"]["client_id"], values["youtube"]["client_secret"]
         except (requests.RequestException, ValueError, KeyError):
-            raise OAuthError(_("the emulator does not answer at {url}").format(url=request.emulator_url)) from None
+            raise OAuthError(
+                _("the emulator does not answer at {url}").format(url=request.emulator_url)
+            ) from None
     elif request.previous and request.previous.get("client_id") and request.previous.get("client_secret"):
         client_id, client_secret = request.previous["client_id"], request.previous["client_secret"]
     else:
@@ -84,13 +88,17 @@ class GoogleConnector(Connector):
         with LoopbackRedirect() as redirect:
             flow.redirect_uri = redirect.redirect_uri
             options = {"prompt": "consent"} if request.consent else {}
-            url, _state = flow.authorization_url(state=redirect.state, include_granted_scopes="true", **options)
+            url, _state = flow.authorization_url(
+                state=redirect.state, include_granted_scopes="true", **options
+            )
             code = authorize(url, redirect, request, network="YouTube")
         try:
             token = flow.fetch_token(code=code)
         except OAuth2Error as error:
             raise OAuthError(
-                _("Google refused the authorization code ({error}): nothing was stored").format(error=error.error)
+                _("Google refused the authorization code ({error}): nothing was stored").format(
+                    error=error.error
+                )
             ) from None
         except requests.RequestException as error:
             raise OAuthError(
