@@ -30,7 +30,7 @@ def test_init_creates_a_valid_french_example(tmp_path: Path) -> None:
     data = json.loads(check.stdout)
     assert data["ok"] is True and data["errors"] == []
     networks = {variant["network"] for variant in data["variants"]}
-    assert networks == {"x", "facebook", "instagram"}
+    assert networks == {"x", "facebook", "instagram", "tiktok"}
     assert len({variant["post"] for variant in data["variants"]}) >= 8
 
 
@@ -134,7 +134,7 @@ def test_post_show_gives_each_variant_as_published(cli: Cli) -> None:
     assert cli("campaign", "load").exit_code == 0
     shown = json.loads(cli("post", "show", "p01-lancement", "--json").stdout)
     variants = shown["variants"]
-    assert len(variants) == 2 * 8 + 1  # X and Facebook in eight territories, Instagram (national) once
+    assert len(variants) == 2 * 8 + 2  # X and Facebook in eight territories, Instagram and TikTok (national) once
     instagram = [variant for variant in variants if variant["network"] == "instagram"]
     assert all(variant["link"] is None and "lien dans la bio" in variant["text"] for variant in instagram)
     x = [variant for variant in variants if variant["network"] == "x"]
