@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from campaign.context import state
-from campaign.i18n import _
 
 
 def demo_command(
