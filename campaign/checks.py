@@ -27,7 +27,7 @@ from campaign.timezones import (
     parse_local,
     transition_window,
 )
-from campaign.yamlsource import Path_, YamlSource, load_yaml
+from campaign.yamlsource import Path_, YamlSource, load_yaml, paused_collector
 
 # Problems are sorted by priority first: the ones that hide or explain the others come first.
 STRUCTURE = 1
@@ -128,6 +128,7 @@ def account_territories(campaign: CampaignFile, account: str, territories: Itera
     return [key for key in territories if spec.territories is None or key in spec.territories]
 
 
+@paused_collector()  # the file's values and their positions live until the check ends
 def check_file(path: Path, *, networks: Networks, now: datetime | None = None) -> CheckReport:
     """Check ``path`` completely against the registered ``networks``; never raises for a bad file."""
     source = load_yaml(path, display_name=str(path))

@@ -51,6 +51,7 @@ from campaign.models import (
 from campaign.rules import Networks
 from campaign.schema import CampaignFile, PostSpec
 from campaign.texts import LINK_PLACEHOLDER, TextLength, render_text
+from campaign.yamlsource import paused_collector
 
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read aloud and typed
 # Deliveries in these states hold the old text on a network, or may: the text can no longer change.
@@ -191,6 +192,7 @@ class _Stored:
         return {network for _id, state, network in self.deliveries[post.id] if state in LOCKED_STATES}
 
 
+@paused_collector()  # the campaign's posts and their rows live until the load ends
 def load_campaign(
     session: Session,
     campaign: CampaignFile,

@@ -6,10 +6,12 @@ values once aliases are expanded) so that a device, a pipe or a bomb is refused 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -297,6 +299,24 @@ def _count_values(text: str) -> None:
         loader.dispose()
 
 
+@contextlib.contextmanager
+def paused_collector() -> Iterator[None]:
+    """The cyclic garbage collector paused for a bounded piece of work on a whole campaign.
+
+    Parsing, checking and storing a large file make millions of objects that stay alive until the
+    work ends: each full collection walked them all again (a fifth of `campaign check` and of
+    `campaign load` for 20,000 posts). Objects freed by reference counting are freed as usual; the
+    collector runs again, as it was, afterwards. Nested pauses keep the outermost one's state.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def load_yaml(path: Path, *, display_name: str | None = None) -> YamlSource:
     """Parse ``path`` with PyYAML's safe loader; syntax problems land in ``problems``, never raise."""
     name = display_name or str(path)
@@ -312,12 +332,15 @@ def load_yaml(path: Path, *, display_name: str | None = None) -> YamlSource:
 
 def parse_yaml(text: str, name: str) -> YamlSource:
     """Parse YAML text; see :func:`load_yaml`."""
-    source = YamlSource(file=name, data=None, text=text)
-    loader: yaml.SafeLoader | None = None
     # Millions of small objects are made and none of them is garbage yet: the cyclic collector
     # would walk them again and again (a quarter of the time of a large campaign).
-    collecting = gc.isenabled()
-    gc.disable()
+    with paused_collector():
+        return _parse(text, name)
+
+
+def _parse(text: str, name: str) -> YamlSource:
+    source = YamlSource(file=name, data=None, text=text)
+    loader: yaml.SafeLoader | None = None
     try:
         _count_values(text)
         loader = _Loader(text)
@@ -356,8 +379,6 @@ def parse_yaml(text: str, name: str) -> YamlSource:
     finally:
         if loader is not None:
             loader.dispose()
-        if collecting:
-            gc.enable()
     return source
 
 

@@ -70,6 +70,25 @@ def write(tmp_path: Path, content: str | bytes) -> Path:
     return path
 
 
+@pytest.mark.parametrize("content", [MINIMAL, MINIMAL.replace("posts:", "posts: [", 1), "a: *nowhere\n"])
+def test_the_garbage_collector_is_given_back_as_it_was_after_a_check(tmp_path: Path, content: str) -> None:
+    """check_file pauses the cyclic collector while it works (it walked the file's millions of
+    values again at each full collection): afterwards it runs again, after a good or a bad file, and
+    stays off for a caller that had turned it off."""
+    import gc
+
+    path = write(tmp_path, content)
+    assert gc.isenabled()
+    check_file(path, networks=registry())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        check_file(path, networks=registry())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def line_of(content: str, marker: str) -> int:
     return content[: content.index(marker)].count("\n") + 1
 
