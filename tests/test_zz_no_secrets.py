@@ -48,11 +48,14 @@ def test_secrets_never_leak(
     handler = configure_logging(registry, level=logging.DEBUG, stream=stream)
     errors: list[str] = []
     try:
-        for network in ("x", "facebook", "instagram"):
+        for network in ("x", "facebook", "instagram", "tiktok"):
             adapter = make_adapter(emulator, network)
             registry.add(*adapter.credentials.secrets())  # type: ignore[attr-defined]
             logging.getLogger("clickable.test").debug("adapter %r", adapter)
-            adapter.publish(Content(text=f"Vidéo {network}", video=videos["good"]))
+            choices: dict[str, str | bool] = {  # the decisions a network requires, made
+                choice.name: False if choice.boolean else choice.options[0] for choice in adapter.spec.choices
+            }
+            adapter.publish(Content(text=f"Vidéo {network}", video=videos["good"], choices=choices))
             outputs.append(repr(adapter))
         inject(emulator, "x", "POST /2/tweets", status=401, body={"title": "Unauthorized", "status": 401})
         inject(

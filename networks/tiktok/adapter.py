@@ -247,6 +247,12 @@ class TikTokAdapter(Adapter):
         publish_id, upload_url = str(data.get("publish_id") or ""), str(data.get("upload_url") or "")
         if not publish_id or not upload_url:
             raise Transient(self.network, _("the init call answered without publish_id or upload_url"))
+        from urllib.parse import parse_qs, urlsplit
+
+        from campaign.logs import SECRETS
+
+        # the upload_url carries an upload token in its query: never in a log line (urllib3 logs URLs)
+        SECRETS.add(*parse_qs(urlsplit(upload_url).query).get("upload_token", []))
         spans = chunk_spans(size, chunk, count)
         handle = MediaHandle(
             self.network,

@@ -203,13 +203,14 @@ class TikTokClient:
         if response.status_code != 200 or code or not body.get("access_token"):
             raise refresh_refused(NETWORK, code or str(response.status_code))
         self._access = str(body["access_token"])
+        from campaign.logs import SECRETS
+
+        SECRETS.add(self._access)  # scrubbed from every log line and stored reason
         self._expires = self.clock() + float(body.get("expires_in") or 7200) - 60
         self.open_id = str(body.get("open_id") or "") or None
         self.scopes = frozenset(str(body.get("scope") or "").replace(" ", ",").split(",")) - {""}
         rotated = str(body.get("refresh_token") or "")
         if rotated and rotated != self.refresh_token:
-            from campaign.logs import SECRETS
-
             SECRETS.add(rotated)
             _REPLACED[key] = rotated
             self.refresh_token = rotated
