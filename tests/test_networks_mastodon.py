@@ -50,7 +50,7 @@ from networks.mastodon.text import measure
 from networks.registry import registry
 from networks.transport import prepare_session
 
-from .conftest import inject, make_adapter, published, sandbox_credentials
+from .conftest import Cli, inject, make_adapter, published, sandbox_credentials
 
 HOST = "mastodon.example.org"
 CREATE = "POST /api/v1/statuses"
@@ -508,3 +508,38 @@ def test_a_daemon_killed_during_a_create_retries_with_the_same_key_and_publishes
         ]
     database.dispose()
     assert any("same idempotency key" in reason for reason in reasons), reasons
+
+
+def test_accounts_check_reads_the_instance_and_campaign_check_counts_against_it(
+    cli: Cli, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example's sandbox account: before any call, `campaign check` counts against 500 with a note;
+    `accounts check` verifies the token (verify_credentials) and reads the instance's limit, which
+    `campaign check` then uses."""
+    monkeypatch.setenv("CLICKABLE_EMULATOR_URL", emulator.url)
+    monkeypatch.setenv("CLICKABLE_KEYRING", "0")
+    before = cli("campaign", "check")
+    assert before.exit_code == 0, before.output
+    assert (
+        "note: account 'mastodon-ecpat': the text limit of https://mastodon.example.org is not known yet"
+        in before.stderr
+    )
+    part(emulator).configure(HOST, max_characters=640)
+    checked = cli("accounts", "check", "mastodon-ecpat")
+    assert checked.exit_code == 0, checked.output
+    assert f"@ecpat_sandbox@{HOST} (texts up to 640 characters)" in checked.stdout
+    assert [item["template"] for item in exchanges_of(emulator)] == [
+        "/api/v2/instance",
+        "/api/v1/accounts/verify_credentials",
+    ]
+    after = cli("campaign", "check", "--json")
+    assert after.exit_code == 0 and "not known yet" not in after.output
+    report = json.loads(after.stdout)
+    assert report["notes"] == []
+    assert {variant["limit"] for variant in report["variants"] if variant["account"] == "mastodon-ecpat"} == {
+        640
+    }
+
+
+def exchanges_of(server: EmulatorServer) -> list[dict[str, Any]]:
+    return [item for item in server.emulator.requests if item["network"] == "mastodon"]
