@@ -72,7 +72,8 @@ class CheckReport:
     problems: list[Problem] = field(default_factory=list)
     variants: list[VariantReport] = field(default_factory=list)
     networks: Networks = field(default_factory=dict, repr=False)  # what the file was checked against
-    # what the check could not know and assumed (an instance's text limit not read yet): not problems
+    # what the check could not know and assumed (an instance's text limit not read yet): not problems;
+    # printed for people (stderr), not in --json (whose variants carry the limit counted against)
     notes: list[Problem] = field(default_factory=list)
 
     @property
@@ -84,7 +85,6 @@ class CheckReport:
             "ok": self.ok,
             "errors": [problem.as_dict() for problem in sorted(self.problems)],
             "variants": [variant.as_dict() for variant in self.variants],
-            "notes": [note.as_dict() for note in self.notes],
         }
 
     def raise_for_problems(self) -> CampaignFile:

@@ -532,10 +532,10 @@ def test_accounts_check_reads_the_instance_and_campaign_check_counts_against_it(
         "/api/v2/instance",
         "/api/v1/accounts/verify_credentials",
     ]
+    assert "not known yet" not in cli("campaign", "check").stderr
     after = cli("campaign", "check", "--json")
-    assert after.exit_code == 0 and "not known yet" not in after.output
+    assert after.exit_code == 0
     report = json.loads(after.stdout)
-    assert report["notes"] == []
     assert {variant["limit"] for variant in report["variants"] if variant["account"] == "mastodon-ecpat"} == {
         640
     }
