@@ -75,6 +75,7 @@ SPEC = NetworkSpec(
         limit=text.CAPTION_UTF16,
         unit="UTF-16 units",
         measure=text.measure,
+        links_clickable=False,  # a link in a TikTok caption is plain text: the end card and QR code carry it
         feed_cut=80,  # the For You feed shows about two lines over the video, then "plus"
         more_label="… plus",
     ),
