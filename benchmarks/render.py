@@ -292,8 +292,10 @@ def measure(kind: str, script: Path) -> tuple[float, float]:
             [sys.executable, "-c", probe, str(ROOT), str(script), out],
             capture_output=True,
             text=True,
-            check=True,
+            check=False,
         )
+    if result.returncode != 0:  # say why (a check that fails, ffmpeg's error), not only the exit code
+        raise SystemExit(f"{kind} failed (exit {result.returncode}):\n{result.stderr.strip()}")
     data = json.loads(result.stdout.strip().splitlines()[-1])
     return data["seconds"], (data["self_kb"] + data["children_kb"]) / 1024
 
