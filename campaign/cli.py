@@ -283,7 +283,7 @@ def post_show_command(
         )
         return
     console = app_state.console
-    console.print(Text(_("Post {key} — {status}").format(key=post.key, status=post.status), style="bold"))
+    console.print(Text(_("Post {key} — {status}").format(key=post.key, status=state_label(post.status)), style="bold"))
     if approval and approval.approved_by:
         console.print(_("Approved by {approved_by} on {approved_at:%Y-%m-%d %H:%M} UTC").format(approved_by=approval.approved_by, approved_at=approval.approved_at))
     console.print(
