@@ -567,3 +567,78 @@ def test_a_rotated_refresh_token_is_kept_in_the_store_and_the_old_one_stops_work
     second = build_adapter(account, store=store, emulator_url=emulator.url)  # the access token is reused
     assert second.check_credentials() == "@ecpat.sandbox"
     assert templates(emulator).count("POST /v2/oauth/token/") == refreshes
+
+
+# -- through the dispatcher: an inbox draft reported as such, re-authentication -------------------------
+
+
+@pytest.fixture
+def creator(tmp_path: Path, emulator: EmulatorServer, database_url: str, videos: dict[str, Path]) -> Any:
+    """A campaign with one sandbox TikTok account (inbox mode, every choice made) and a video post due now."""
+    from sqlmodel import Session, select
+
+    from campaign.models import Capsule
+
+    from .conftest import small_campaign
+    from .test_dispatch import make_env
+
+    campaign = small_campaign(posts=0, territories={"fr": ("France", "Europe/Paris")})
+    campaign["accounts"] = {"tiktok-ecpat": {"network": "tiktok", "sandbox": True, **CHOICES}}
+    campaign["capsules"] = {"clip": {"script": "clip.yaml"}}
+    campaign["posts"] = [
+        {
+            "id": "clip",
+            "text": "Ne paie pas. Parles-en. #ECPAT",
+            "accounts": ["tiktok-ecpat"],
+            "capsule": "clip",
+        }
+    ]
+    (tmp_path / "clip.yaml").write_text("title: clip\n", "utf-8")
+    env = next(make_env(tmp_path, emulator, database_url, campaign))
+    with Session(env.database.engine) as session:
+        capsule = session.exec(select(Capsule)).one()
+        capsule.outputs = {  # as `capsule render` records it
+            "languages": ["fr"],
+            "renders": {"vertical.fr": {"files": [{"kind": "video", "path": str(videos["good"])}]}},
+        }
+        session.add(capsule)
+        session.commit()
+    yield env
+    env.database.dispose()
+
+
+def test_the_dispatcher_reports_an_inbox_post_as_a_draft(creator: Any) -> None:
+    from sqlmodel import Session, select
+
+    from campaign.models import DeliveryEvent
+
+    summary = creator.dispatcher().run_due()
+    assert summary.problems == []
+    [delivery] = creator.deliveries()
+    assert delivery.state == "published" and delivery.visibility == "inbox" and delivery.remote_url is None
+    with Session(creator.database.engine) as session:
+        reasons = [event.reason for event in session.exec(select(DeliveryEvent))]
+    assert any("inbox as a draft, not published" in str(reason) for reason in reasons)
+    listing = creator.cli("schedule", "list")
+    assert "(inbox)" in listing.stdout, listing.stdout
+    assert published(creator.emulator) == []  # nothing public until the creator finishes it
+
+
+def test_a_refused_refresh_token_pauses_the_account_and_keeps_the_token(creator: Any) -> None:
+    from sqlmodel import Session, select
+
+    from campaign.models import Account
+    from networks.credentials import CredentialStore
+
+    store = CredentialStore(creator.workspace, use_keyring=False)
+    values = connect(creator.emulator)  # accounts add, as the flow stores it
+    store.save("tiktok-ecpat", "tiktok", values, None)
+    creator.emulator.emulator.part("tiktok").revoked.add(
+        values["refresh_token"]
+    )  # expired, or access removed
+    summary = creator.dispatcher().run_due()
+    assert summary.paused == 1 and "invalid_grant" in summary.problems[0]
+    with Session(creator.database.engine) as session:
+        assert session.exec(select(Account)).one().needs_reauth
+    kept = store.load("tiktok-ecpat", "tiktok")
+    assert kept is not None and kept.get("refresh_token") == values["refresh_token"]  # not wiped
