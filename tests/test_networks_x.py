@@ -272,6 +272,61 @@ def test_finalize_without_a_json_body_is_refused_as_x_does(emulator: EmulatorSer
     assert all(item["request"]["ok"] and item["response"]["ok"] for item in judged(emulator))
 
 
+MEDIA_DOC = "https://docs.x.com/x-api/media/quickstart/media-upload-chunked"  # video: 512 MB, 140 s
+
+
+def test_the_emulator_refuses_a_video_over_512_mb_at_init_as_x_does(emulator: EmulatorServer) -> None:
+    """initializeMediaUpload with total_bytes over X's 512 MB: 400 naming total_bytes with X's words
+    ("File size exceeds N bytes.", as X answers uploads over their limit: tweepy #2002, BattBot #62)."""
+    session, auth = signed(emulator)
+    limit = 512 * 1024 * 1024
+    answer = session.post(
+        "https://api.x.com/2/media/upload/initialize",
+        json={"media_type": "video/mp4", "total_bytes": limit + 1, "media_category": "tweet_video"},
+        auth=auth,
+        timeout=5,
+    )
+    assert answer.status_code == 400
+    assert answer.json()["type"] == "https://api.twitter.com/2/problems/invalid-request"
+    assert answer.json()["errors"] == [
+        {"parameters": {"total_bytes": [str(limit + 1)]}, "message": f"File size exceeds {limit} bytes."}
+    ]
+    at_limit = session.post(
+        "https://api.x.com/2/media/upload/initialize",
+        json={"media_type": "video/mp4", "total_bytes": limit, "media_category": "tweet_video"},
+        auth=auth,
+        timeout=5,
+    )
+    assert at_limit.status_code == 200, at_limit.text
+    assert all(item["request"]["ok"] and item["response"]["ok"] for item in judged(emulator))
+
+
+def test_the_emulator_fails_the_processing_of_a_video_over_140_s_as_x_does(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """A video longer than 140 s is received, then its processing fails with X's own error (code 3,
+    UnsupportedMedia, the durations written as X writes them: node-twitter-api-v2 #243); the adapter
+    (here past its own check, which refuses it before any byte) rejects the post with X's words."""
+    from capsules.media import run_ffmpeg
+
+    long = tmp_path / "long.mp4"
+    made = run_ffmpeg(
+        ["-y", "-f", "lavfi", "-i", "color=c=black:size=64x64:rate=1:duration=141",
+         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(long)]
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    adapter = make_adapter(emulator, "x")
+    content = Content(text="Ne reste pas seul·e.", video=long)
+    with pytest.raises(Rejected, match="video lasts 141 s"):
+        adapter.upload_media(content)  # refused before a byte is sent
+    assert requests_to(emulator, "POST", "/2/media/upload/initialize") == 0
+    with pytest.raises(Rejected) as refused:
+        adapter.upload_video(content, None, None)
+    assert "Duration 2.minutes+21.seconds exceeds max duration of 2.minutes+20.seconds" in str(refused.value)
+    [status] = [item for item in judged(emulator) if item["method"] == "GET" and item["status"] == 200][-1:]
+    assert status["response"]["checked"] and status["response"]["ok"]  # the failed state is in the document
+
+
 def test_every_call_goes_to_the_spec_host(emulator: EmulatorServer, videos: dict[str, Path]) -> None:
     """The document's server is https://api.x.com: tweepy's own calls (createPosts, getUsersMe,
     getUsersPosts, getPostsByIds) and the upload go there (tweepy writes api.twitter.com)."""
