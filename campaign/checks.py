@@ -18,7 +18,15 @@ from campaign.i18n import _
 from campaign.rules import ChoiceRules, NetworkRules, Networks, one_of
 from campaign.schema import AccountSpec, CampaignFile, ChannelSpec, PostSpec, TargetSpec
 from campaign.slots import parse_quiet_hours, parse_slots
-from campaign.texts import LINK_PLACEHOLDER, TextLength, render_text
+from campaign.texts import (
+    LINK_IN_TEXT,
+    LINK_NONE,
+    LINK_PLACEHOLDER,
+    LINK_SETTING,
+    TextLength,
+    link_in_text,
+    render_text,
+)
 from campaign.timezones import (
     LocalTimeKind,
     classify,
@@ -396,6 +404,22 @@ class _Checker:
                 )
             elif cap < 1:
                 self.add(("schedule", "caps", network), _("cap for {network} must be at least 1").format(network=network), STRUCTURE)
+        for network, price in self.campaign.schedule.prices.items():
+            if network not in self.networks:
+                self.add(
+                    ("schedule", "prices", network),
+                    _("unknown network '{network}' in prices: use {known}").format(
+                        network=network, known=one_of(list(self.networks))
+                    ),
+                    STRUCTURE,
+                    key=True,
+                )
+            elif self.networks[network].prices is None and price.post is None:
+                self.add(
+                    ("schedule", "prices", network),
+                    _("{network} declares no prices: give at least its 'post' price").format(network=network),
+                    STRUCTURE,
+                )
 
     def check_territories(self) -> None:
         self.check_languages(("campaign", "language"), [self.campaign.campaign.language])
@@ -532,6 +556,14 @@ class _Checker:
                 )
             elif key in choices:
                 self.check_choice(path, choices[key], value, rules)
+            elif key == LINK_SETTING and value not in (LINK_IN_TEXT, LINK_NONE):
+                self.add(
+                    path,
+                    _("{where} is {value}, expected {known}").format(
+                        where=_dotted(path), value=repr(value), known=one_of([LINK_IN_TEXT, LINK_NONE], quote=True)
+                    ),
+                    STRUCTURE,
+                )
             elif not isinstance(value, str | bool | int):
                 self.add(
                     path,
@@ -1032,7 +1064,19 @@ class _Checker:
             )
             if post.link is False and LINK_PLACEHOLDER in template:
                 self.add(text_path, _("post '{id}': text has {link_placeholder} but link is false").format(id=post.id, link_placeholder=LINK_PLACEHOLDER), TEXT)
-            text = render_text(template, link if post_wants_link(post, template) else None, append_link=True)
+            wants = post_wants_link(post, template)
+            in_text = link_in_text(self.campaign.accounts[name].network_settings())
+            if wants and not in_text and post.capsule is None:
+                self.add(
+                    (*path, "accounts"),
+                    _(
+                        "post '{post}' on {account}: the account is set to 'link: none' (the link left out of "
+                        "the text) and the post has no capsule whose end card and QR code carry it: give the "
+                        "post a capsule, or set the account to 'link: text'"
+                    ).format(post=post.id, account=name),
+                    TEXT,
+                )
+            text = render_text(template, link if wants and in_text else None, append_link=True)
             length: TextLength = rules.measure_text(text)
             self.report.variants.append(
                 VariantReport(post.id, name, network, length.length, length.limit, length.ok)

@@ -258,6 +258,8 @@ def post_show_command(
     """Show each variant of a post exactly as it will be published, with its length and limit."""
     from rich.text import Text
 
+    from campaign.costs import describe, estimate, prices_for, total
+    from campaign.i18n import format_dollars
     from campaign.store import get_campaign, get_post, list_posts, render_post
 
     app_state = state(ctx)
@@ -268,6 +270,13 @@ def post_show_command(
         rendered = render_post(session, campaign, post, networks=app_state.networks)
         approvals = [item for item in list_posts(session, campaign.id) if item.key == post.key]
     approval = approvals[0] if approvals else None
+    networks = app_state.networks
+    costs = [
+        estimate(prices_for(networks[item.network], campaign.schedule), item.network, item.text)
+        if item.network in networks
+        else None
+        for item in rendered
+    ]
     if as_json:
         print_json(
             {
@@ -278,7 +287,10 @@ def post_show_command(
                 "capsule": post.capsule_key,
                 "approved_by": approval.approved_by if approval else None,
                 "approved_at": approval.approved_at if approval else None,
-                "variants": [item.as_dict() for item in rendered],
+                "variants": [
+                    {**item.as_dict(), "estimated_cost_usd": round(cost.amount, 4) if cost else None}
+                    for item, cost in zip(rendered, costs, strict=True)
+                ],
             }
         )
         return
@@ -289,7 +301,7 @@ def post_show_command(
     console.print(
         _("Author: {author} — at: {at_local} (local time of each territory)").format(author=post.author or _('unknown'), at_local=post.at_local or _('next free slot'))
     )
-    for item in rendered:
+    for item, cost in zip(rendered, costs, strict=True):
         verdict = "ok" if item.length.ok else _("OVER THE LIMIT")
         console.print(
             Text(
@@ -298,6 +310,17 @@ def post_show_command(
             )
         )
         console.print(Text(item.text))
+        if cost is not None:
+            console.print(
+                _("Estimated cost: {amount} ({kind}, then {reads} metric reads)").format(
+                    amount=format_dollars(cost.amount),
+                    kind=_("a post with a link") if cost.posts_with_url else _("a post without a link"),
+                    reads=cost.reads,
+                )
+            )
+    for line in total(costs).values():
+        console.print()
+        console.print(_("Estimated cost of this post, {line}").format(line=describe(line)))
 
 
 @post_app.command("approve")

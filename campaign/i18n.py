@@ -100,6 +100,16 @@ def format_number(value: float, *, digits: int | None = None) -> str:
     return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0", locale=_babel_locale())
 
 
+def format_dollars(amount: float) -> str:
+    """US dollars as the interface language writes them, to the tenth of a cent a price may need:
+    ``US$0.015``, ``US$12.20`` in English, ``0,015 $US`` in French."""
+    from babel.numbers import format_currency
+
+    return format_currency(
+        round(amount, 3), "USD", locale=_babel_locale(), currency_digits=False, decimal_quantization=False
+    )
+
+
 def format_percent(ratio: float, *, digits: int = 1) -> str:
     """A ratio as a percentage: ``43,0 %`` in French, ``43.0%`` in English."""
     from babel import Locale

@@ -39,6 +39,19 @@ class ChoiceRules(Protocol):
     def requires_why(self) -> str: ...
 
 
+class PriceRules(Protocol):
+    """What a network charges per call, in US dollars (X since February 2026)."""
+
+    @property
+    def post(self) -> float: ...
+
+    @property
+    def post_with_url(self) -> float | None: ...
+
+    @property
+    def read(self) -> float | None: ...
+
+
 class NetworkRules(Protocol):
     """The rules of one network that campaign files are checked against."""
 
@@ -53,6 +66,11 @@ class NetworkRules(Protocol):
 
     @property
     def choices(self) -> Sequence[ChoiceRules]: ...
+
+    @property
+    def prices(self) -> PriceRules | None:
+        """What the network charges per call (None: nothing), for the cost estimates."""
+        ...
 
     @property
     def video_required(self) -> str | None:

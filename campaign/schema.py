@@ -41,10 +41,19 @@ class TerritorySpec(_Strict):
     languages: list[str] | None = None  # BCP 47 tags; the first the capsule has is burned in
 
 
-class ScheduleSpec(_Strict):
-    """When posts may go out: quiet hours, daily caps, catch-up after downtime.
+class PriceSpec(_Strict):
+    """What a network charges per call, in US dollars (for the estimates; campaign/costs.py)."""
 
-    ``caps`` overrides the networks' default daily caps (declared by each network's spec), cap by cap.
+    post: float | None = Field(default=None, ge=0, le=1000)
+    post_with_url: float | None = Field(default=None, ge=0, le=1000)  # a post whose text holds a URL
+    read: float | None = Field(default=None, ge=0, le=1000)  # one post or metric read
+
+
+class ScheduleSpec(_Strict):
+    """When posts may go out: quiet hours, daily caps, catch-up after downtime, what calls cost.
+
+    ``caps`` overrides the networks' default daily caps (declared by each network's spec), cap by cap;
+    ``prices`` the prices the networks' specs declare (X's since February 2026), price by price.
     """
 
     quiet_hours: str = "22:00-07:00"
@@ -52,6 +61,7 @@ class ScheduleSpec(_Strict):
     # bounded to a week: planning adds them to instants, and a timedelta has a range
     catch_up_minutes: int = Field(default=60, ge=0, le=MINUTES_PER_WEEK)
     lead_minutes: int = Field(default=5, ge=0, le=MINUTES_PER_WEEK)
+    prices: dict[str, PriceSpec] = Field(default_factory=dict)
 
 
 class AccountSpec(_Strict):

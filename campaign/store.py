@@ -50,7 +50,7 @@ from campaign.models import (
 )
 from campaign.rules import Networks
 from campaign.schema import CampaignFile, PostSpec
-from campaign.texts import LINK_PLACEHOLDER, TextLength, render_text
+from campaign.texts import LINK_PLACEHOLDER, TextLength, link_in_text, render_text
 from campaign.yamlsource import paused_collector
 
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read aloud and typed
@@ -655,7 +655,8 @@ def published_texts(
         variant = variants[account.network]
         wants = post.link or LINK_PLACEHOLDER in variant.text
         url = tracked_url(campaign.landing_base_url, link.code) if wants else None
-        text = render_text(variant.text, url, append_link=True)
+        # an account set to `link: none` leaves it out of the text (the capsule's end card carries it)
+        text = render_text(variant.text, url if link_in_text(account.settings) else None, append_link=True)
         result.append((account.network, account.name, territory.key, link.code if wants else None, url, text))
     result.sort(key=lambda item: (order[item[1]], territory_order[item[2]]))
     return result

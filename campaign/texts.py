@@ -21,6 +21,15 @@ class TextLength:
     reason: str | None = None
 
 
+LINK_SETTING = "link"  # an account's setting, for networks that declare it (X): where its posts' link goes
+LINK_IN_TEXT, LINK_NONE = "text", "none"  # in the text (the default), or left out (the capsule carries it)
+
+
+def link_in_text(settings: dict[str, object] | None) -> bool:
+    """Whether an account with these campaign.yaml settings puts its posts' tracked link in their text."""
+    return (settings or {}).get(LINK_SETTING, LINK_IN_TEXT) != LINK_NONE
+
+
 def render_text(template: str, link_url: str | None, *, append_link: bool) -> str:
     """The text exactly as published: ``{link}`` replaced, or the link appended when asked."""
     if link_url is None:

@@ -148,8 +148,11 @@ def cut_for_feed(pieces: list[Segment], spec: NetworkSpec) -> tuple[list[Segment
     return shown, True
 
 
-def _cost(spec: NetworkSpec, text: str, deliveries: int) -> tuple[str | None, str | None]:
-    prices = spec.prices
+def _cost(spec: NetworkSpec, text: str, deliveries: int, schedule: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """What the deliveries cost (campaign/costs.py's prices: campaign.yaml's over the spec's)."""
+    from campaign.costs import prices_for
+
+    prices = prices_for(spec, schedule)
     if prices is None:
         return None, None
     with_link = bool(URL.search(text)) and prices.post_with_url is not None
@@ -237,7 +240,7 @@ def build_previews(
             pieces = segments(text, spec)
             shown, cut = cut_for_feed(pieces, spec)
             measured = spec.measure_text(text)
-            cost, detail = _cost(spec, text, len(items))
+            cost, detail = _cost(spec, text, len(items), campaign.schedule)
             video, missing = _poster(capsule, spec, capsule.title or capsule.key) if capsule else (None, None)
             # the texts differ between territories only by their tracked link, unless a variant says otherwise
             differs = [

@@ -60,17 +60,20 @@ def plan_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Give every approved post its deliveries: local time in each territory, or the next free slot."""
     from rich.table import Table
 
+    from campaign.costs import describe
     from campaign.store import get_campaign
     from campaign.timezones import format_local
     from schedules.plan import plan
+    from schedules.views import planned_costs
 
     app_state = state(ctx)
     campaign_id = _campaign_id(app_state)
     with app_state.database().session() as session:
         campaign = get_campaign(session, campaign_id)
         report = plan(session, campaign, now=app_state.now())
+        costs = planned_costs(session, campaign.id, app_state.networks)
     if as_json:
-        print_json(report.as_dict())
+        print_json({**report.as_dict(), "estimated_cost": [item.as_dict() for item in costs.values()]})
         return
     table = Table(_("id"), _("post"), _("network"), _("account"), _("territory"), _("local time"), _("note"))
     for item in report.planned:
@@ -91,6 +94,8 @@ def plan_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         app_state.console.print(
             _("  not planned: {post} on {account} in {territory}: {reason}").format(post=missed['post'], account=missed['account'], territory=missed['territory'], reason=missed['reason'])
         )
+    for item in costs.values():  # networks that charge per call (X): what the planned deliveries will cost
+        app_state.console.print(_("Estimated cost of the deliveries to go out, {line}").format(line=describe(item)))
     if report.awaiting_approval:
         waiting = report.awaiting_approval
         app_state.console.print(
@@ -544,8 +549,10 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Is the daemon alive? Which accounts need re-authentication, which deliveries are stuck, unconfirmed or failed?"""
     from sqlmodel import col, select
 
+    from campaign.costs import describe
     from campaign.models import Account, Delivery, DeliveryState, RetiredMetric, Worker
     from schedules.daemon import STALE_AFTER
+    from schedules.views import planned_costs
 
     app_state = state(ctx)
     now = app_state.now()
@@ -645,12 +652,14 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
             for row in session.exec(select(RetiredMetric).order_by(col(RetiredMetric.network), col(RetiredMetric.name)))
         ]
         quotas, notes = _quota_report(app_state, session, now)
+        costs = planned_costs(session, None, app_state.networks)
     report = {
         "daemons_alive": [worker.id for worker in alive],
         "problems": problems,
         "ok": not problems,
         "retired_metrics": retired,
         "quota": quotas,
+        "estimated_cost": [item.as_dict() for item in costs.values()],
     }
     if as_json:
         print_json(report)
@@ -666,6 +675,8 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
                     "metric {name} ({network}, {kind}) retired on {day}: the network refused it, it is no longer asked"
                 ).format(day=item["retired_at"][:10], **{key: item[key] for key in ("name", "network", "kind")})
             )
+        for cost in costs.values():  # not a problem: what the planned deliveries will cost (X charges per call)
+            app_state.console.print(_("Estimated cost of the deliveries to go out, {line}").format(line=describe(cost)))
         if not problems:
             app_state.console.print(_("nothing needs a human"))
     if problems:

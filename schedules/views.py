@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from campaign.checks import tracked_url
 from campaign.models import Account, Delivery, Link, Post, Territory, Variant
+from campaign.rules import Networks
 from campaign.store import get_campaign
 from campaign.timezones import format_local
 
@@ -76,3 +77,28 @@ def calendar_ics(rows: list[dict[str, Any]], *, now: datetime) -> bytes:
         event.add("description", f"{row['text'] or ''}\n\n{row['due_local']} · {row['account']}")
         calendar.add_component(event)
     return bytes(calendar.to_ical())
+
+
+PENDING = ("queued", "retrying", "paused")  # still to go out (DeliveryState)
+
+
+def planned_costs(session: Session, campaign_id: str | None, networks: Networks) -> dict[str, Any]:
+    """The estimated cost, per network that charges, of the deliveries still to go out (their texts as
+    planned, each with its metric readings): campaign/costs.py, prices from campaign.yaml over the specs'.
+    Every campaign's when ``campaign_id`` is None."""
+    from campaign.costs import estimate, prices_for, total
+    from campaign.models import Campaign
+
+    query = (
+        select(Delivery.text, Account.network, Campaign.schedule)
+        .join(Account, col(Account.id) == Delivery.account_id)
+        .join(Campaign, col(Campaign.id) == Account.campaign_id)
+        .where(col(Delivery.state).in_(PENDING))
+    )
+    if campaign_id is not None:
+        query = query.where(Account.campaign_id == campaign_id)
+    estimates = []
+    for text, network, schedule in session.exec(query):
+        if network in networks:
+            estimates.append(estimate(prices_for(networks[network], schedule), network, text or ""))
+    return total(estimates)

@@ -213,6 +213,8 @@ def test_only_approved_posts_are_planned_and_planning_is_idempotent(tmp_path: Pa
         "missed": [],
         "already_planned": 1,
         "awaiting_approval": ["draft"],
+        # the approved post still to go out, on X: a post without a link and its 4 metric reads
+        "estimated_cost": [{"network": "x", "posts": 1, "posts_with_url": 0, "reads": 4, "usd": 0.035}],
     }
     text = CliRunner().invoke(
         app,

@@ -7,7 +7,6 @@ request is signed). Every answer that is not a success is classified in ``networ
 
 from __future__ import annotations
 
-from campaign.i18n import _
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any, Unpack
 import requests
 import tweepy
 
+from campaign.i18n import _
 from networks.base import (
     Adapter,
     AdapterOptions,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from campaign.i18n import N_
 from networks.spec import (
+    AccountSetting,
     CredentialField,
     MediaRules,
     MetricRules,
@@ -84,6 +85,16 @@ SPEC = NetworkSpec(
                 "non_public_metrics.impression_count": "views",
             }
         }
+    ),
+    account_settings=(
+        AccountSetting(
+            "link",
+            help=N_(
+                "text (the default): the post's tracked link is in its text; none: left out of the text "
+                "(X charges $0.20 a post holding a URL, $0.015 one without), the capsule's end card and "
+                "QR code carry it"
+            ),
+        ),
     ),
     prices=Prices(
         post=0.015,
