@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from campaign.i18n import _
 import hashlib
 import threading
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from sqlmodel import Session, create_engine
 
 from campaign import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from campaign.errors import DatabaseError
+from campaign.i18n import _
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = "clickable:migrations"

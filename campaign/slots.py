@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from campaign.i18n import _
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from campaign.i18n import _
 from campaign.timezones import LocalTimeKind, classify, load_zone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

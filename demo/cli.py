@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from campaign.i18n import _
 import time
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +9,7 @@ from typing import Annotated
 import typer
 
 from campaign.context import state
+from campaign.i18n import _
 
 
 def demo_command(

@@ -57,7 +57,7 @@ def render(language: str = "en") -> str:
         i18n.reset()
 
 
-def _render(app: object, typer: object, CliRunner: type, language: str) -> str:  # noqa: N803
+def _render(app: object, typer: object, CliRunner: type, language: str) -> str:
     import os
 
     os.environ["COLUMNS"] = "100"

@@ -9,7 +9,6 @@ says it is busy rather than queue more: a flood of made-up codes never delays th
 
 from __future__ import annotations
 
-from campaign.i18n import _
 import asyncio
 import contextlib
 import logging
@@ -24,6 +23,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from campaign.db import Database
+from campaign.i18n import _
 from campaign.models import Link, Post, Territory
 
 log = logging.getLogger("clickable.landing")

@@ -7,7 +7,6 @@ every dimension, period, comparison and daily series is computed.
 Metric snapshots are cumulative readings (views so far); what a delivery gathered during a period
 is its last reading up to the period's last day minus its last reading before its first day, so
 that the periods of one campaign add up to its totals. A reading with no metrics (the post is gone
-from campaign.i18n import _
 from its network) is skipped: the post keeps its last known numbers.
 """
 
@@ -26,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from campaign.i18n import _
 from campaign.models import ClickCounter, Delivery, Link, MetricSnapshot, Post, Territory, Variant
 from engagement.periods import Period
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from campaign.i18n import _
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from campaign.i18n import _
 from campaign.models import (
     Account,
     Campaign,
