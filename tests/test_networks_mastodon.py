@@ -133,6 +133,7 @@ def test_the_create_schema_takes_what_the_documentation_takes(
 # -- the emulator: any instance, Mastodon's own answers ---------------------------------------------
 
 
+@pytest.mark.refused_requests("x")  # asks X's host for an instance: X's document refuses it
 def test_each_instance_is_its_own_host_with_its_own_statuses(emulator: EmulatorServer) -> None:
     first = adapter(emulator).publish(Content(text="Sur mastodon.example.org", choices=PUBLIC))
     other = adapter(emulator, "https://Social.Exemple.FR/").publish(
