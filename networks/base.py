@@ -143,7 +143,7 @@ def _never_connected(error: BaseException) -> bool:
     import requests
     from urllib3 import exceptions as urllib3_errors
 
-    if isinstance(error, requests.ConnectTimeout):
+    if isinstance(error, requests.ConnectTimeout) or _httpx_never_connected(error):
         return True
     reason: object = error
     if isinstance(error, requests.ConnectionError) and error.args:
@@ -156,6 +156,15 @@ def _never_connected(error: BaseException) -> bool:
         reason = reason.args[0]
     # NewConnectionError and NameResolutionError are ConnectTimeoutErrors in urllib3 2
     return isinstance(reason, urllib3_errors.ConnectTimeoutError | ssl.SSLCertVerificationError)
+
+
+def _httpx_never_connected(error: BaseException) -> bool:
+    """httpx (the client of atproto) names a connection never made ConnectError or ConnectTimeout."""
+    if "httpx" not in type(error).__module__:
+        return False  # not an httpx error: no need to import it
+    import httpx
+
+    return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
 
 
 def connection_failure(network: str, error: BaseException, *, creating: bool, what: str) -> NetworkError:
@@ -203,6 +212,8 @@ class Content:
     alt_text: str | None = None
     alt_text_language: str | None = None
     languages: tuple[str, ...] = ()
+    language: str | None = None  # the language the text is written in (the campaign's), BCP 47
+    alt_texts: dict[str, str] = field(default_factory=dict)  # the video's description in each language
     vertical: bool | None = None  # a 9:16 video (Reels where the network has them); None: read from the file
     # the decisions the network's spec requires (networks.spec.Choice), as campaign.yaml made them
     choices: dict[str, str | bool] = field(default_factory=dict)

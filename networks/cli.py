@@ -102,9 +102,13 @@ def add_command(
         if not credential.required:
             continue  # optional fields come from the environment or the credentials file
         label = credential.name.replace("_", " ")
-        value = typer.prompt(label, hide_input=credential.secret).strip()
+        value = typer.prompt(_(credential.prompt) or label, hide_input=credential.secret).strip()
         if not value:
             raise ClickableError(_("{label} cannot be empty: nothing was stored").format(label=label))
+        if (problem := credential.problem(value)) is not None:
+            raise ClickableError(
+                _("{label}: {problem}: nothing was stored").format(label=label, problem=problem)
+            )
         values[credential.name] = value
     app_state.secrets.add(*[value for key, value in values.items() if key in spec.secret_fields()])
     where = store.save(name, account.network, values, expires_at)

@@ -36,6 +36,17 @@ class CredentialField:
     required: bool = True  # `accounts add` prompts for it; an account without it has no credentials
     account_setting: bool = False  # an identifier that may also be written under the account in campaign.yaml
     help: str = ""  # marked with N_(), shown translated
+    prompt: str = ""  # what `accounts add` asks (N_()), when the field's name does not say enough
+    pattern: str | None = None  # a regular expression the whole value must match (checked before it is stored)
+    pattern_hint: str = ""  # what a value must look like, for the error when it does not (N_())
+
+    def problem(self, value: str) -> str | None:
+        """Why ``value`` cannot be this credential (its pattern), or None."""
+        import re
+
+        if self.pattern is None or re.fullmatch(self.pattern, value):
+            return None
+        return _(self.pattern_hint) if self.pattern_hint else _("does not have the expected form")
 
 
 @dataclass(frozen=True)

@@ -52,3 +52,28 @@ def prepare_session(
     if emulator_url:
         session.trust_env = False  # no proxy or CA bundle from the environment on the loopback route
     return session
+
+
+def httpx_options(*, emulator_url: str | None, timeout: float = REQUEST_TIMEOUT_S) -> dict[str, Any]:
+    """Keyword arguments for an ``httpx.Client`` (atproto's transport): a timeout, and for a sandbox
+    account a transport that sends every https request to the emulator, with the real host in ``Host``
+    and no proxy from the environment."""
+    options: dict[str, Any] = {"timeout": timeout}
+    if emulator_url:
+        options |= {"transport": _httpx_loopback(emulator_url), "trust_env": False}
+    return options
+
+
+def _httpx_loopback(emulator_url: str) -> Any:
+    import httpx
+
+    target = httpx.URL(emulator_url.rstrip("/"))
+
+    class LoopbackTransport(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            original = request.url
+            request.headers["Host"] = original.netloc.decode("ascii")
+            request.url = original.copy_with(scheme=target.scheme, host=target.host, port=target.port)
+            return super().handle_request(request)
+
+    return LoopbackTransport()

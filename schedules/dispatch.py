@@ -309,6 +309,7 @@ class Dispatcher:
             video: Path | None = None
             captions: tuple[CaptionTrack, ...] = ()
             alt_text = alt_language = None
+            alt_texts: dict[str, str] = {}
             problem = None
             if post.capsule_key:
                 key = (post.campaign_id, post.capsule_key)
@@ -335,6 +336,8 @@ class Dispatcher:
                         CaptionTrack(track.language, track.srt, track.vtt, track.burned_in)
                         for track in media.captions
                     )
+                    outputs = (capsule.outputs if capsule is not None else None) or {}
+                    alt_texts = {str(tag): str(value) for tag, value in (outputs.get("alt_text") or {}).items() if value}
             url = tracked_url(campaign.landing_base_url, link.code) if link else None
             text = delivery.text or variant.text
             content = Content(
@@ -352,6 +355,8 @@ class Dispatcher:
                 idempotency_key=delivery_key(
                     campaign.id, delivery.id, account.name, delivery.fingerprint or fingerprint(text)
                 ),
+                language=campaign.language,
+                alt_texts=alt_texts,
             )
             jobs[delivery.id] = Job(
                 delivery.id,

@@ -1,0 +1,1 @@
+"""Bluesky (AT Protocol): posts through the account's PDS, videos through Bluesky's video service."""
