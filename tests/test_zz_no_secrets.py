@@ -21,7 +21,7 @@ from .test_credentials import SECRETS
 
 def all_secrets(server: EmulatorServer) -> list[str]:
     values = list(SECRETS.values())
-    for network in ("x", "facebook", "instagram"):
+    for network in ("x", "facebook", "instagram", "bluesky"):
         credentials = sandbox_credentials(server, network)
         values.extend(credentials.secrets())
     return sorted(set(values))
@@ -38,7 +38,7 @@ def test_secrets_never_leak(
     }
     runner = CliRunner()
     outputs = [runner.invoke(app, ["campaign", "load"], env=env).output]
-    for name in ("x-ecpat", "facebook-ecpat", "instagram-ecpat"):
+    for name in ("x-ecpat", "facebook-ecpat", "instagram-ecpat", "bluesky-ecpat"):
         result = runner.invoke(app, ["--verbose", "accounts", "check", name], env=env)
         assert result.exit_code == 0, result.output
         outputs.append(result.output)
@@ -48,7 +48,7 @@ def test_secrets_never_leak(
     handler = configure_logging(registry, level=logging.DEBUG, stream=stream)
     errors: list[str] = []
     try:
-        for network in ("x", "facebook", "instagram", "tiktok"):
+        for network in ("x", "facebook", "instagram", "tiktok", "bluesky"):
             adapter = make_adapter(emulator, network)
             registry.add(*adapter.credentials.secrets())  # type: ignore[attr-defined]
             logging.getLogger("clickable.test").debug("adapter %r", adapter)
