@@ -117,6 +117,7 @@ def test_links_and_hashtags_are_facets_with_utf8_byte_offsets(emulator: Emulator
     assert all(item["request"]["checked"] and item["request"]["ok"] for item in exchanges(emulator))
 
 
+@pytest.mark.refused_requests("bluesky")
 def test_the_emulator_refuses_what_the_lexicon_refuses(emulator: EmulatorServer) -> None:
     """createRecord validated with atproto's models and the lexicon's own limits: the PDS's 400 InvalidRequest."""
     adapter = make_adapter(emulator, "bluesky")

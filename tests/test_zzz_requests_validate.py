@@ -27,7 +27,7 @@ def _judged() -> dict[str, JudgedBy]:
 
 
 def test_the_networks_judged_by_their_own_spec() -> None:
-    assert {"x", "facebook", "instagram", "youtube", "tiktok", "mastodon"} <= set(_judged())
+    assert {"x", "facebook", "instagram", "youtube", "tiktok", "mastodon", "bluesky"} <= set(_judged())
 
 
 @pytest.mark.parametrize("network", sorted(_judged()))

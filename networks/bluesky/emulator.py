@@ -31,7 +31,7 @@ from urllib.parse import parse_qs
 from networks.bluesky.spec import VIDEO_SERVICE
 from networks.bluesky.text import BYTE_LIMIT, GRAPHEME_LIMIT, graphemes
 from networks.emulator.messages import Reply, Request
-from networks.emulator.part import EmulatorPart, Route, Validation
+from networks.emulator.part import NOT_CHECKED, EmulatorPart, JudgedBy, Route, Validation
 from networks.emulator.uploads import Upload
 
 PDS_HOST = "sandbox.us-east.host.bsky.network"  # what the sandbox account's DID document names
@@ -100,6 +100,8 @@ def _unb64(text: str) -> bytes:
 
 class BlueskyPart(EmulatorPart):
     refuses_duplicates = False  # Bluesky publishes the same text twice; the adapter refuses it itself
+    # every request on a route and every reply: the methods' Params/Data/Response models, or XRPC's error
+    judged_by = JudgedBy("the AT Protocol lexicons (atproto's generated models)", every_reply=True)
 
     @classmethod
     def sandbox_credentials(cls, seed: int) -> dict[str, str]:
@@ -175,8 +177,8 @@ class BlueskyPart(EmulatorPart):
     # -- ground truth: the lexicons through atproto's models -------------------------------------
 
     def validate_request(self, request: Request, route: Route | None) -> Validation:
-        if route is None:
-            return Validation.valid()
+        if route is None:  # a method the part does not serve: answered 501, judged by nothing
+            return NOT_CHECKED
         nsid = route.template.removeprefix("/xrpc/")
         errors: list[str] = []
         video_host = request.hostname == VIDEO_SERVICE
@@ -296,8 +298,10 @@ class BlueskyPart(EmulatorPart):
             )
             return Validation.valid() if shaped else Validation.invalid(f"{nsid}: not an XRPC error {body!r}")
         response = model_of(nsid, "Response")
-        if response is None or not isinstance(reply.body, dict):
-            return Validation.valid()
+        if response is None:
+            return NOT_CHECKED
+        if not isinstance(reply.body, dict):
+            return Validation.invalid(f"{nsid} output: not a JSON object")
         problem = validate_model(response, reply.body)
         return Validation.invalid(f"{nsid} output: {problem}") if problem else Validation.valid()
 
