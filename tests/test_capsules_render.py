@@ -118,6 +118,7 @@ def test_renders_are_what_the_campaign_needs(rendered: Rendered) -> None:
         "vertical.fr": [
             "post p10-dire-non on facebook-ecpat in fr",
             "post p10-dire-non on instagram-ecpat in fr",
+            "post p10-dire-non on bluesky-ecpat in fr",
         ],
         "vertical.rcf": ["post p10-dire-non on facebook-ecpat in re"],
         "vertical.swb": ["post p10-dire-non on facebook-ecpat in yt"],
@@ -404,6 +405,7 @@ def test_posts_to_a_territory_use_the_matching_render(rendered: Rendered, emulat
             ("facebook-ecpat", "re"): "vertical.rcf.mp4",
             ("facebook-ecpat", "yt"): "vertical.swb.mp4",
             ("instagram-ecpat", "fr"): "vertical.fr.mp4",
+            ("bluesky-ecpat", "fr"): "vertical.fr.mp4",
         }
         job, delivery_id = by_place[("facebook-ecpat", "re")]
         assert job.problem is None

@@ -113,6 +113,7 @@ def test_accounts_check_on_the_sandbox(cli: Cli, emulator: EmulatorServer) -> No
         ("facebook-ecpat", "ECPAT France (sandbox)"),
         ("instagram-ecpat", "@ecpat_sandbox"),
         ("tiktok-ecpat", "@ecpat.sandbox"),
+        ("bluesky-ecpat", "@ecpat-sandbox.bsky.social"),
     ):
         result = CliRunner().invoke(app, ["accounts", "check", name], env=env)
         assert result.exit_code == 0, result.output

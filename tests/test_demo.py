@@ -24,7 +24,7 @@ def test_demo_runs_the_whole_chain(tmp_path: Path, emulator: EmulatorServer) -> 
     assert len(messages) == 5
     records = published(emulator)
     assert dict(result.published) == dict(Counter(str(record["network"]) for record in records))
-    assert set(result.published) == {"x", "facebook", "instagram", "mastodon"} and result.failed == 0
+    assert set(result.published) == {"x", "facebook", "instagram", "mastodon", "bluesky"} and result.failed == 0
     assert dict(result.drafts) == {"tiktok": 1}  # in the creator's TikTok inbox: not in the record yet
     database = Database(f"sqlite:///{tmp_path / 'demo' / 'clickable.db'}")
     with Session(database.engine) as session:
@@ -56,7 +56,7 @@ def test_demo_runs_the_whole_chain(tmp_path: Path, emulator: EmulatorServer) -> 
     assert sum(1 for values in data["series"]["visits_by_territory"].values() for value in values if value) >= 10  # type: ignore[index, union-attr]
     assert data["targets"] and len(data["publications"]) >= 9  # type: ignore[arg-type, index]
     assert set(data["milestones"]) >= {"p01-lancement"} and all(  # type: ignore[arg-type, index]
-        set(by_network) <= {"x", "facebook", "instagram", "tiktok", "mastodon"} for by_network in data["milestones"].values()  # type: ignore[index, union-attr]
+        set(by_network) <= {"x", "facebook", "instagram", "tiktok", "mastodon", "bluesky"} for by_network in data["milestones"].values()  # type: ignore[index, union-attr]
     )
     with Session(database.engine) as session:
         milestones = Counter(row.milestone for row in session.exec(select(MetricSnapshot)).scalars())
