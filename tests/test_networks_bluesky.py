@@ -123,7 +123,22 @@ def test_the_emulator_refuses_what_the_lexicon_refuses(emulator: EmulatorServer)
     adapter = make_adapter(emulator, "bluesky")
     assert isinstance(adapter, BlueskyAdapter)
     good = adapter.record(Content(text="Parles-en.", language="fr"), None)
+    pds = {
+        "Host": "sandbox.us-east.host.bsky.network",
+        "Authorization": f"Bearer {adapter.client._session.access_jwt}",  # type: ignore[union-attr]
+    }
+    video = requests.post(  # a video blob on the PDS, for the embed's own limits
+        f"{emulator.url}/xrpc/com.atproto.repo.uploadBlob",
+        headers={**pds, "Content-Type": "video/mp4"},
+        data=b"\x00\x00\x00\x18ftypmp42",
+        timeout=5,
+    ).json()["blob"]
     cases = {
+        # app.bsky.embed.video: alt maxGraphemes 1000 (lexicons/app/bsky/embed/video.json)
+        "alt of 1,001 graphemes": {
+            **good,
+            "embed": {"$type": "app.bsky.embed.video", "video": video, "alt": "é" * 1001},
+        },
         "graphemes": {**good, "text": "é" * 301},
         "language tag": {**good, "langs": ["pas une langue"]},
         "four languages": {**good, "langs": ["fr", "rcf", "swb", "gcf"]},
@@ -142,15 +157,14 @@ def test_the_emulator_refuses_what_the_lexicon_refuses(emulator: EmulatorServer)
     for name, record in cases.items():
         answer = requests.post(
             f"{emulator.url}/xrpc/com.atproto.repo.createRecord",
-            headers={
-                "Host": "sandbox.us-east.host.bsky.network",
-                "Authorization": f"Bearer {adapter.client._session.access_jwt}",  # type: ignore[union-attr]
-            },
+            headers=pds,
             json={"repo": adapter.did, "collection": "app.bsky.feed.post", "record": record},
             timeout=5,
         )
         assert answer.status_code == 400, name
         assert answer.json()["error"] == "InvalidRequest" and set(answer.json()) == {"error", "message"}, name
+        if name.startswith("alt"):
+            assert "embed/alt must not be longer than 1000 graphemes" in answer.json()["message"]
     assert [item for item in published(emulator) if item["network"] == "bluesky"] == []
 
 
@@ -273,6 +287,26 @@ def test_captions_over_the_lexicon_s_size_are_refused_before_the_video_is_sent(
             Content(text="Vidéo", video=videos["good"], captions=(CaptionTrack("fr", None, big),))
         )
     assert calls(emulator, "app.bsky.video.uploadVideo") == 0
+
+
+def test_an_alt_text_over_the_lexicon_s_graphemes_is_refused_before_the_video_is_sent(
+    emulator: EmulatorServer, videos: dict[str, Path]
+) -> None:
+    """app.bsky.embed.video: alt ≤ 1,000 graphemes (a flag is one): 1,000 flags go, 1,001 do not."""
+    from networks.bluesky.spec import SPEC
+
+    assert SPEC.media.alt_text_max == 1000  # what `capsule check` measures each language's alt text against
+    adapter = make_adapter(emulator, "bluesky")
+    with pytest.raises(Rejected, match="1001 graphemes, Bluesky takes at most 1000"):
+        adapter.publish(
+            Content(text="Vidéo", video=videos["good"], language="fr", alt_texts={"fr": "🇫🇷" * 1001})
+        )
+    assert calls(emulator, "app.bsky.video.uploadVideo") == 0
+    result = adapter.publish(
+        Content(text="Vidéo", video=videos["good"], language="fr", alt_texts={"fr": "🇫🇷" * 1000})
+    )
+    [record] = [item for item in published(emulator) if item["id"] == result.remote_id]
+    assert record["record"]["embed"]["alt"] == "🇫🇷" * 1000  # type: ignore[index]
 
 
 # -- credentials and sessions ------------------------------------------------------------------------

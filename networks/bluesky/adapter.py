@@ -219,6 +219,14 @@ class BlueskyAdapter(Adapter):
         path = Path(content.video)
         size = path.stat().st_size
         captions = _caption_files(content.captions)  # refused here, before a byte of the video is sent
+        alt = _alt_text(content)
+        if alt is not None and text.graphemes(alt) > text.ALT_GRAPHEME_LIMIT:
+            raise Rejected(
+                NETWORK,
+                _("the video's alt text has {length} graphemes, Bluesky takes at most {limit}").format(
+                    length=text.graphemes(alt), limit=text.ALT_GRAPHEME_LIMIT
+                ),
+            )
         service = self._new_client(f"https://{VIDEO_SERVICE}")
         self._check_upload_limits(service, size)
         token = self._service_token(f"did:web:{self._pds_host()}", UPLOAD_BLOB)

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from networks.bluesky.spec import VIDEO_SERVICE
-from networks.bluesky.text import BYTE_LIMIT, GRAPHEME_LIMIT, graphemes
+from networks.bluesky.text import ALT_GRAPHEME_LIMIT, ALT_LENGTH_LIMIT, BYTE_LIMIT, GRAPHEME_LIMIT, graphemes
 from networks.emulator.messages import Reply, Request
 from networks.emulator.part import NOT_CHECKED, EmulatorPart, JudgedBy, Route, Validation
 from networks.emulator.uploads import Upload
@@ -243,6 +243,12 @@ class BlueskyPart(EmulatorPart):
                 )
         embed = record.get("embed") or {}
         if embed.get("$type") == "app.bsky.embed.video":
+            alt = str(embed.get("alt") or "")
+            if graphemes(alt) > ALT_GRAPHEME_LIMIT or len(alt.encode("utf-8")) > ALT_LENGTH_LIMIT:
+                problems.append(
+                    "Invalid app.bsky.feed.post record: Record/embed/alt must not be longer than "
+                    f"{ALT_GRAPHEME_LIMIT} graphemes"
+                )
             problems += self._blob_problem(embed["video"], "video/mp4", None, "Record/embed/video")
             for index, caption in enumerate(embed.get("captions") or []):
                 problems += self._blob_problem(

@@ -84,6 +84,8 @@ SPEC = NetworkSpec(
         ),
         caption_tracks=True,  # app.bsky.embed.video#caption: one text/vtt blob per language, up to 20
         alt_text=True,
+        # app.bsky.embed.video: alt ≤ 1,000 graphemes; 1,000 characters never make more graphemes
+        alt_text_max=text.ALT_GRAPHEME_LIMIT,
     ),
     caps={"bluesky": 50},
     metrics=MetricRules(

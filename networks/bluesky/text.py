@@ -18,6 +18,9 @@ NETWORK = "bluesky"
 GRAPHEME_LIMIT = 300
 BYTE_LIMIT = 3000
 MAX_LANGS = 3  # app.bsky.feed.post: langs has at most 3 items
+# app.bsky.embed.video: alt has at most 1,000 graphemes and 10,000 bytes (maxGraphemes, maxLength)
+ALT_GRAPHEME_LIMIT = 1000
+ALT_LENGTH_LIMIT = 10_000
 
 
 def graphemes(text: str) -> int:
