@@ -230,7 +230,8 @@ def _check_alt_text(loaded: LoadedScript, receivers: list[CapsuleNetwork]) -> No
     ]
     if script.alt_text is None or not limits:
         return
-    limit, label = min(limits)
+    limit = min(limits)[0]
+    labels = sorted({label for value, label in limits if value == limit})  # all those the shortest limit is
     alt = script.alt_text
     items: list[tuple[Path_, str]] = (
         [(("alt_text",), alt)]
@@ -242,9 +243,11 @@ def _check_alt_text(loaded: LoadedScript, receivers: list[CapsuleNetwork]) -> No
             loaded.problems.append(
                 loaded.problem(
                     where,
-                    _("the alt text has {count} characters: {network} takes {limit} at most").format(
-                        count=len(text), network=label, limit=limit
-                    ),
+                    (
+                        _("the alt text has {count} characters: {network} takes {limit} at most")
+                        if len(labels) == 1
+                        else _("the alt text has {count} characters: {networks} take {limit} at most")
+                    ).format(count=len(text), network=labels[0], networks=", ".join(labels), limit=limit),
                 )
             )
 

@@ -258,7 +258,7 @@ CASES = [
         "alt text too long",
         "end_card:",
         f'alt_text: {{fr: "{"a" * 1001}"}}\nend_card:',
-        "the alt text has 1001 characters: X takes 1000 at most",
+        "the alt text has 1001 characters: Bluesky, X take 1000 at most",  # every network at the limit
         "alt_text",
     ),
     (
