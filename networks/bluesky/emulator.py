@@ -24,6 +24,7 @@ import hmac
 import json
 import re
 import secrets
+import threading
 import time
 from typing import Any
 from urllib.parse import parse_qs
@@ -70,6 +71,34 @@ def validate_model(model: Any, value: Any) -> str | None:
         where = "/".join(str(item) for item in first["loc"])
         return f"{where}: {first['msg']}"
     return None
+
+
+_warming: list[threading.Thread] = []  # once a process: the models stay built
+
+
+def warm_models(nsids: list[str]) -> None:
+    """Build the lexicon models the routes validate with, off the request path, once a process.
+
+    atproto's models are built by pydantic on first use (app.bsky.feed.getPosts's Response, every embed
+    view inside it, takes about a second on a loaded machine): built inside a request, that second
+    counts against the client's timeout. Started at the first login, it is done before the calls
+    after it need them.
+    """
+    if _warming:
+        return
+
+    def build() -> None:
+        from atproto_client import models
+
+        for nsid in nsids:
+            for kind in ("Response", "Params", "Data"):
+                if (model := model_of(nsid, kind)) is not None:
+                    model.model_rebuild()
+        models.AppBskyFeedPost.Record.model_rebuild()
+
+    thread = threading.Thread(target=build, name="bluesky-lexicon-models", daemon=True)
+    _warming.append(thread)
+    thread.start()
 
 
 def cid_of(data: bytes, codec: int = 0x55) -> str:
@@ -392,6 +421,10 @@ class BlueskyPart(EmulatorPart):
         return None
 
     def create_session(self, request: Request) -> Reply:
+        # the heaviest first (getPosts's post views), then the rest
+        warm_models(
+            ["app.bsky.feed.getPosts", *(route.template.removeprefix("/xrpc/") for route in self.routes())]
+        )
         body = request.json()
         identifier, password = (
             str(body.get("identifier", "")).removeprefix("@"),
