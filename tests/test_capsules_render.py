@@ -200,7 +200,7 @@ def signed_layout(rendered: Rendered) -> Layout:
     context = find_campaign(script, registry(), rendered.workspace)
     checked = check_script(script, registry(), context=context)
     assert checked.ok and checked.selection is not None, checked.problems
-    assert sorted(checked.selection.receivers["vertical"]) == ["facebook", "instagram"]
+    assert sorted(checked.selection.receivers["vertical"]) == ["bluesky", "facebook", "instagram"]
     return checked.layouts["vertical"]
 
 
