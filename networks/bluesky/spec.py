@@ -67,7 +67,8 @@ SPEC = NetworkSpec(
         ),
     ),
     hosts=(ENTRYWAY, VIDEO_SERVICE),
-    account_host="pds",
+    # no account_host: that is for networks whose every account names its instance (Mastodon); a Bluesky
+    # account is on bsky.social unless its `pds` says otherwise
     text=TextRules(
         limit=text.GRAPHEME_LIMIT,
         measure=text.measure,
