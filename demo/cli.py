@@ -53,6 +53,12 @@ def demo_command(
                 drafts=", ".join(f"{network} {count}" for network, count in sorted(result.drafts.items()))
             )
         )
+    if result.private:
+        console.print(
+            _("Online as private videos (the project is not audited): {counts}").format(
+                counts=", ".join(f"{network} {count}" for network, count in sorted(result.private.items()))
+            )
+        )
     console.print(_("Landing page visits: {visits}").format(visits=result.visits))
     console.print(
         _("Reporting channel clicks: ")

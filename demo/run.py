@@ -79,6 +79,7 @@ class DemoResult:
     published: Counter[str] = field(default_factory=Counter)
     # per network: videos sent to the creator's inbox as drafts (TikTok), not public until finished in the app
     drafts: Counter[str] = field(default_factory=Counter)
+    private: Counter[str] = field(default_factory=Counter)  # published, seen by the account only
     failed: int = 0
     visits: int = 0
     clicks: Counter[str] = field(default_factory=Counter)
@@ -238,6 +239,8 @@ def run_demo(
                     result.drafts[account.network] += 1
                 elif delivery.state == DeliveryState.PUBLISHED:
                     result.published[account.network] += 1
+                    if delivery.visibility == "private":  # an unaudited YouTube project's upload
+                        result.private[account.network] += 1
                 elif delivery.state == DeliveryState.FAILED:
                     result.failed += 1
         clock.now = datetime.now(UTC)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from campaign.errors import ClickableError
-from campaign.i18n import _
+from campaign.i18n import _, format_when
 from campaign.models import Account, Delivery, DeliveryState, MetricSnapshot, RetiredMetric
 from networks.accounts import AccountRef
 from networks.base import Adapter, NetworkError
@@ -42,6 +42,25 @@ def _count_calls(session: Session, account: Account, adapter: Adapter, now: date
     spec = registry().get(account.network)
     if spec is not None and spec.quota is not None and calls and account.id is not None:
         count_calls(session, account.id, spec.quota, calls, now)
+
+
+def _quota_short(session: Session, account: Account, adapter: Adapter, remote_ids: list[str], now: datetime) -> str | None:
+    """Why reading these metrics would take the account past its network's daily quota, else None."""
+    from campaign.quota import next_reset, short_of, usage
+    from networks.registry import registry
+
+    spec = registry().get(account.network)
+    if spec is None or spec.quota is None or account.id is None:
+        return None
+    cost = spec.quota.cost(adapter.planned_metric_calls(remote_ids))
+    short = short_of(usage(session, account.id, spec.quota, now), cost)
+    if short is None:
+        return None
+    return _("{account}: quota of the day used up ({bucket}), metrics wait for the reset at {at}").format(
+        account=account.name,
+        bucket=_(short.label) if short.label else short.name,
+        at=format_when(next_reset(spec.quota, now), spec.quota.reset_zone),
+    )
 
 
 def due_milestone(published_at: datetime, done: set[str], now: datetime) -> str | None:
@@ -86,10 +105,11 @@ def collect(
         try:
             adapter = adapter_for(ref)
             adapter.forget_metrics(retired.get(account.network, {}))  # refused by earlier runs
-            readings = {
-                reading.remote_id: reading
-                for reading in adapter.fetch_metrics([item.remote_id for item, _ in items if item.remote_id])
-            }
+            remote_ids = [item.remote_id for item, _ in items if item.remote_id]
+            if (waiting := _quota_short(session, account, adapter, remote_ids, now)) is not None:
+                summary.errors.append(waiting)  # no call past the quota: the next run after the reset reads them
+                continue
+            readings = {reading.remote_id: reading for reading in adapter.fetch_metrics(remote_ids)}
         except (NetworkError, ClickableError) as error:  # credentials missing, emulator away, refused
             summary.errors.append(f"{account.name}: {error}")
             log.info(_("metrics for %s postponed: %s"), account.name, error)

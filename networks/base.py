@@ -337,6 +337,10 @@ class Adapter(ABC):
         """The calls publishing ``content`` is expected to make, for a network whose spec meters them."""
         return []
 
+    def planned_metric_calls(self, remote_ids: list[str]) -> list[str]:
+        """The calls ``fetch_metrics(remote_ids)`` will make, for a network whose spec meters them."""
+        return []
+
     def validate(self, content: Content) -> TextLength:
         """Check the text (and the presence of a video) against the network's spec before anything is sent."""
         length = self.spec.measure_text(content.text)

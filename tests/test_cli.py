@@ -30,7 +30,7 @@ def test_init_creates_a_valid_french_example(tmp_path: Path) -> None:
     data = json.loads(check.stdout)
     assert data["ok"] is True and data["errors"] == []
     networks = {variant["network"] for variant in data["variants"]}
-    assert networks == {"x", "facebook", "instagram", "tiktok", "mastodon", "bluesky"}
+    assert networks == {"x", "facebook", "instagram", "tiktok", "mastodon", "bluesky", "youtube"}
     assert len({variant["post"] for variant in data["variants"]}) >= 8
 
 

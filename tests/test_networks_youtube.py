@@ -673,3 +673,26 @@ def test_a_public_short_on_an_unaudited_project_is_a_campaign_check_error(channe
     )
     missing = channel.cli("campaign", "check")
     assert missing.exit_code == 1 and "choose made_for_kids (true or false)" in missing.stdout
+
+
+def test_metric_reads_count_against_the_quota_and_wait_when_it_is_used_up(channel: Any) -> None:
+    from sqlmodel import Session, select
+
+    from campaign.models import QuotaUsage
+
+    assert channel.dispatcher().run_due().published == 1
+    before = usage_rows(channel)["units"]
+    read = channel.cli("stats", "collect", "--all")
+    assert read.exit_code == 0, read.output
+    assert usage_rows(channel)["units"] == before + 1  # one videos.list (1 unit) for up to 50 videos
+    with Session(channel.database.engine) as session:  # the rest of today's units used elsewhere
+        row = session.exec(select(QuotaUsage).where(QuotaUsage.bucket == "units")).one()
+        row.used = 10_000
+        session.add(row)
+        session.commit()
+    calls = len(youtube_exchanges(channel.emulator))
+    waiting = channel.cli("stats", "collect", "--all")
+    assert waiting.exit_code == 3 and "quota of the day used up (quota units)" in waiting.output
+    assert "America/Los_Angeles" in waiting.output
+    assert len(youtube_exchanges(channel.emulator)) == calls  # no call past the quota
+    assert usage_rows(channel)["units"] == 10_000

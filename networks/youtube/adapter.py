@@ -184,6 +184,9 @@ class YouTubeAdapter(Adapter):
         tracks = caption_files.tracks(content)
         return ["videos.insert", *["videos.list"] * PLANNED_POLLS, *["captions.insert"] * len(tracks)]
 
+    def planned_metric_calls(self, remote_ids: list[str]) -> list[str]:
+        return ["videos.list"] * -(-len(remote_ids) // METRIC_BATCH)
+
     # -- upload (every chunk but the last) ------------------------------------------------------------
 
     def _choices(self, content: Content) -> tuple[str, bool]:
