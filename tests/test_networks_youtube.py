@@ -320,6 +320,22 @@ def test_a_refused_language_tag_falls_back_and_says_why(
     assert fallbacks("fr-Latn-RE") == ["fr-Latn-RE", "fr-Latn", "fr", "und"]
 
 
+def test_the_quota_reserved_covers_every_fallback_of_every_track(
+    emulator: EmulatorServer, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    """A refused captions.insert costs its 400 units too: the dispatcher reserves the worst case."""
+    from networks.youtube.spec import SPEC
+
+    assert SPEC.quota is not None
+    content = sidecars(tmp_path / "out", videos["good"], ("fr-RE", "rcf"), "Créole.")
+    adapter = make_adapter(emulator, "youtube")
+    planned = SPEC.quota.cost(adapter.planned_calls(content))  # type: ignore[attr-defined]
+    assert planned == {"videos.insert": 1, "units": 3 + 400 * 5}  # fr-RE, fr, und; rcf, und; 3 polls
+    adapter.publish(content)  # type: ignore[attr-defined]
+    used = SPEC.quota.cost(adapter.used_calls())  # type: ignore[attr-defined]
+    assert used["videos.insert"] == 1 and 400 * 3 < used["units"] <= planned["units"]  # rcf: refused, then und
+
+
 def test_tracks_are_the_deliverys_srt_else_vtt(tmp_path: Path) -> None:
     srt, vtt = tmp_path / "vertical.fr.srt", tmp_path / "vertical.en.vtt"
     srt.write_text(SRT.format(text="x"), "utf-8")

@@ -181,8 +181,10 @@ class YouTubeAdapter(Adapter):
     # -- quota ----------------------------------------------------------------------------------------
 
     def planned_calls(self, content: Content) -> list[str]:
-        tracks = caption_files.tracks(content)
-        return ["videos.insert", *["videos.list"] * PLANNED_POLLS, *["captions.insert"] * len(tracks)]
+        # each track may take every tag of its fallbacks (a refused captions.insert costs its 400 units
+        # too): reserved at worst, the calls not made are given back after the delivery
+        attempts = sum(len(caption_files.fallbacks(track.language, content)) for track in caption_files.tracks(content))
+        return ["videos.insert", *["videos.list"] * PLANNED_POLLS, *["captions.insert"] * attempts]
 
     def planned_metric_calls(self, remote_ids: list[str]) -> list[str]:
         return ["videos.list"] * -(-len(remote_ids) // METRIC_BATCH)
