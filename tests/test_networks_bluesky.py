@@ -400,3 +400,20 @@ def test_rate_limit_headers_give_the_wait(emulator: EmulatorServer) -> None:
     with pytest.raises(RateLimited) as caught:
         make_adapter(emulator, "bluesky").publish(Content(text="Trop vite"))
     assert 280 <= caught.value.retry_after <= 301
+
+
+def test_the_lexicon_models_of_every_route_are_built_off_the_request_path(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm-up at the first login builds every route's models (a binary body's Data is bytes) and fails on none."""
+    import threading
+
+    from networks.bluesky import emulator as bluesky_emulator
+
+    failures: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", failures.append)
+    monkeypatch.setattr(bluesky_emulator, "_warming", [])
+    bluesky_emulator.warm_models([route.template.removeprefix("/xrpc/") for route in part(emulator).routes()])
+    [thread] = bluesky_emulator._warming
+    thread.join(timeout=60)
+    assert not thread.is_alive() and failures == []

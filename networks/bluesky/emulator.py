@@ -92,7 +92,8 @@ def warm_models(nsids: list[str]) -> None:
 
         for nsid in nsids:
             for kind in ("Response", "Params", "Data"):
-                if (model := model_of(nsid, kind)) is not None:
+                model = model_of(nsid, kind)
+                if hasattr(model, "model_rebuild"):  # a binary body's Data is ``bytes``, no model
                     model.model_rebuild()
         models.AppBskyFeedPost.Record.model_rebuild()
 
