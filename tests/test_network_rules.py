@@ -156,10 +156,10 @@ def test_a_network_that_publishes_only_videos_asks_for_a_capsule(tmp_path: Path,
 
 
 def test_caps_name_the_caps_the_networks_declare(tmp_path: Path, networks: Registry) -> None:
-    data = campaign(schedule={"caps": {"ticktock": 3, "tiktok": 3}})
+    data = campaign(schedule={"caps": {"ticktock": 3, "myspace": 3}})  # myspace: a network no package registers
     [problem] = problems(tmp_path, data, networks)
     known = sorted({name for spec in networks.values() for name in spec.caps})  # every cap the specs declare
-    assert f"unknown network 'tiktok' in caps: use {one_of(known)}" in problem
+    assert f"unknown network 'myspace' in caps: use {one_of(known)}" in problem
 
 
 def test_default_caps_come_from_the_specs_and_the_file_overrides_one_by_one() -> None:
