@@ -10,7 +10,7 @@ import typer
 
 from campaign.context import AppState, command_group, echo, print_json, state
 from campaign.errors import CampaignFileError, ClickableError
-from campaign.i18n import _, ngettext, state_label
+from campaign.i18n import _, format_utc, ngettext, state_label
 
 # Heavy modules (the checks, the database, Rich) are imported inside the commands that use them:
 # `clickable --help` and every other command must not pay for them (tests/test_startup.py).
@@ -192,7 +192,7 @@ def show_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     console = app_state.console
     console.print(Text(f"{campaign.name} ({campaign.id})", style="bold"))
-    console.print(_("File: {source_path} — loaded {loaded_at:%Y-%m-%d %H:%M} UTC").format(source_path=campaign.source_path, loaded_at=campaign.loaded_at))
+    console.print(_("File: {source_path} — loaded {loaded_at} UTC").format(source_path=campaign.source_path, loaded_at=format_utc(campaign.loaded_at)))
     approval = (
         "two-person"
         if campaign.two_person
@@ -297,7 +297,7 @@ def post_show_command(
     console = app_state.console
     console.print(Text(_("Post {key} — {status}").format(key=post.key, status=state_label(post.status)), style="bold"))
     if approval and approval.approved_by:
-        console.print(_("Approved by {approved_by} on {approved_at:%Y-%m-%d %H:%M} UTC").format(approved_by=approval.approved_by, approved_at=approval.approved_at))
+        console.print(_("Approved by {approved_by} on {approved_at} UTC").format(approved_by=approval.approved_by, approved_at=format_utc(approval.approved_at) if approval.approved_at else "?"))
     console.print(
         _("Author: {author} — at: {at_local} (local time of each territory)").format(author=post.author or _('unknown'), at_local=post.at_local or _('next free slot'))
     )
@@ -344,7 +344,7 @@ def post_approve_command(
         campaign = get_campaign(session, campaign_id)
         approval = approve_post(session, campaign, post_id, by=by, now=app_state.now())
     app_state.console.print(
-        _("Post {post_id} approved by {approved_by} at {approved_at:%Y-%m-%d %H:%M} UTC.").format(post_id=post_id, approved_by=approval.approved_by, approved_at=approval.approved_at)
+        _("Post {post_id} approved by {approved_by} at {approved_at} UTC.").format(post_id=post_id, approved_by=approval.approved_by, approved_at=format_utc(approval.approved_at))
     )
     if approval.preview_hash is None:
         app_state.console.print(

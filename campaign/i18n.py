@@ -110,6 +110,20 @@ def format_dollars(amount: float) -> str:
     )
 
 
+def format_utc(instant: datetime) -> str:
+    """A UTC instant, without its zone (the message says UTC): ``mar. 1 déc. 2026 14:30``."""
+    from babel.dates import format_datetime
+
+    return format_datetime(instant, "EEE d MMM y HH:mm", tzinfo=ZoneInfo("UTC"), locale=_babel_locale())
+
+
+def format_day(day: object) -> str:
+    """A day as the interface language writes it: ``1 déc. 2026``, ``Dec 1, 2026``."""
+    from babel.dates import format_date
+
+    return format_date(day, "medium", locale=_babel_locale())  # type: ignore[arg-type]
+
+
 def format_percent(ratio: float, *, digits: int = 1) -> str:
     """A ratio as a percentage: ``43,0 %`` in French, ``43.0%`` in English."""
     from babel import Locale

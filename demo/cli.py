@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from campaign.context import state
-from campaign.i18n import _
+from campaign.i18n import _, format_number
 
 
 def demo_command(
@@ -43,9 +43,9 @@ def demo_command(
     )
     elapsed = time.perf_counter() - started
     console.print(_("\nDemo finished in {elapsed:.0f} s.").format(elapsed=elapsed))
-    published = ", ".join(f"{network} {count}" for network, count in sorted(result.published.items()))
+    published = ", ".join(f"{network} {format_number(count)}" for network, count in sorted(result.published.items()))
     console.print(
-        _("Published on the emulator: {total} ({published}); failed: {failed}").format(total=sum(result.published.values()), published=published, failed=result.failed)
+        _("Published on the emulator: {total} ({published}); failed: {failed}").format(total=format_number(sum(result.published.values())), published=published, failed=format_number(result.failed))
     )
     if result.drafts:
         console.print(
@@ -59,10 +59,10 @@ def demo_command(
                 counts=", ".join(f"{network} {count}" for network, count in sorted(result.private.items()))
             )
         )
-    console.print(_("Landing page visits: {visits}").format(visits=result.visits))
+    console.print(_("Landing page visits: {visits}").format(visits=format_number(result.visits)))
     console.print(
         _("Reporting channel clicks: ")
-        + (", ".join(f"{channel} {count}" for channel, count in result.clicks.items()) or _("none"))
+        + (", ".join(f"{channel} {format_number(count)}" for channel, count in result.clicks.items()) or _("none"))
     )
     for name, path in result.files.items():
         console.print(f"  {name}: {path}")

@@ -11,7 +11,7 @@ import typer
 
 from campaign.context import command_group, state
 from campaign.errors import CampaignFileError, CannotListen
-from campaign.i18n import _
+from campaign.i18n import _, format_day
 
 if TYPE_CHECKING:
     from datetime import date
@@ -226,11 +226,11 @@ def _say_period(app_state: AppState, period: Period, previous: Period, today: da
     assert period.since is not None and previous.since is not None and previous.until is not None
     app_state.err_console.print(
         _("Period {start} to {end} ({dates}), compared with {previous_start} to {previous_end}.").format(
-            start=period.since.isoformat(),
-            end=(period.until or today).isoformat(),
+            start=format_day(period.since),
+            end=format_day(period.until or today),
             dates=_("UTC days") if period.utc else _("each territory's local days"),
-            previous_start=previous.since.isoformat(),
-            previous_end=previous.until.isoformat(),
+            previous_start=format_day(previous.since),
+            previous_end=format_day(previous.until),
         )
     )
 

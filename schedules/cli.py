@@ -12,7 +12,7 @@ import typer
 
 from campaign.context import AppState, command_group, print_json, state
 from campaign.errors import ClickableError
-from campaign.i18n import _, format_number, format_when, ngettext, state_label
+from campaign.i18n import _, format_day, format_number, format_utc, format_when, ngettext, state_label
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -522,7 +522,7 @@ def _paused_accounts(session: Any, now: datetime) -> list[str]:
                 col(Delivery.state).in_((DeliveryState.PAUSED, DeliveryState.RETRYING, DeliveryState.QUEUED)),
             )
         ).all()
-        since = f"{account.paused_at:%Y-%m-%d %H:%M}" if account.paused_at else "?"
+        since = format_utc(account.paused_at) if account.paused_at else "?"
         if account.paused_until is None:
             line = _(
                 "account {account} is paused since {since} UTC: {reason}; {count} deliveries wait ({ids})"
@@ -536,7 +536,7 @@ def _paused_accounts(session: Any, now: datetime) -> list[str]:
             line.format(
                 account=account.name,
                 since=since,
-                until=f"{account.paused_until:%Y-%m-%d %H:%M}" if account.paused_until else "",
+                until=format_utc(account.paused_until) if account.paused_until else "",
                 reason=account.paused_reason,
                 count=len(waiting),
                 ids=", ".join(str(delivery_id) for delivery_id in waiting[:10]) or _("none yet"),
@@ -590,7 +590,7 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         ]
         if overdue:
             problems.append(
-                _("{overdue} deliveries are more than 15 minutes overdue (oldest: {oldest:%Y-%m-%d %H:%M} UTC)").format(overdue=len(overdue), oldest=min(d.due_utc for d in overdue if d.due_utc))
+                _("{overdue} deliveries are more than 15 minutes overdue (oldest: {oldest} UTC)").format(overdue=len(overdue), oldest=format_utc(min(d.due_utc for d in overdue if d.due_utc)))
             )
         stuck = session.exec(
             select(Delivery).where(
@@ -620,7 +620,7 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
                     count=len(waiting),
                     account=account.name,
                     ids=", ".join(str(delivery.id) for delivery in waiting[:10]),
-                    since=f"{since:%Y-%m-%d %H:%M}" if since else "?",
+                    since=format_utc(since) if since else "?",
                     error=account.reconcile_error,
                 )
             )
@@ -645,7 +645,7 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         for account in session.exec(select(Account).where(col(Account.token_expires_at).is_not(None))):
             if account.token_expires_at and account.token_expires_at <= now + timedelta(days=7):
                 problems.append(
-                    _("token of {name} expires on {token_expires_at:%Y-%m-%d}: run `clickable accounts add {name}`").format(name=account.name, token_expires_at=account.token_expires_at)
+                    _("token of {name} expires on {token_expires_at}: run `clickable accounts add {name}`").format(name=account.name, token_expires_at=format_day(account.token_expires_at))
                 )
         retired = [
             {"network": row.network, "kind": row.kind, "name": row.name, "retired_at": row.retired_at.isoformat()}

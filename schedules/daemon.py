@@ -20,7 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session, col, select
 
 from campaign.db import Database
-from campaign.i18n import N_, _
+from campaign.i18n import N_, _, format_day
 from campaign.models import Account, Worker
 from engagement.collect import collect
 from schedules.dispatch import Dispatcher, DispatchSummary, utcnow
@@ -165,7 +165,7 @@ class Daemon:
         with Session(self.database.engine) as session:
             accounts = session.exec(select(Account).where(col(Account.token_expires_at).is_not(None))).all()
         warnings = [
-            _("token of {name} expires on {token_expires_at:%Y-%m-%d}").format(name=account.name, token_expires_at=account.token_expires_at)
+            _("token of {name} expires on {token_expires_at}").format(name=account.name, token_expires_at=format_day(account.token_expires_at))
             for account in accounts
             if account.token_expires_at and account.token_expires_at <= soon
         ]

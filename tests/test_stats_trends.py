@@ -91,7 +91,7 @@ def test_period_comparison_equals_two_exports_added_by_hand(generated: Generated
 
 def test_the_export_says_which_days_it_compared(generated: Generated) -> None:
     result = generated.run("stats", "export", "--by", "network", "--since", "01/04/2025", "--until", "30/04/2025")
-    assert "Period 2025-04-01 to 2025-04-30 (each territory's local days), compared with 2025-03-02 to 2025-03-31" in result.stderr.replace("\n", " ")
+    assert "Period 1 Apr 2025 to 30 Apr 2025 (each territory's local days), compared with 2 Mar 2025 to 31 Mar 2025" in result.stderr.replace("\n", " ")
     assert "Period" not in result.stdout
 
 
