@@ -119,6 +119,7 @@ def test_renders_are_what_the_campaign_needs(rendered: Rendered) -> None:
             "post p10-dire-non on facebook-ecpat in fr",
             "post p10-dire-non on instagram-ecpat in fr",
             "post p10-dire-non on bluesky-ecpat in fr",
+            "post p10-dire-non on youtube-ecpat in fr",
         ],
         "vertical.rcf": ["post p10-dire-non on facebook-ecpat in re"],
         "vertical.swb": ["post p10-dire-non on facebook-ecpat in yt"],
@@ -200,7 +201,7 @@ def signed_layout(rendered: Rendered) -> Layout:
     context = find_campaign(script, registry(), rendered.workspace)
     checked = check_script(script, registry(), context=context)
     assert checked.ok and checked.selection is not None, checked.problems
-    assert sorted(checked.selection.receivers["vertical"]) == ["bluesky", "facebook", "instagram"]
+    assert sorted(checked.selection.receivers["vertical"]) == ["bluesky", "facebook", "instagram", "youtube"]
     return checked.layouts["vertical"]
 
 
@@ -253,7 +254,7 @@ def test_the_signer_is_there_keyed_a_third_of_the_height_in_the_safe_zone(
     inset = layout.inset
     assert inset.height >= math.ceil(1920 / 3)
     assert PRESETS["vertical"].safe.contains(inset)  # the format's own zone
-    assert receivers_zone("facebook", "instagram").contains(inset)  # and that of the apps it goes to
+    assert receivers_zone("facebook", "instagram", "youtube", "bluesky").contains(inset)  # and that of the apps it goes to
     for language in SIGNED_LANGUAGES:
         frame = frame_at(
             rendered.workspace / "out" / SIGNED / f"vertical.{language}.mp4", 8.0, tmp_path / "f.png"
@@ -406,6 +407,7 @@ def test_posts_to_a_territory_use_the_matching_render(rendered: Rendered, emulat
             ("facebook-ecpat", "yt"): "vertical.swb.mp4",
             ("instagram-ecpat", "fr"): "vertical.fr.mp4",
             ("bluesky-ecpat", "fr"): "vertical.fr.mp4",
+            ("youtube-ecpat", "fr"): "vertical.fr.mp4",
         }
         job, delivery_id = by_place[("facebook-ecpat", "re")]
         assert job.problem is None
