@@ -98,7 +98,8 @@ SPEC = NetworkSpec(
                 "replyCount": "comments",
                 "bookmarkCount": "saves",
             }
-        }
+        },
+        unavailable=("views", "impressions", "video_views", "watch_time", "link_clicks"),  # not in postView
     ),
     adapter=_adapter,
     emulator=_emulator,
