@@ -133,7 +133,7 @@ def test_command_line_values_in_errors_are_escaped(cli: Cli) -> None:
 
 def test_campaign_file_values_in_check_problems_are_escaped(cli: Cli) -> None:
     escaped = HOSTILE.replace("\x1b", "\\e").replace("\x07", "\\a").replace("\x9b", "\\x9b")
-    cli.edit("accounts: [x-ecpat, facebook-ecpat, instagram-ecpat]", f'accounts: [x-ecpat, "{escaped}"]')
+    cli.edit("accounts: [x-ecpat, facebook-ecpat]", f'accounts: [x-ecpat, "{escaped}"]')
     result = cli("campaign", "check")
     assert result.exit_code == 1
     assert "unknown account" in result.stdout
