@@ -40,25 +40,26 @@ HEADERS = {
 def render(language: str = "en") -> str:
     import os
 
-    import typer
-    from typer.testing import CliRunner
-
     from campaign import i18n
-    from cli import app
 
     saved = {name: os.environ.pop(name, None) for name in (*i18n.LANGUAGE_VARIABLES, "CLICKABLE_LANG")}
     os.environ["CLICKABLE_LANG"] = language
     i18n.reset()
     try:
-        return _render(app, typer, CliRunner, language)
+        return _render(language)
     finally:
         os.environ.pop("CLICKABLE_LANG", None)
         os.environ.update({name: value for name, value in saved.items() if value is not None})
         i18n.reset()
 
 
-def _render(app: object, typer: object, CliRunner: type, language: str) -> str:
+def _render(language: str) -> str:
     import os
+
+    import typer
+    from typer.testing import CliRunner
+
+    from cli import app
 
     os.environ["COLUMNS"] = "100"
     os.environ["TERM"] = "dumb"
