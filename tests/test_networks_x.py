@@ -16,6 +16,7 @@ import requests
 import tweepy
 from sqlmodel import Session, select
 
+from campaign.i18n import format_utc
 from campaign.models import Account, DeliveryState
 from networks.base import (
     AccountPaused,
@@ -632,4 +633,4 @@ def test_a_usage_cap_holds_the_account_until_the_cap_resets(dispatch_env: Any) -
     assert requests_to(env.emulator, "POST", "/2/tweets") == 1  # the capped call: the others waited
     doctor = env.cli("doctor")
     line = next(line for line in doctor.stdout.splitlines() if "x-main is paused" in line)
-    assert f"until {reset:%Y-%m-%d %H:%M} UTC" in line and "usage cap" in line and "resumes by itself" in line
+    assert f"until {format_utc(reset)} UTC" in line and "usage cap" in line and "resumes by itself" in line
