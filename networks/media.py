@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,24 +28,46 @@ class VideoInfo:
         return self.height > self.width
 
 
+_PROBED: dict[tuple[str, int, int], VideoInfo | None] = {}
+_DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+_FRAME = re.compile(r"Stream #[^\n]*?: Video: [^\n]*?, (\d{2,5})x(\d{2,5})[,\s]")
+
+
 def probe(path: Path) -> VideoInfo | None:
-    """The video's duration and frame size (imageio-ffmpeg's bundled ffmpeg), None if it cannot be read.
+    """The video's duration and frame size as ffmpeg reads its header (imageio-ffmpeg's bundled
+    ffmpeg, ``ffmpeg -i``: nothing is decoded), None if it cannot be read. Measured once per file
+    content (path, size and modification time), however many deliveries post it.
 
     A file ffmpeg cannot read is not refused here: the network's own processing judges it.
     """
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _PROBED:
+        _PROBED[key] = _read_header(path, stat.st_size)
+    return _PROBED[key]
+
+
+def _read_header(path: Path, size: int) -> VideoInfo | None:
     import imageio_ffmpeg
 
     try:
-        frames = imageio_ffmpeg.read_frames(str(path))
-        try:
-            meta = next(frames)
-        finally:
-            frames.close()
-        width, height = (int(value) for value in meta["size"])
-        return VideoInfo(float(meta.get("duration") or 0.0), width, height, path.stat().st_size)
-    except (OSError, RuntimeError, StopIteration, KeyError, TypeError, ValueError):
+        result = subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
+            capture_output=True, text=True, errors="replace", timeout=60, check=False,
+        )  # fmt: skip
+    except (OSError, RuntimeError, subprocess.SubprocessError):
+        result = None
+    header = result.stderr if result is not None else ""
+    duration, frame = _DURATION.search(header), _FRAME.search(header)
+    if duration is None or frame is None:  # ffmpeg -i always "fails": no output was asked for
         log.debug("%s cannot be read by ffmpeg: the network will judge it", path.name)
         return None
+    hours, minutes, seconds = duration.groups()
+    width, height = int(frame.group(1)), int(frame.group(2))
+    return VideoInfo(int(hours) * 3600 + int(minutes) * 60 + float(seconds), width, height, size)
 
 
 def video_problem(rules: VideoRules, info: VideoInfo | None, size: int) -> str | None:
