@@ -43,7 +43,7 @@ from capsules.presets import FPS, X264_PRESET, Preset, output_parameters
 from capsules.script import LoadedScript
 from capsules.selection import RenderKey
 
-RENDERER_VERSION = "2"  # bump when the output of the same inputs changes
+RENDERER_VERSION = "3"  # bump when the output of the same inputs changes
 PIPE_RATES = (1, 2, 3, 5, 6, 10, 15, 30)  # frame rates that divide 30: ffmpeg repeats frames to 30 fps
 CHROMA_GREEN = "0x00b140"  # the usual chroma-key green; similarity wide enough for lit screens
 CHROMA_SIMILARITY = 0.18
@@ -193,7 +193,7 @@ def input_hash(
         "script": drawn,
         "cues": [(cue.start, cue.end, cue.text(language), cue.kind) for cue in loaded.cues],
         "preset": preset.__dict__,
-        "encoder": output_parameters(),
+        "encoder": [X264_PRESET, *output_parameters()],
         "keying": (CHROMA_GREEN, CHROMA_SIMILARITY, CHROMA_BLEND),
         "font": digest(font),
         "media": media,
@@ -219,20 +219,53 @@ def pipe_rate(parts: list[Segment], *, moving: bool) -> int:
     return FPS
 
 
-def filter_graph(layout: Layout, *, signer: bool, key: bool, duration: float) -> str:
-    """The ffmpeg graph: the piped pictures to 30 fps, the signer scaled (and keyed) into its inset."""
+def inset_filter(layout: Layout, *, key: bool, duration: float) -> str:
+    """The signer's video as its inset shows it: cut to the capsule, 30 fps, scaled (and keyed)."""
+    assert layout.inset is not None
+    keying = f",format=yuv444p,chromakey={CHROMA_GREEN}:{CHROMA_SIMILARITY}:{CHROMA_BLEND}" if key else ""
+    return (
+        f"trim=end={duration:.3f},setpts=PTS-STARTPTS,fps=30,"
+        f"scale={layout.inset.width}:{layout.inset.height}:flags=bicubic{keying}"
+    )
+
+
+def filter_graph(
+    layout: Layout, *, signer: bool, key: bool, duration: float, prepared: bool = False
+) -> str:
+    """The ffmpeg graph: the piped pictures to 30 fps, the signer scaled (and keyed) into its inset;
+    ``prepared``: the signer input is already the inset (prepare_inset), laid over as it is."""
     # pictures are converted once, then repeated by reference: converting after fps=30 would
     # convert (and queue) every repeated full-size RGB frame
     base = "[0:v]format=yuv420p,fps=30"
     if not signer or layout.inset is None:
         return f"{base}[v]"
     inset = layout.inset
-    keying = f",format=yuv444p,chromakey={CHROMA_GREEN}:{CHROMA_SIMILARITY}:{CHROMA_BLEND}" if key else ""
+    source = "" if prepared else f"[1:v]{inset_filter(layout, key=key, duration=duration)}[signer];"
+    over = "[1:v]" if prepared else "[signer]"
     return (
-        f"[1:v]trim=end={duration:.3f},setpts=PTS-STARTPTS,fps=30,"
-        f"scale={inset.width}:{inset.height}:flags=bicubic{keying}[signer];"
-        f"{base}[base];[base][signer]overlay={inset.left}:{inset.top}:eof_action=pass:format=yuv420[v]"
+        f"{source}{base}[base];"
+        f"[base]{over}overlay={inset.left}:{inset.top}:eof_action=pass:format=yuv420[v]"
     )
+
+
+def prepare_inset(signer: Path, layout: Layout, *, key: bool, duration: float, target: Path) -> Path:
+    """The signer's inset made once for every language of a format (keying is the costly part of a
+    signed render: ffmpeg's chromakey takes about as long as encoding the whole frame), kept
+    lossless with its transparency (QuickTime Animation, ARGB) so that each render only lays it over."""
+    result = subprocess.run(
+        [ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", str(signer),
+         "-vf", inset_filter(layout, key=key, duration=duration), "-an",
+         "-c:v", "qtrle", "-pix_fmt", "argb", str(target)],
+        capture_output=True, text=True, errors="replace", timeout=1800, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        raise RenderError(
+            _("ffmpeg could not prepare the signer's inset from {name}: {reason}").format(
+                name=signer.name, reason=lines[-1][:200] if lines else result.returncode
+            )
+        )
+    return target
 
 
 def render_video(
@@ -245,6 +278,7 @@ def render_video(
     key: bool,
     progress: Progress | None = None,
     label: str = "",
+    prepared: bool = False,
 ) -> None:
     """Write one video to ``target``: it appears whole or not at all."""
     loaded = painter.loaded
@@ -273,7 +307,7 @@ def render_video(
     inputs += ["-i", str(audio_file)]
     command = [
         ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", "-y", *inputs,
-        "-filter_complex", filter_graph(painter.layout, signer=signer is not None, key=key, duration=script.duration),
+        "-filter_complex", filter_graph(painter.layout, signer=signer is not None, key=key, duration=script.duration, prepared=prepared),
         "-map", "[v]", "-map", f"{audio_index}:a",
         "-c:v", "libx264", "-preset", X264_PRESET, "-threads", str(os.cpu_count() or 2),
         *output_parameters(), "-c:a", "copy", "-t", f"{script.duration:.3f}", str(partial),
@@ -556,14 +590,19 @@ def _render_capsule(
         captions = [CaptionResult(tag, write_captions(loaded, out_dir, tag)) for tag in loaded.languages]
         painters: dict[str, FramePainter] = {}
         poster: RenderedFile | None = None
+        keyed = bool(script.sign_language and script.sign_language.key == "green")
         with tempfile.TemporaryDirectory(dir=out_dir, prefix=".audio-") as scratch:
             audio_file = Path(scratch) / "audio.m4a"
+            pending: list[tuple[RenderKey, str]] = []
             for key in renders:
-                preset = presets[key.format]
-                hashed = input_hash(loaded, preset, key.language, font, link_url, digest)
+                hashed = input_hash(loaded, presets[key.format], key.language, font, link_url, digest)
                 if not force and (kept := _kept_files(manifest, key.name, hashed)) is not None:
                     results.append(RenderResult(key, True, hashed, kept))
-                    continue
+                else:
+                    pending.append((key, hashed))
+            insets: dict[str, Path] = {}  # format → its signer inset, when several languages share it
+            for key, hashed in pending:
+                preset = presets[key.format]
                 if not audio_file.exists():
                     _make_audio(loaded, audio_file)
                 if key.format not in painters:
@@ -575,16 +614,23 @@ def _render_capsule(
                         logo=script.style.logo is not None,
                     )
                     painters[key.format] = FramePainter(loaded, preset, font, link_url, layout)
+                    shared = sum(1 for other, _hash in pending if other.format == key.format)
+                    if signer is not None and layout.inset is not None and shared > 1:
+                        insets[key.format] = prepare_inset(
+                            signer[0], layout, key=keyed, duration=script.duration,
+                            target=Path(scratch) / f"signer.{key.format}.mov",
+                        )  # fmt: skip
                 target = out_dir / f"{key.name}.mp4"
                 render_video(
                     painters[key.format],
                     key.language,
                     target=target,
                     audio_file=audio_file,
-                    signer=signer[0] if signer else None,
-                    key=bool(script.sign_language and script.sign_language.key == "green"),
+                    signer=insets.get(key.format, signer[0] if signer else None),
+                    key=keyed,
                     progress=progress,
                     label=key.name,
+                    prepared=key.format in insets,
                 )
                 files = [
                     RenderedFile(
@@ -602,6 +648,8 @@ def _render_capsule(
                 atomic_write(
                     manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
                 )
+        order = {key: index for index, key in enumerate(renders)}
+        results.sort(key=lambda result: order[result.key])  # as asked: the first gives the poster
         poster_path = out_dir / "poster.png"
         if results:
             first = results[0]

@@ -309,9 +309,48 @@ def test_an_unkeyed_inset_measured_in_a_frame(tmp_path: Path, signers: dict[str,
     yellow = (pixels[..., 0] > 180) & (pixels[..., 1] > 180) & (pixels[..., 2] < 90)  # off-screen speaker
     text = bounding_box(yellow)
     assert text is not None and text[1] >= bottom  # the subtitle is below the inset
-    white = (pixels > 200).all(axis=2)
+    # the title is drawn pure white; the drawn signer's edges reach (228, 208, 201) once encoded
+    white = (pixels > 235).all(axis=2)
     title = bounding_box(white[:bottom, :])
     assert title is not None and title[0] >= right  # the title is beside it
+
+
+def test_the_signer_is_keyed_once_for_every_language_of_a_format(
+    tmp_path: Path, signers: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keying is the costly part of a signed render: made once per format, shared by its languages,
+    and each language's video shows the same keyed interpreter where the single render shows it."""
+    import capsules.render as render_module
+
+    (tmp_path / "signer.mp4").write_bytes(signers["good"].read_bytes())
+    path = tmp_path / "essai.yaml"
+    path.write_text(
+        "capsule: {id: essai, title: Essai, formats: [x], languages: [fr, rcf]}\n"
+        "sign_language: {video: signer.mp4, side: left, key: green}\n"
+        'scenes:\n  - {duration: 3, background: {color: "#204060"}}\n'
+        'cues:\n  - {start: 0.5, end: 2.5, text: {fr: "Tu peux en parler.", rcf: "Ou pé koz ek nou."}}\n',
+        "utf-8",
+    )
+    prepared: list[Path] = []
+    real = render_module.prepare_inset
+    monkeypatch.setattr(
+        render_module, "prepare_inset", lambda *args, **kwargs: prepared.append(real(*args, **kwargs)) or prepared[-1]
+    )
+    render(path, tmp_path / "out", "--language", "fr", "--language", "rcf")
+    assert len(prepared) == 1 and not prepared[0].exists()  # once, and removed with the render's scratch
+    render(path, tmp_path / "alone", "--language", "fr")  # one language: keyed in the render itself
+    assert len(prepared) == 1
+    background = np.array([0x20, 0x40, 0x60])
+    figures = []
+    for video in (tmp_path / "out/essai/x.fr.mp4", tmp_path / "out/essai/x.rcf.mp4", tmp_path / "alone/essai/x.fr.mp4"):
+        pixels = np.asarray(frame_at(video, 1.5, tmp_path / "f.png").convert("RGB")).astype(int)
+        chroma = (pixels[..., 1] > 140) & (pixels[..., 0] < 60) & (pixels[..., 2] < 110)
+        assert chroma.sum() < 0.002 * chroma.size, video.name  # the green background is keyed out
+        figure = np.abs(pixels - background).sum(axis=2) > 60
+        figures.append(bounding_box(figure[: pixels.shape[0] // 2, : pixels.shape[1] // 2]))
+    assert figures[0] is not None and all(
+        found is not None and max(abs(a - b) for a, b in zip(found, figures[0], strict=True)) <= 2 for found in figures
+    ), figures
 
 
 def test_silence_stays_silent(rendered: Rendered) -> None:
