@@ -15,7 +15,10 @@ FPS = 30
 KEYFRAME_SECONDS = 2
 AUDIO_RATE = 48_000
 AUDIO_BITRATE = "128k"
-X264_PRESET = "veryfast"
+# superfast, not veryfast: x264 is what a render waits for (Python sends each static picture once),
+# and at the same CRF superfast measured 13-25 % faster on 2 cores with a higher SSIM (0.99961 against
+# 0.99946) for files 1.6 times larger (about 0.3 MB for 20 s of 1080x1920): sizes far below every limit
+X264_PRESET = "superfast"
 X264_CRF = 21
 LOUDNESS_TARGET_LUFS = -14.0
 TRUE_PEAK_DBTP = -1.0
