@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -166,6 +167,7 @@ def run_demo(
         say(_("2/5 Rendering the video capsules (what the posts need)"))
         with database.session() as session:
             campaign = get_campaign(session, report.campaign.campaign.id)
+        jobs = []
         for key, spec in report.campaign.capsules.items():
             context = CampaignContext.of(campaign_file, report, key, networks)
             checked = check_script(folder / spec.script, networks, context=context)
@@ -173,18 +175,29 @@ def run_demo(
                 raise ClickableError(str(checked.problems[0]))
             with database.session() as session:
                 link = capsule_link(session, campaign, key, now=now)
-            wanted = checked.selection.for_posts()
-            rendered = render_capsule(
-                checked.loaded,
-                wanted,
-                presets=checked.presets,
-                font=checked.font,
-                out_root=folder / "out",
-                link_url=link,
-            )
-            with database.session() as session:
-                record_render(session, campaign, key, title=checked.loaded.script.capsule.title if checked.loaded.script else key,
-                              render_hash=rendered.renders[-1].input_hash, outputs=rendered.outputs(), now=now)  # fmt: skip
+            jobs.append((key, checked, checked.selection.for_posts(), link))
+        # two at a time, the longest first: one render keeps about 1.6 cores busy (ffmpeg), two fill
+        # the machine; each capsule has its own folder and lock
+        jobs.sort(key=lambda job: -_render_work(job[1], len(job[2])))
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="clickable-render") as pool:
+            futures = {
+                key: pool.submit(
+                    render_capsule,
+                    checked.loaded,
+                    wanted,
+                    presets=checked.presets,
+                    font=checked.font,
+                    out_root=folder / "out",
+                    link_url=link,
+                )
+                for key, checked, wanted, link in jobs
+            }
+            for key, checked, _wanted, _link in jobs:
+                rendered = futures[key].result()
+                script = checked.loaded.script
+                with database.session() as session:
+                    record_render(session, campaign, key, title=script.capsule.title if script else key,
+                                  render_hash=rendered.renders[-1].input_hash, outputs=rendered.outputs(), now=now)  # fmt: skip
 
         say(_("3/5 Preview of each post as each network shows it, then approval and planning in each territory's local time"))
         with database.session() as session:
@@ -302,8 +315,16 @@ def _replay(
         visit_at.add(tick)
         tick += VISITOR_TICK
     published: list[tuple[str, datetime, str]] = []  # code, published at, zone
+    adapters: dict[str, Any] = {}
+
+    def collector(account: AccountRef) -> Any:  # one adapter per account, as `stats collect` keeps them
+        if account.name not in adapters:
+            adapters[account.name] = provide(account)
+        return adapters[account.name]
+
     with requests.Session() as client:
         client.headers["User-Agent"] = "Mozilla/5.0 (clickable demo)"
+        client.trust_env = False  # the landing page is on this machine: no proxy to look up per request
         for instant in sorted(publish_at | collect_at | visit_at):
             if instant > end:
                 break
@@ -314,7 +335,7 @@ def _replay(
                 published = _published(database)
             if instant in collect_at:
                 with Session(database.engine) as session:
-                    collect(session, provide, now=instant, milestones_only=True)
+                    collect(session, collector, now=instant, milestones_only=True)
             if instant in visit_at:
                 _visitors(client, result.landing_url, published, instant, chance)
         for _minute in range(60):  # retries still waiting (none, unless the emulator was told to fail)
@@ -324,6 +345,14 @@ def _replay(
             emulator.emulator.clock_offset = clock.now.timestamp() - time.time()
             dispatcher.run_due()
     emulator.emulator.clock_offset = 0.0
+
+
+def _render_work(checked: Any, renders: int) -> float:
+    """How long a capsule's renders take, roughly: seconds of video, a signed one counted twice
+    (its inset is keyed and moves on every frame)."""
+    script = checked.loaded.script
+    signed = script is not None and script.sign_language is not None
+    return renders * (script.duration if script else 0.0) * (2.0 if signed else 1.0)
 
 
 def _waiting(database: Database) -> bool:
