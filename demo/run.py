@@ -1,4 +1,4 @@
-"""`clickable demo`: the whole chain on a laptop, with no credentials, in about a minute.
+"""`clickable demo`: the whole chain on a laptop, with no credentials, in about a minute (2 cores).
 
 Example campaign → capsules rendered → posts approved and planned → the plan replayed in
 fast-forward as if it had run over the past weeks: published to the in-process emulator at each
