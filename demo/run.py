@@ -243,7 +243,7 @@ def run_demo(
             ).format(deliveries=len(order), days=days)
         )
         dispatcher = Dispatcher(database, provide, worker="demo", backoff_base_s=1, clock=clock)
-        _replay(database, dispatcher, provide, emulator, clock, dues, now, result, random.Random(seed))
+        _replay(database, dispatcher, emulator, clock, dues, now, result, random.Random(seed))
         with Session(database.engine) as session:
             for delivery, account in session.exec(
                 select(Delivery, Account).join(Account, col(Account.id) == Delivery.account_id)
@@ -293,7 +293,6 @@ def run_demo(
 def _replay(
     database: Database,
     dispatcher: Dispatcher,
-    provide: Callable[[AccountRef], Any],
     emulator: EmulatorServer,
     clock: SimulatedClock,
     dues: list[datetime],
@@ -313,13 +312,6 @@ def _replay(
         visit_at.add(tick)
         tick += VISITOR_TICK
     published: list[tuple[str, datetime, str]] = []  # code, published at, zone
-    adapters: dict[str, Any] = {}
-
-    def collector(account: AccountRef) -> Any:  # one adapter per account, as `stats collect` keeps them
-        if account.name not in adapters:
-            adapters[account.name] = provide(account)
-        return adapters[account.name]
-
     with requests.Session() as client:
         client.headers["User-Agent"] = "Mozilla/5.0 (clickable demo)"
         client.trust_env = False  # the landing page is on this machine: no proxy to look up per request
@@ -333,7 +325,7 @@ def _replay(
                 published = _published(database)
             if instant in collect_at:
                 with Session(database.engine) as session:
-                    collect(session, collector, now=instant, milestones_only=True)
+                    collect(session, dispatcher.adapter, now=instant, milestones_only=True)  # as the daemon does
             if instant in visit_at:
                 _visitors(client, result.landing_url, published, instant, chance)
         for _minute in range(60):  # retries still waiting (none, unless the emulator was told to fail)
