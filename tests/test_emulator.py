@@ -207,3 +207,25 @@ def test_a_part_may_serve_each_account_s_own_host() -> None:
         server.stop()
     assert domains == ["social.sandbox.example", "eu.sandbox.example"]
     assert elsewhere.status_code == 404  # no part serves that host in this emulator
+
+
+def test_a_request_cut_off_before_its_body_ends_is_never_handled(emulator: EmulatorServer) -> None:
+    """A client killed while it sends (tests/test_daemon.py's SIGKILLs) leaves headers and part of a
+    body: like any HTTP server (RFC 9112 §6.3: an incomplete message), the emulator handles nothing."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(emulator.url)
+    before = len(emulator.emulator.requests)
+    body = b'{"text": "Tu peux en parler'
+    with socket.create_connection((address.hostname, address.port), timeout=5) as connection:
+        connection.sendall(
+            b"POST /2/tweets HTTP/1.1\r\nHost: api.x.com\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(body) + 40}\r\n\r\n".encode()
+            + body
+        )
+        connection.shutdown(socket.SHUT_WR)
+        assert connection.recv(1024) == b""  # closed without an answer
+    assert len(emulator.emulator.requests) == before
+    published = requests.get(f"{emulator.url}/_emulator/published", timeout=5)  # and it still serves
+    assert published.status_code == 200 and "Tu peux en parler" not in published.text

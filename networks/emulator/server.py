@@ -344,6 +344,9 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client stopped mid-request (killed, cut off): no server sees a request
+            self.close_connection = True
+            return
         request = Request(
             method=self.command,
             host=self.headers.get("Host", ""),
