@@ -219,7 +219,7 @@ def child_ffmpeg_signed(script: Path, out: Path) -> None:
     from capsules.check import check_script
     from capsules.media import ffmpeg, silent_audio
     from capsules.presets import X264_PRESET, output_parameters
-    from capsules.render import CHROMA_BLEND, CHROMA_GREEN, CHROMA_SIMILARITY
+    from capsules.render import inset_filter
     from capsules.text import cue_image
 
     checked = check_script(script, reels())
@@ -246,8 +246,7 @@ def child_ffmpeg_signed(script: Path, out: Path) -> None:
             "".join(f"[{index}:v]" for index in range(len(SCENES))) + f"concat=n={len(SCENES)}:v=1:a=0[bg];"
         )
         graph += (
-            f"[{signer}:v]trim=end=30,setpts=PTS-STARTPTS,fps=30,scale={inset.width}:{inset.height}:flags=bicubic,"
-            f"format=yuv444p,chromakey={CHROMA_GREEN}:{CHROMA_SIMILARITY}:{CHROMA_BLEND}[sg];"
+            inset_filter(layout, key=True, duration=30.0, source=f"[{signer}:v]", out="[sg]") + ";"
             f"[bg][sg]overlay={inset.left}:{inset.top}[v0];"
         )
         for number, cue in enumerate(checked.loaded.cues):

@@ -353,6 +353,50 @@ def test_the_signer_is_keyed_once_for_every_language_of_a_format(
     ), figures
 
 
+def test_the_key_matches_ffmpegs_own_chromakey(tmp_path: Path, signers: dict[str, Path]) -> None:
+    """Ground truth: ffmpeg's chromakey filter (https://ffmpeg.org/ffmpeg-filters.html#chromakey),
+    with the same colour, similarity and blend. Our keyer computes its formula from tables, 6 times
+    cheaper; its alpha must agree on the drawn signer and on an unevenly lit, noisy green screen
+    (a shadow across it: chroma keying ignores brightness, as chromakey does)."""
+    from capsules.media import ffmpeg
+    from capsules.render import CHROMA_BLEND, CHROMA_GREEN, CHROMA_SIMILARITY, chroma_key
+
+    uneven = tmp_path / "uneven.mp4"
+    figure = "lt(hypot(X-W/2,Y-H/2),H/4)"  # a skin-coloured disc in the middle
+    lit = "(0.45+0.55*X/W)"  # from a deep shadow on the left to full light on the right
+    made = subprocess.run(
+        [ffmpeg(), "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=320x320:r=30:d=1",
+         "-vf", f"format=rgb24,geq=r='if({figure},224,0)':g='if({figure},172,177*{lit})':"
+                f"b='if({figure},140,64*{lit})',noise=alls=8:allf=t,format=yuv420p",
+         str(uneven)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+
+    def alphas(source: Path, graph: str, size: tuple[int, int]) -> Any:
+        out = subprocess.run(
+            [ffmpeg(), "-v", "error", "-i", str(source), "-filter_complex", graph, "-map", "[o]",
+             "-frames:v", "30", "-f", "rawvideo", "-pix_fmt", "rgba", "-"],
+            capture_output=True, check=True,
+        ).stdout  # fmt: skip
+        return np.frombuffer(out, np.uint8).reshape(-1, size[1], size[0], 4)[..., 3].astype(int)
+
+    for source, size in ((signers["good"], (180, 320)), (uneven, (320, 320))):
+        theirs = alphas(
+            source,
+            f"[0:v]format=yuv444p,chromakey={CHROMA_GREEN}:{CHROMA_SIMILARITY}:{CHROMA_BLEND},format=rgba[o]",
+            size,
+        )
+        ours = alphas(source, chroma_key("[0:v]", "[keyed];[keyed]format=rgba[o]"), size)
+        transparent = (theirs < 128).mean()
+        assert 0.3 < transparent < 0.9, (source.name, transparent)  # there is a background to key, and a figure
+        disagree = ((theirs < 128) != (ours < 128)).mean()
+        difference = np.abs(theirs - ours)
+        print(source.name, f"transparent {transparent:.3f}, disagree {disagree:.4%}, mean |Δα| {difference.mean():.2f}")
+        assert disagree < 0.005, (source.name, disagree)
+        assert difference.mean() < 2.0, (source.name, difference.mean())
+
+
 def test_silence_stays_silent(rendered: Rendered) -> None:
     integrated, _ = loudness(rendered.workspace / "out" / "signaler" / "x.fr.mp4")
     assert integrated <= -70
