@@ -80,15 +80,33 @@ def collect(
 ) -> CollectSummary:
     """Fetch metrics for published deliveries (only those at a milestone, unless asked for all)."""
     summary = CollectSummary()
-    published = session.exec(
-        select(Delivery).where(
-            Delivery.state == DeliveryState.PUBLISHED, col(Delivery.remote_id).is_not(None)
+    query = select(Delivery).where(
+        Delivery.state == DeliveryState.PUBLISHED, col(Delivery.remote_id).is_not(None)
+    )
+    if milestones_only:  # not those before their first milestone, nor those past their last one, taken
+        last = max(MILESTONES, key=MILESTONES.__getitem__)
+        query = query.where(
+            col(Delivery.published_at) <= now - min(MILESTONES.values()),
+            ~(
+                (col(Delivery.published_at) <= now - MILESTONES[last])
+                & select(MetricSnapshot.id)
+                .where(MetricSnapshot.delivery_id == Delivery.id, MetricSnapshot.milestone == last)
+                .exists()
+            ),
         )
-    ).all()
+    published = session.exec(query).all()
     taken: dict[int, set[str]] = defaultdict(set)
-    for snapshot in session.exec(select(MetricSnapshot.delivery_id, MetricSnapshot.milestone)):
-        if snapshot[1]:
-            taken[snapshot[0]].add(snapshot[1])
+    ids = [delivery.id for delivery in published]
+    for start in range(0, len(ids), 500):  # SQLite takes a limited number of parameters
+        rows = session.exec(
+            select(MetricSnapshot.delivery_id, MetricSnapshot.milestone).where(
+                col(MetricSnapshot.delivery_id).in_(ids[start : start + 500]),
+                col(MetricSnapshot.milestone).is_not(None),
+            )
+        )
+        for delivery_id, milestone in rows:
+            if milestone:
+                taken[delivery_id].add(milestone)
     by_account: dict[int, list[tuple[Delivery, str | None]]] = defaultdict(list)
     for delivery in published:
         assert delivery.id is not None
