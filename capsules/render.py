@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -44,7 +45,6 @@ from capsules.script import LoadedScript
 from capsules.selection import RenderKey
 
 RENDERER_VERSION = "4"  # bump when the output of the same inputs changes
-PIPE_RATES = (1, 2, 3, 5, 6, 10, 15, 30)  # frame rates that divide 30: ffmpeg repeats frames to 30 fps
 CHROMA_GREEN = "0x00b140"  # the usual chroma-key green; similarity wide enough for lit screens
 CHROMA_SIMILARITY = 0.18
 CHROMA_BLEND = 0.06
@@ -203,21 +203,25 @@ def input_hash(
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def pipe_rate(parts: list[Segment], *, moving: bool) -> int:
-    """The lowest frame rate that still changes picture exactly on every segment boundary.
+def still_runs(parts: list[Segment], total: int) -> list[tuple[int, Segment]]:
+    """The 30 fps frames of a capsule without moving background as runs of one still picture:
+    (first frame, its segment). Each picture is sent to ffmpeg once (a 1080×1920 picture is 6 MB),
+    and ffmpeg repeats it to the next run's first frame (timing_filter)."""
+    runs: list[tuple[int, Segment]] = []
+    index = 0
+    for frame in range(total):
+        moment = frame / FPS
+        while index + 1 < len(parts) and parts[index + 1].start <= moment + 1e-9:
+            index += 1
+        if not runs or runs[-1][1] is not parts[index]:
+            runs.append((frame, parts[index]))
+    return runs
 
-    Static pictures need not be sent 30 times a second: ffmpeg repeats them to a constant 30 fps.
-    """
-    if moving:
-        return FPS
-    for rate in PIPE_RATES:
-        if all(
-            abs(value * rate - round(value * rate)) < 1e-6
-            for part in parts
-            for value in (part.start, part.end)
-        ):
-            return rate
-    return FPS
+
+def timing_filter(firsts: list[int]) -> str:
+    """setpts giving the N-th piped picture its first frame (in 1/30 s), as a flat sum (no nesting)."""
+    terms = [f"{first - before}*gte(N,{number})" for number, (before, first) in enumerate(itertools.pairwise(firsts), 1)]
+    return f"setpts='{'+'.join(terms) or '0'}'"
 
 
 def key_chroma(color: str) -> tuple[float, float]:
@@ -264,13 +268,14 @@ def inset_filter(layout: Layout, *, key: bool, duration: float, source: str, out
 
 
 def filter_graph(
-    layout: Layout, *, signer: bool, key: bool, duration: float, prepared: bool = False
+    layout: Layout, *, signer: bool, key: bool, duration: float, prepared: bool = False, timing: str | None = None
 ) -> str:
     """The ffmpeg graph: the piped pictures to 30 fps, the signer scaled (and keyed) into its inset;
-    ``prepared``: the signer input is already the inset (prepare_inset), laid over as it is."""
+    ``prepared``: the signer input is already the inset (prepare_inset), laid over as it is;
+    ``timing``: the setpts placing each piped still picture at its first frame (timing_filter)."""
     # pictures are converted once, then repeated by reference: converting after fps=30 would
     # convert (and queue) every repeated full-size RGB frame
-    base = "[0:v]format=yuv420p,fps=30"
+    base = f"[0:v]{timing + ',' if timing else ''}format=yuv420p,fps=30"
     if not signer or layout.inset is None:
         return f"{base}[v]"
     inset = layout.inset
@@ -321,7 +326,11 @@ def render_video(
     preset = painter.preset
     parts = segments(loaded)
     moving = any(part.scene is not None and part.scene.background.video for part in parts)
-    rate = pipe_rate(parts, moving=moving)
+    total = round(script.duration * FPS)
+    runs = [] if moving else still_runs(parts, total)
+    # a last copy of the last picture just past the end (-t cuts it): ffmpeg's fps filter repeats a
+    # picture only up to the next one
+    firsts = [first for first, _part in runs] + ([total] if runs else [])
     partial = target.with_name(f".{target.stem}.partial.mp4")
     inputs = [
         "-f",
@@ -331,7 +340,7 @@ def render_video(
         "-s",
         f"{preset.width}x{preset.height}",
         "-r",
-        str(rate),
+        str(FPS),
         "-i",
         "-",
     ]
@@ -342,26 +351,27 @@ def render_video(
     inputs += ["-i", str(audio_file)]
     command = [
         ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", "-y", *inputs,
-        "-filter_complex", filter_graph(painter.layout, signer=signer is not None, key=key, duration=script.duration, prepared=prepared),
+        "-filter_complex", filter_graph(painter.layout, signer=signer is not None, key=key, duration=script.duration, prepared=prepared, timing=timing_filter(firsts) if runs else None),
         "-map", "[v]", "-map", f"{audio_index}:a",
         "-c:v", "libx264", "-preset", X264_PRESET, "-threads", str(os.cpu_count() or 2),
         *output_parameters(), "-c:a", "copy", "-t", f"{script.duration:.3f}", str(partial),
     ]  # fmt: skip
-    total = round(script.duration * FPS)
-    scale = FPS // rate
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors)
         assert process.stdin is not None
         try:
-            with _timeline_clips(painter, parts, language) as timeline:
-                try:
-                    for index, frame in enumerate(timeline.iter_frames(fps=rate, dtype="uint8")):
-                        process.stdin.write(frame.tobytes())
-                        if progress is not None:
-                            progress(label, min(total, (index + 1) * scale), total)
-                    process.stdin.close()
-                except BrokenPipeError:  # ffmpeg stopped reading: its own message says why
-                    pass
+            try:
+                if runs:
+                    _send_stills(process.stdin, painter, language, runs, firsts, total, progress, label)
+                else:
+                    with _timeline_clips(painter, parts, language) as timeline:
+                        for index, frame in enumerate(timeline.iter_frames(fps=FPS, dtype="uint8")):
+                            process.stdin.write(frame.tobytes())
+                            if progress is not None:
+                                progress(label, min(total, index + 1), total)
+                process.stdin.close()
+            except BrokenPipeError:  # ffmpeg stopped reading: its own message says why
+                pass
             code = process.wait()
         except BaseException:
             process.kill()
@@ -379,6 +389,27 @@ def render_video(
             )
     _settle(partial)
     os.replace(partial, target)
+
+
+def _send_stills(
+    pipe: Any,
+    painter: FramePainter,
+    language: str,
+    runs: list[tuple[int, Segment]],
+    firsts: list[int],
+    total: int,
+    progress: Progress | None,
+    label: str,
+) -> None:
+    """Each still picture once, the last one twice (timing_filter places them)."""
+    picture = b""
+    for number in range(len(firsts)):
+        if number < len(runs):
+            picture = painter.still(runs[number][1], language).convert("RGB").tobytes()
+        pipe.write(picture)
+        if progress is not None:
+            following = firsts[number + 1] if number + 1 < len(firsts) else total
+            progress(label, following, total)
 
 
 @contextmanager

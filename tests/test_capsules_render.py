@@ -578,6 +578,37 @@ def render(path: Path, out: Path, *args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
+def test_each_frame_shows_the_picture_of_its_moment_even_off_the_frame_grid(tmp_path: Path) -> None:
+    """Still pictures are sent to ffmpeg once each and repeated there: frame n (at n/30 s) still shows
+    what is on screen at that moment, for boundaries on the 1/30 s grid and off it (1.05 s lies
+    between frames 31 and 32), and the video has every frame of its duration."""
+    from capsules.media import ffmpeg
+
+    path = tmp_path / "essai.yaml"
+    path.write_text(
+        "capsule: {id: essai, title: Essai, formats: [x]}\n"
+        'scenes:\n  - {duration: 1.05, background: {color: "#c02020"}}\n'
+        '  - {duration: 0.5, background: {color: "#2020c0"}}\n'
+        '  - {duration: 1.45, background: {color: "#20c020"}}\n'
+        'cues:\n  - {start: 0.2, end: 2.8, text: "Tu peux en parler."}\n',
+        "utf-8",
+    )
+    data = render(path, tmp_path / "out")
+    video = Path(data["renders"][0]["path"])
+    width = PRESETS["x"].width
+    raw = subprocess.run(
+        [ffmpeg(), "-v", "error", "-i", str(video), "-vf", f"crop=8:8:{width // 2 - 4}:8", "-f", "rawvideo",
+         "-pix_fmt", "rgb24", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    corners = np.frombuffer(raw, np.uint8).reshape(-1, 8, 8, 3).astype(int).mean(axis=(1, 2))
+    assert len(corners) == 90  # 3 s at 30 fps
+    shown = ["red" if c[0] > 150 else "blue" if c[2] > 150 else "green" if c[1] > 150 else "?" for c in corners]
+    # frame n shows the scene on screen at n/30 s: red until 1.05 s, blue until 1.55 s, then green
+    expected = ["red" if n / 30 < 1.05 else "blue" if n / 30 < 1.55 else "green" for n in range(90)]
+    assert shown == expected, [n for n, (a, b) in enumerate(zip(shown, expected, strict=True)) if a != b]
+
+
 def test_voice_and_music_are_normalised_to_minus_14_lufs(tmp_path: Path) -> None:
     write_tone(tmp_path / "voice.wav", 3.0, amplitude=0.03)
     write_tone(tmp_path / "music.wav", 2.0, amplitude=0.2, frequency=220)
