@@ -138,7 +138,7 @@ def new_codes(session: Session, count: int, taken: set[str]) -> list[str]:
     while len(codes) < count:
         batch = list(set(_random_codes(count - len(codes))) - taken)
         used: set[str] = set()
-        for chunk in _chunks(batch):
+        for chunk in chunks(batch):
             used.update(session.exec(select(Link.code).where(col(Link.code).in_(chunk))).all())
         fresh = [code for code in batch if code not in used]
         taken.update(fresh)
@@ -151,7 +151,8 @@ def _table(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined]
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    """``items`` in slices short enough for one IN (...) query."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -449,7 +450,7 @@ def _drop_pending_deliveries(session: Session, stored: _Stored, posts: Sequence[
         for delivery_id, state, _network in stored.deliveries.get(post.id, [])  # type: ignore[arg-type]
         if state not in LOCKED_STATES
     ]
-    for chunk in _chunks(pending):
+    for chunk in chunks(pending):
         session.exec(delete(DeliveryEvent).where(col(DeliveryEvent.delivery_id).in_(chunk)))
         session.exec(delete(Delivery).where(col(Delivery.id).in_(chunk)))
     for post in posts:
@@ -472,7 +473,7 @@ def _remove_posts(session: Session, stored: _Stored, posts: list[Post], summary:
             assert post.id is not None
             deleted.append(post.id)
             summary.removed.append(post.key)
-    for chunk in _chunks(deleted):
+    for chunk in chunks(deleted):
         session.exec(delete(Approval).where(col(Approval.post_id).in_(chunk)))
         session.exec(delete(Preview).where(col(Preview.post_id).in_(chunk)))
         session.exec(delete(Link).where(col(Link.post_id).in_(chunk)))

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from campaign.errors import ClickableError
 from campaign.i18n import _, format_when
 from campaign.models import Account, Delivery, DeliveryState, MetricSnapshot, RetiredMetric
+from campaign.store import chunks
 from networks.accounts import AccountRef
 from networks.base import Adapter, NetworkError
 
@@ -96,11 +97,10 @@ def collect(
         )
     published = session.exec(query).all()
     taken: dict[int, set[str]] = defaultdict(set)
-    ids = [delivery.id for delivery in published]
-    for start in range(0, len(ids), 500):  # SQLite takes a limited number of parameters
+    for some in chunks([delivery.id for delivery in published]):
         rows = session.exec(
             select(MetricSnapshot.delivery_id, MetricSnapshot.milestone).where(
-                col(MetricSnapshot.delivery_id).in_(ids[start : start + 500]),
+                col(MetricSnapshot.delivery_id).in_(some),
                 col(MetricSnapshot.milestone).is_not(None),
             )
         )
