@@ -584,14 +584,11 @@ def test_each_frame_shows_the_picture_of_its_moment_even_off_the_frame_grid(tmp_
     between frames 31 and 32), and the video has every frame of its duration."""
     from capsules.media import ffmpeg
 
-    path = tmp_path / "essai.yaml"
-    path.write_text(
-        "capsule: {id: essai, title: Essai, formats: [x]}\n"
-        'scenes:\n  - {duration: 1.05, background: {color: "#c02020"}}\n'
+    path = write_script(
+        tmp_path,
+        scenes='  - {duration: 1.05, background: {color: "#c02020"}}\n'
         '  - {duration: 0.5, background: {color: "#2020c0"}}\n'
-        '  - {duration: 1.45, background: {color: "#20c020"}}\n'
-        'cues:\n  - {start: 0.2, end: 2.8, text: "Tu peux en parler."}\n',
-        "utf-8",
+        '  - {duration: 1.45, background: {color: "#20c020"}}',
     )
     data = render(path, tmp_path / "out")
     video = Path(data["renders"][0]["path"])
