@@ -36,6 +36,7 @@ from engagement.stats import (
 from engagement.targets import STATUS_FR, Progress, evaluate
 
 FUNNEL_LABELS = ("Vues", "Visites de la page", "Clics vers un canal")
+NOT_GIVEN = "non communiqué"  # a metric the network does not give (Mastodon's views), never shown as 0
 NARROW_NBSP, NBSP, MINUS = "\u202f", "\u00a0", "\u2212"  # French typography: 12 345, 4,5 %, −3 %
 MILESTONES = ("1h", "24h", "72h", "7d")
 MILESTONE_FR = {"1h": "1 h", "24h": "24 h", "72h": "72 h", "7d": "7 j"}
@@ -230,7 +231,7 @@ def _funnel_chart(rows: list[Row], suppress_below: int = 0) -> str:
     try:
         width = 0.25
         series: list[list[float]] = [
-            [float(row.views) for row in rows],
+            [float("nan") if row.shown("views") is None else float(row.views) for row in rows],  # no bar: not given
             [float(row.landing_visits) for row in rows],
             [float(row.channel_clicks) for row in rows],
         ]
@@ -414,6 +415,23 @@ def _targets_chart(lines: list[Progress], territory_names: dict[str, str], suppr
 # --- the model -------------------------------------------------------------------------------------
 
 
+def _network_names(keys: list[str]) -> str:
+    """« Mastodon et Bluesky »: the networks as people call them, as a French list."""
+    from babel.lists import format_list
+
+    from networks.registry import registry
+
+    specs = registry()
+    return format_list([specs[key].label if key in specs else key for key in keys], locale="fr")
+
+
+def _viewless() -> list[str]:
+    """The networks that count no views (their specs' MetricRules.unavailable)."""
+    from networks.registry import registry
+
+    return [spec.name for spec in registry().values() if "views" in spec.metrics.unavailable]
+
+
 def _short(item: Progress) -> str:
     return item.label if item.period == "campaign" else f"{item.label} ({item.period_fr()})"
 
@@ -424,6 +442,7 @@ def summary_sentences(
     """The plain-language summary, in French; suppressed counts are said as ``moins de N``."""
     views = int(sum(row.views for row in networks))
     visits = sum(row.landing_visits for row in networks)
+    viewed = sum(row.viewed_visits for row in networks)  # the visits through links of networks counting views
     clicks = sum(row.channel_clicks for row in networks)
     published = sum(row.deliveries for row in networks)
 
@@ -434,11 +453,18 @@ def summary_sentences(
         f"{fr_int(published)} publications ; elles ont été vues {fr_int(views)} fois sur les réseaux sociaux.",
         f"{count(visits)} visites sont arrivées sur la page « Signaler », et {count(clicks)} fois quelqu'un a choisi un numéro ou un site pour parler ou signaler.",
     ]
-    if views and not suppressed(visits, suppress_below) and not suppressed(clicks, suppress_below):
+    hidden = [suppressed(value, suppress_below) for value in (visits, viewed, clicks)]
+    if views and not any(hidden):
         sentences.append(
-            f"Environ {fr_percent(visits / views)} des vues ont mené à la page, et {fr_percent(clicks / visits)} des visites à un canal de signalement."
+            f"Environ {fr_percent(viewed / views)} des vues ont mené à la page, et {fr_percent(clicks / visits)} des visites à un canal de signalement."
             if visits
             else "Aucune visite n'a encore été comptée."
+        )
+    silent = [row.key for row in networks if row.deliveries and row.shown("views") is None]
+    if silent:
+        sentences.append(
+            f"{_network_names(silent)} ne {'comptent' if len(silent) > 1 else 'compte'} pas les vues : "
+            "les visites venues de leurs liens ne sont pas rapportées aux vues."
         )
     if channels:
         best = next(iter(channels))
@@ -603,8 +629,11 @@ def build_report_model(
     sections.append(_tables_section(networks, _renamed(territories, territory_names), posts, suppress_below))
 
     note = (
-        "Taux de visite = visites de la page « Signaler » ÷ vues ; taux de clic = clics vers un canal de "
-        "signalement ÷ visites. Ce sont des rapports de totaux : personne n'est suivi d'une étape à l'autre. "
+        "Taux de visite = visites de la page « Signaler » ÷ vues, en ne comptant que les visites venues des "
+        "réseaux qui comptent les vues ; taux de clic = clics vers un canal de signalement ÷ visites. "
+        f"« {NOT_GIVEN} » : aucun réseau de la ligne ne donne ce chiffre ({_network_names(_viewless())} "
+        "ne comptent pas les vues). "
+        "Ce sont des rapports de totaux : personne n'est suivi d'une étape à l'autre. "
         "Les visites et les clics sont comptés par jour, au jour local de chaque territoire ; les vues sont "
         "les relevés des réseaux (1 h, 24 h, 72 h et 7 jours après chaque publication), comptées au jour du relevé."
     )
@@ -850,15 +879,17 @@ def _funnel_section(
         if row.key.startswith("("):
             continue
         name = territory_names.get(row.key, row.key)
-        visit = None if not row.views or suppressed(row.landing_visits, suppress_below) else 1000 * row.landing_visits / row.views
-        click = None if not row.views or suppressed(row.channel_clicks, suppress_below) else 1000 * row.channel_clicks / row.views
+        # over the visits and clicks through links of networks that count views: what the views brought
+        rated = row.views and row.shown("views") is not None
+        visit = None if not rated or suppressed(row.viewed_visits, suppress_below) else 1000 * row.viewed_visits / row.views
+        click = None if not rated or suppressed(row.viewed_clicks, suppress_below) else 1000 * row.viewed_clicks / row.views
         labels.append(name)
         visit_rates.append(visit)
         click_rates.append(click)
         rate_rows.append(
             [
                 name,
-                fr_int(row.views),
+                NOT_GIVEN if row.shown("views") is None else fr_int(row.views),
                 fr_count(row.landing_visits, suppress_below),
                 "—" if visit is None else fr_decimal(visit),
                 fr_count(row.channel_clicks, suppress_below),
@@ -868,7 +899,7 @@ def _funnel_section(
         rates_data.append(
             {
                 "territory": row.key,
-                "views": int(row.views),
+                "views": None if row.shown("views") is None else int(row.views),
                 "visits_per_1000_views": None if visit is None else round(visit, 3),
                 "clicks_per_1000_views": None if click is None else round(click, 3),
             }
@@ -918,6 +949,8 @@ def _milestones_section(dataset: Dataset, period: Period, posts: list[Row], data
         published = dataset.publication_day(delivery)
         if published is None or not period.contains(published):
             continue
+        if not dataset.gives(delivery.network):  # a network that counts no views has no panel of zeros
+            continue
         for reading in dataset.readings.get(delivery.id, []):
             if reading.milestone in MILESTONES:
                 by_milestone = history[delivery.post][delivery.network]
@@ -954,7 +987,7 @@ def _tables_section(networks: list[Row], territories: list[Row], posts: list[Row
             body.append(
                 [
                     values[dimension],
-                    *(fr_int(value) if isinstance(value, int) else value for value in counts),
+                    *(fr_int(value) if isinstance(value, int) else NOT_GIVEN if value is None else value for value in counts),
                     *(fr_percent(value) if value is not None else "—" for value in rates),
                 ]
             )

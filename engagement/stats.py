@@ -8,6 +8,11 @@ Metric snapshots are cumulative readings (views so far); what a delivery gathere
 is its last reading up to the period's last day minus its last reading before its first day, so
 that the periods of one campaign add up to its totals. A reading with no metrics (the post is gone
 from its network) is skipped: the post keeps its last known numbers.
+
+Some networks give no views or link clicks (Mastodon and Bluesky count no views:
+``MetricRules.unavailable``). A row none of whose deliveries is on a network that gives a metric
+shows it as not given (empty), not 0; and the visit rate divides only the visits through the links
+of networks that count views by those views, so that a network without views does not raise it.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ COLUMNS = (
 )
 COMPARED = ("deliveries", "views", "engagement", "link_clicks", "landing_visits", "channel_clicks")
 LANDING_COUNTS = ("landing_visits", "channel_clicks")  # the counts small-count suppression hides
+OPTIONAL = ("views", "link_clicks")  # the metrics a network may not give (MetricRules.unavailable)
 NO_CAPSULE, UNPUBLISHED, DIRECT, UNKNOWN_TERRITORY = "(sans capsule)", "(non publié)", "(accès direct)", "(inconnu)"
 
 
@@ -65,11 +71,23 @@ class Row:
     channel_clicks: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
     previous: Row | None = None  # the same key in the previous period, when periods are compared
+    # which of OPTIONAL a network of the row's deliveries gives (the others are "not given", not 0);
+    # None: the row has no delivery (direct visits), its numbers are 0
+    given: set[str] | None = None
+    # visits and channel clicks through the links of networks that count views: what the views brought
+    viewed_visits: int = 0
+    viewed_clicks: int = 0
 
     @property
     def visit_rate(self) -> float | None:
-        """Landing visits per view (a ratio of totals: there is no per-person funnel)."""
-        return round(self.landing_visits / self.views, 4) if self.views else None
+        """Landing visits per view (a ratio of totals: there is no per-person funnel), counting the
+        visits through the links of networks that count views."""
+        return round(self.viewed_visits / self.views, 4) if self.views else None
+
+    def shown(self, metric: str) -> float | None:
+        """A network metric of the row, None when the row has deliveries and no network of theirs gives it."""
+        value: float = getattr(self, metric)
+        return None if metric in OPTIONAL and self.given is not None and metric not in self.given else value
 
     @property
     def click_rate(self) -> float | None:
@@ -95,14 +113,16 @@ class Row:
     def _values(self, suppress_below: int) -> dict[str, Any]:
         visits_hidden = suppressed(self.landing_visits, suppress_below)
         clicks_hidden = suppressed(self.channel_clicks, suppress_below)
+        views, link_clicks = self.shown("views"), self.shown("link_clicks")
         return {
             "deliveries": self.deliveries,
-            "views": int(self.views),
+            "views": None if views is None else int(views),
             "engagement": int(self.engagement),
-            "link_clicks": int(self.link_clicks),
+            "link_clicks": None if link_clicks is None else int(link_clicks),
             "landing_visits": f"<{suppress_below}" if visits_hidden else self.landing_visits,
             "channel_clicks": f"<{suppress_below}" if clicks_hidden else self.channel_clicks,
-            "visit_rate": None if visits_hidden else self.visit_rate,
+            # the rate gives back the visits through links of networks that count views: hidden with them
+            "visit_rate": None if visits_hidden or suppressed(self.viewed_visits, suppress_below) else self.visit_rate,
             "click_rate": None if visits_hidden or clicks_hidden else self.click_rate,
         }
 
@@ -245,10 +265,41 @@ class Dataset:
                 "capsule": link_capsule or post_capsule or NO_CAPSULE,
                 "network": network if network != "capsule" else "(vidéo partagée)",
             }
+        self.given = _given_metrics({item.network for item in self.deliveries.values()} | {
+            keys["network"] for keys in self.code_keys.values()
+        })
         self._increments: dict[int, list[Increment]] = {}
         Span = tuple[date | None, date | None]
         self._by_code: dict[Span, list[tuple[str, str, str, int]]] = {}
         self._by_day: dict[Span, list[tuple[date, str, str, int]]] = {}
+        self._unviewed_by_day: dict[Span, dict[tuple[date, str], int]] = {}
+
+    def gives(self, network: str, metric: str = "views") -> bool:
+        """Whether ``network`` gives ``metric`` (one of OPTIONAL; a network we do not know is trusted)."""
+        return metric in self.given.get(network, set(OPTIONAL))
+
+    def viewed(self, code: str) -> bool:
+        """Whether visits through the link ``code`` follow views a network counts (a post's link on
+        a network that gives views, a capsule's end card, or no known link)."""
+        network = self.code_keys.get(code, {}).get("network")
+        return network is None or self.gives(network)
+
+    def unviewed_by_day(self, period: Period | None) -> dict[tuple[date, str], int]:
+        """(day, event) -> total through the links of networks that count no views, summed in SQL."""
+        span = _span(period)
+        if span not in self._unviewed_by_day:
+            networks = [network for network in self.given if not self.gives(network)]
+            totals: dict[tuple[date, str], int] = {}
+            if networks:
+                rows = self.session.exec(
+                    select(ClickCounter.day, ClickCounter.event, func.sum(ClickCounter.count))  # type: ignore[call-overload]
+                    .join(Link, (col(Link.code) == ClickCounter.code) & (col(Link.campaign_id) == ClickCounter.campaign_id))
+                    .where(*self._where(period), col(Link.network).in_(networks))
+                    .group_by(ClickCounter.day, ClickCounter.event)
+                ).all()
+                totals = {(day, event): int(total) for day, event, total in rows}
+            self._unviewed_by_day[span] = totals
+        return self._unviewed_by_day[span]
 
     def today(self, now: datetime) -> date:
         """Today's date: in UTC, or the latest local date among the campaign's territories."""
@@ -350,6 +401,8 @@ class Dataset:
                 series.channel_clicks[channel][day] += total
                 series.territory_channel_clicks[(key, channel)][day] += total
         for delivery in self.deliveries.values():
+            if not self.gives(delivery.network):  # no line of zeros for a network that counts no views
+                continue
             for increment in self.increments(delivery.id):
                 if period is None or period.contains(increment.day):
                     series.views_by_network[delivery.network][increment.day] += increment.views  # type: ignore[assignment]
@@ -385,6 +438,9 @@ class Dataset:
                 row(keys[delivery.id]).deliveries += 1
             elif dimension != "day":
                 row(keys[delivery.id])  # the row exists in every period: periods compare key by key
+            if dimension != "day":
+                target = rows[keys[delivery.id]]
+                target.given = (target.given or set()) | self.given.get(delivery.network, set(OPTIONAL))
         for delivery_id, key in keys.items():
             for increment in self.increments(delivery_id):
                 if period is not None and not period.contains(increment.day):
@@ -394,15 +450,22 @@ class Dataset:
                 target.engagement += increment.engagement
                 target.link_clicks += increment.link_clicks
         if dimension == "day":
+            unviewed = self.unviewed_by_day(period)
             for day, _territory, event, total in self.counters_by_day(period):
-                _add(row(day.isoformat()), event, total)
+                _add(row(day.isoformat()), event, total, viewed=total)
+            for (day, event), total in unviewed.items():
+                _add(row(day.isoformat()), event, 0, viewed=-total)
+            if self.deliveries:  # a day's views may come from any delivery published before it
+                everywhere = set().union(*(self.given.get(item.network, set(OPTIONAL)) for item in self.deliveries.values()))
+                for item in rows.values():
+                    item.given = everywhere
         else:
             for code, territory, event, total in self.counters_by_code(period):
                 if dimension == "territory":
                     key = territory or UNKNOWN_TERRITORY
                 else:
                     key = self.code_keys.get(code, {}).get(dimension, DIRECT)
-                _add(row(key), event, total)
+                _add(row(key), event, total, viewed=total if self.viewed(code) else 0)
         return _sorted(rows)
 
     def compared_rows(self, dimension: str, period: Period, previous: Period) -> list[Row]:
@@ -433,11 +496,27 @@ def aggregate(
     return Dataset(session, campaign_id, utc=bool(period and period.utc)).rows(dimension, period)
 
 
-def _add(row: Row, event: str, total: int) -> None:
+def _given_metrics(networks: Iterable[str]) -> dict[str, set[str]]:
+    """network -> the metrics of OPTIONAL it gives (its spec's MetricRules.unavailable are not)."""
+    from networks.registry import registry
+
+    specs = registry()
+    given = {}
+    for network in networks:
+        spec = specs.get(network)
+        unavailable = set(spec.metrics.unavailable) if spec is not None else set()
+        given[network] = set(OPTIONAL) - unavailable
+    return given
+
+
+def _add(row: Row, event: str, total: int, *, viewed: int) -> None:
+    """Count ``total`` of ``event`` in ``row``, ``viewed`` of them through links of networks that count views."""
     if event == "visit":
         row.landing_visits += total
+        row.viewed_visits += viewed
     elif event.startswith("click:"):
         row.channel_clicks += total
+        row.viewed_clicks += viewed
         channel = event.removeprefix("click:")
         row.by_channel[channel] = row.by_channel.get(channel, 0) + total
 

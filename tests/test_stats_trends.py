@@ -9,6 +9,7 @@ import re
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -81,9 +82,9 @@ def test_period_comparison_equals_two_exports_added_by_hand(generated: Generated
     for dimension in ("post", "network", "day"):
         first = generated.export("--by", dimension, "--since", "2025-03-02", "--until", "2025-03-31")
         second = generated.export("--by", dimension, "--since", "2025-04-01", "--until", "2025-04-30")
-        for name in ("landing_visits", "channel_clicks", "views"):
-            assert sum(row[name] for row in first) + sum(row[name] for row in second) == sum(  # type: ignore[misc]
-                row[name] for row in generated.export("--by", dimension, "--since", "2025-03-02", "--until", "2025-04-30")  # type: ignore[misc]
+        for name in ("landing_visits", "channel_clicks", "views"):  # views not given (None) count nothing
+            assert sum(row[name] or 0 for row in first) + sum(row[name] or 0 for row in second) == sum(  # type: ignore[misc]
+                row[name] or 0 for row in generated.export("--by", dimension, "--since", "2025-03-02", "--until", "2025-04-30")  # type: ignore[misc]
             ), (dimension, name)
     header = next(csv.reader(io.StringIO(generated.run("stats", "export", "--by", "network", "--since", "2025-04-01").stdout)))
     assert header[:3] == ["network", "deliveries", "views"] and "previous_landing_visits" in header and "change_views" in header
@@ -260,3 +261,54 @@ def test_counters_fall_on_the_local_day_of_the_visitor_territory(tmp_path: Path)
         days = {row.territory: row.day for row in session.exec(select(ClickCounter))}
     database.dispose()
     assert days == {"nc": date(2026, 12, 2), "pf": date(2026, 12, 1), "": date(2026, 12, 1)}
+
+
+def test_a_network_that_counts_no_views_shows_them_as_not_given_and_leaves_the_visit_rate_alone(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Mastodon counts no views (networks/mastodon/spec.py, MetricRules.unavailable; its Status
+    entity has favourites, reblogs and replies counts, no views: docs.joinmastodon.org/entities/Status/).
+    Its row says so (empty, not 0), and the visits through its links do not raise the visit rate
+    of the rows they share with X: the rate is the visits through X's links over X's views."""
+    accounts = {
+        "x-main": {"network": "x", "sandbox": True},
+        "masto": {"network": "mastodon", "sandbox": True, "instance": "https://mastodon.example.org",
+                  "visibility": "public"},
+    }
+    generated = generate(tmp_path, database_url, accounts)
+    period = ("--since", FIRST.isoformat(), "--until", LAST.isoformat())  # the readings after it are left out
+    by_network: dict[object, Any] = {row["network"]: row for row in generated.export("--by", "network", *period)}
+    mastodon, x = by_network["mastodon"], by_network["x"]
+    assert mastodon["views"] is None and mastodon["link_clicks"] is None and mastodon["visit_rate"] is None
+    assert mastodon["landing_visits"] == generated.visits(FIRST, LAST, network="mastodon") > 0
+    assert mastodon["engagement"] > 0  # what Mastodon does count is there
+    assert x["views"] == int(generated.views(FIRST, LAST, network="x")) > 0
+    assert x["visit_rate"] == round(generated.visits(FIRST, LAST, network="x") / x["views"], 4)
+    for row in generated.export("--by", "territory", *period):  # both networks in each territory
+        key = str(row["territory"])
+        views = generated.views(FIRST, LAST, territory=key)
+        assert row["landing_visits"] == generated.visits(FIRST, LAST, key)
+        assert row["views"] == int(views)
+        assert row["visit_rate"] == round(generated.visits(FIRST, LAST, key, network="x") / views, 4)
+    rated_days = 0
+    for row in generated.export("--by", "day", *period):
+        day = date.fromisoformat(str(row["day"]))
+        views = sum(generated.views(day, day, territory=key) for key in ZONES)
+        through_x = generated.visits(day, day, network="x")
+        assert row["views"] == int(views)
+        assert row["visit_rate"] == (round(through_x / views, 4) if views else None), day
+        rated_days += bool(views and through_x != generated.visits(day, day))
+    assert rated_days > 10  # days on which Mastodon's visits would have changed the rate
+    csv_rows = list(csv.DictReader(io.StringIO(generated.run("stats", "export", "--by", "network", *period).stdout)))
+    assert next(row for row in csv_rows if row["network"] == "mastodon")["views"] == ""
+
+    target = generated.folder / "report.html"
+    generated.run("stats", "report", "--out", str(target), "--since", "2025-03-01", "--until", "2025-04-30")
+    html = target.read_text("utf-8")
+    data: Any = report_data(html)
+    for rate in data["rates"]:
+        key = rate["territory"]
+        views = generated.views(FIRST, LAST, territory=key)
+        assert rate["visits_per_1000_views"] == round(1000 * generated.visits(FIRST, LAST, key, network="x") / views, 3)
+    assert "mastodon" not in data["series"]["views_by_network"]
+    assert "Mastodon ne compte pas les vues" in html and "non communiqué" in html

@@ -41,6 +41,8 @@ class Generated:
     counts: Counter[tuple[date, str, str]]
     # delivery id -> (post, network, territory, zone, published_at, [(collected_at, views)])
     deliveries: dict[int, tuple[str, str, str, str, datetime, list[tuple[datetime, int]]]]
+    # (network of the link, day, territory, event) -> count
+    by_network: Counter[tuple[str, date, str, str]]
 
     def run(self, *args: str) -> Result:
         result = CliRunner().invoke(app, list(args), env=self.env)
@@ -50,8 +52,12 @@ class Generated:
     def export(self, *args: str) -> list[dict[str, object]]:
         return json.loads(self.run("stats", "export", "--format", "json", *args).stdout)  # type: ignore[no-any-return]
 
-    def visits(self, start: date, end: date, territory: str) -> int:
-        return sum(n for (day, where, event), n in self.counts.items() if where == territory and event == "visit" and start <= day <= end)
+    def visits(self, start: date, end: date, territory: str | None = None, *, network: str | None = None) -> int:
+        """Visits between two days (in a territory, through the links of a network)."""
+        return sum(
+            n for (through, day, where, event), n in self.by_network.items()
+            if territory in (None, where) and network in (None, through) and event == "visit" and start <= day <= end
+        )  # fmt: skip
 
     def views(self, start: date, end: date, *, network: str | None = None, territory: str | None = None, utc: bool = False) -> float:
         """Views gathered between two days: what each reading added, on the reading's day."""
@@ -68,7 +74,11 @@ class Generated:
         return total
 
 
-def campaign_file(folder: Path) -> Path:
+ACCOUNTS = {"x-main": {"network": "x", "sandbox": True}, "fb-main": {"network": "facebook", "sandbox": True}}
+
+
+def campaign_file(folder: Path, accounts: dict[str, dict[str, object]] | None = None) -> Path:
+    accounts = accounts or ACCOUNTS
     data = {
         "campaign": {"id": "deux-mois", "name": "Deux mois", "language": "fr"},
         "approval": {"required": False},
@@ -77,7 +87,7 @@ def campaign_file(folder: Path) -> Path:
             "re": {"name": "La Réunion", "timezone": ZONES["re"]},
             "nc": {"name": "Nouvelle-Calédonie", "timezone": ZONES["nc"]},
         },
-        "accounts": {"x-main": {"network": "x", "sandbox": True}, "fb-main": {"network": "facebook", "sandbox": True}},
+        "accounts": accounts,
         "landing": {
             "base_url": "https://s.example.org",
             "channels": {
@@ -86,7 +96,7 @@ def campaign_file(folder: Path) -> Path:
             },
         },
         "posts": [
-            {"id": f"p{index:02d}", "text": f"Message {index} {{link}}", "accounts": ["x-main", "fb-main"],
+            {"id": f"p{index:02d}", "text": f"Message {index} {{link}}", "accounts": list(accounts),
              "at": (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%d 12:00")}
             for index in range(8)
         ],
@@ -101,11 +111,15 @@ def campaign_file(folder: Path) -> Path:
     return path
 
 
-def generate(tmp_path: Path, database_url: str) -> Generated:
-    """The campaign in ``tmp_path/deux-mois``, its data in ``database_url``."""
+def generate(tmp_path: Path, database_url: str, accounts: dict[str, dict[str, object]] | None = None) -> Generated:
+    """The campaign in ``tmp_path/deux-mois``, its data in ``database_url``. A network that counts no
+    views (Mastodon) has readings without views, as collection stores them."""
+    from networks.registry import registry
+
+    viewless = {name for name, spec in registry().items() if "views" in spec.metrics.unavailable}
     folder = tmp_path / "deux-mois"
     folder.mkdir()
-    campaign_file(folder)
+    campaign_file(folder, accounts)
     env = {"CLICKABLE_HOME": str(folder), "CLICKABLE_DATABASE_URL": database_url}
     for command in (["campaign", "load"], ["schedule", "plan"]):
         result = CliRunner().invoke(app, command, env=env)
@@ -113,6 +127,7 @@ def generate(tmp_path: Path, database_url: str) -> Generated:
     chance = random.Random(16)
     database = Database(database_url)
     counts: Counter[tuple[date, str, str]] = Counter()
+    by_network: Counter[tuple[str, date, str, str]] = Counter()
     deliveries: dict[int, tuple[str, str, str, str, datetime, list[tuple[datetime, int]]]] = {}
     with Session(database.engine) as session:
         rows = session.exec(
@@ -122,7 +137,7 @@ def generate(tmp_path: Path, database_url: str) -> Generated:
             .join(Link, col(Link.id) == Delivery.link_id)
             .join(Post, col(Post.id) == Link.post_id)
         ).all()
-        codes = {(territory, code) for _delivery, _network, territory, code, _post in rows}
+        codes = {(territory, code, network) for _delivery, network, territory, code, _post in rows}
         for index, (delivery, network, territory, _code, post) in enumerate(sorted(rows, key=lambda row: row[0].id)):
             # publications every few days over the two months, at 09:00 local time
             day = FIRST + timedelta(days=(index * 3) % 55)
@@ -136,24 +151,25 @@ def generate(tmp_path: Path, database_url: str) -> Generated:
             for name, delta in MILESTONES.items():
                 views += chance.randint(10, 900)
                 collected_at = published_at + delta
-                readings.append((collected_at, views))
+                metrics = {"likes": views // 20} if network in viewless else {"views": views, "likes": views // 20}
+                readings.append((collected_at, metrics.get("views", 0)))
                 session.execute(insert(MetricSnapshot).values(
-                    delivery_id=delivery.id, collected_at=collected_at, milestone=name,
-                    metrics={"views": views, "likes": views // 20}, raw={}))  # fmt: skip
+                    delivery_id=delivery.id, collected_at=collected_at, milestone=name, metrics=metrics, raw={}))  # fmt: skip
             deliveries[delivery.id] = (post, network, territory, ZONES[territory], published_at, readings)
         batch = []
         for offset in range((LAST - FIRST).days + 1):
             day = FIRST + timedelta(days=offset)
-            for territory, code in sorted(codes):
+            for territory, code, network in sorted(codes):
                 for event in EVENTS:
                     count = chance.choice((0, 0, 1, 2, 3, 5, 8))
                     if count:
                         counts[(day, territory, event)] += count
+                        by_network[(network, day, territory, event)] += count
                         batch.append({"day": day, "campaign_id": "deux-mois", "code": code, "territory": territory, "event": event, "count": count})  # fmt: skip
         session.execute(insert(ClickCounter), batch)
         session.commit()
     database.dispose()
-    return Generated(env, folder, database_url, counts, deliveries)
+    return Generated(env, folder, database_url, counts, deliveries, by_network)
 
 
 def report_data(html: str) -> dict[str, object]:
