@@ -30,6 +30,7 @@ from engagement.stats import (
     DailySeries,
     Dataset,
     Row,
+    given_metrics,
     suppress_series,
     suppressed,
 )
@@ -429,7 +430,7 @@ def _viewless() -> list[str]:
     """The networks that count no views (their specs' MetricRules.unavailable)."""
     from networks.registry import registry
 
-    return [spec.name for spec in registry().values() if "views" in spec.metrics.unavailable]
+    return [network for network, given in given_metrics(registry()).items() if "views" not in given]
 
 
 def _short(item: Progress) -> str:

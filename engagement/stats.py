@@ -265,7 +265,7 @@ class Dataset:
                 "capsule": link_capsule or post_capsule or NO_CAPSULE,
                 "network": network if network != "capsule" else "(vidéo partagée)",
             }
-        self.given = _given_metrics({item.network for item in self.deliveries.values()} | {
+        self.given = given_metrics({item.network for item in self.deliveries.values()} | {
             keys["network"] for keys in self.code_keys.values()
         })
         self._increments: dict[int, list[Increment]] = {}
@@ -274,9 +274,13 @@ class Dataset:
         self._by_day: dict[Span, list[tuple[date, str, str, int]]] = {}
         self._unviewed_by_day: dict[Span, dict[tuple[date, str], int]] = {}
 
+    def metrics_of(self, network: str) -> set[str]:
+        """The metrics of OPTIONAL that ``network`` gives (a network we do not know is trusted)."""
+        return self.given.get(network, set(OPTIONAL))
+
     def gives(self, network: str, metric: str = "views") -> bool:
-        """Whether ``network`` gives ``metric`` (one of OPTIONAL; a network we do not know is trusted)."""
-        return metric in self.given.get(network, set(OPTIONAL))
+        """Whether ``network`` gives ``metric`` (one of OPTIONAL)."""
+        return metric in self.metrics_of(network)
 
     def viewed(self, code: str) -> bool:
         """Whether visits through the link ``code`` follow views a network counts (a post's link on
@@ -440,7 +444,7 @@ class Dataset:
                 row(keys[delivery.id])  # the row exists in every period: periods compare key by key
             if dimension != "day":
                 target = rows[keys[delivery.id]]
-                target.given = (target.given or set()) | self.given.get(delivery.network, set(OPTIONAL))
+                target.given = (target.given or set()) | self.metrics_of(delivery.network)
         for delivery_id, key in keys.items():
             for increment in self.increments(delivery_id):
                 if period is not None and not period.contains(increment.day):
@@ -456,7 +460,7 @@ class Dataset:
             for (day, event), total in unviewed.items():
                 _add(row(day.isoformat()), event, 0, viewed=-total)
             if self.deliveries:  # a day's views may come from any delivery published before it
-                everywhere = set().union(*(self.given.get(item.network, set(OPTIONAL)) for item in self.deliveries.values()))
+                everywhere = set().union(*(self.metrics_of(item.network) for item in self.deliveries.values()))
                 for item in rows.values():
                     item.given = everywhere
         else:
@@ -496,7 +500,7 @@ def aggregate(
     return Dataset(session, campaign_id, utc=bool(period and period.utc)).rows(dimension, period)
 
 
-def _given_metrics(networks: Iterable[str]) -> dict[str, set[str]]:
+def given_metrics(networks: Iterable[str]) -> dict[str, set[str]]:
     """network -> the metrics of OPTIONAL it gives (its spec's MetricRules.unavailable are not)."""
     from networks.registry import registry
 
